@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# A private Docker engine (Debian's docker.io, vfs storage) whose state lives in one folder.
+#   engine.sh start|stop|status     folder: $SLIPWAY_ENGINE_DIR (default .nuke/temp/engine)
+# The socket is $SLIPWAY_ENGINE_DIR/docker.sock; stop kills the engine by its pid file only.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+dir=${SLIPWAY_ENGINE_DIR:-$root/.nuke/temp/engine}
+sock=$dir/docker.sock
+pidfile=$dir/dockerd.pid
+
+running() { [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+
+case ${1:-} in
+  start)
+    if running; then echo "engine already running at unix://$sock"; exit 0; fi
+    command -v dockerd >/dev/null || { echo "dockerd not found: install Debian's docker.io (apt-get install docker.io)" >&2; exit 1; }
+    mkdir -p "$dir/data" "$dir/exec"
+    rm -f "$sock"
+    # Debian's engine with vfs and no iptables: what runs in this kind of sandbox (see docker/README.md).
+    nohup dockerd --storage-driver=vfs --iptables=false --ip6tables=false --bridge=none \
+      --host="unix://$sock" --data-root="$dir/data" --exec-root="$dir/exec" --pidfile="$pidfile" \
+      >"$dir/dockerd.log" 2>&1 &
+    for _ in $(seq 1 120); do
+      if DOCKER_HOST=unix://$sock docker version >/dev/null 2>&1; then
+        echo "engine ready at unix://$sock"; exit 0
+      fi
+      sleep 0.5
+    done
+    echo "engine did not start within 60 s; see $dir/dockerd.log" >&2
+    tail -n 20 "$dir/dockerd.log" >&2 || true
+    exit 1
+    ;;
+  stop)
+    if running; then
+      pid=$(cat "$pidfile"); kill "$pid"
+      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+      echo "engine stopped"
+    fi
+    ;;
+  status)
+    if running; then echo "running at unix://$sock"; else echo "not running"; exit 1; fi
+    ;;
+  *) echo "usage: engine.sh start|stop|status" >&2; exit 2 ;;
+esac

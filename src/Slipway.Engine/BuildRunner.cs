@@ -1,0 +1,274 @@
+using System.Collections;
+using System.Diagnostics;
+using System.Linq.Expressions;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+
+namespace Slipway.Engine;
+
+/// <summary>Runs one invocation: parse, bind, plan, check requirements, execute, summarize.</summary>
+internal static partial class BuildRunner
+{
+    public const int Success = 0;
+    public const int TargetFailed = 1;
+    public const int UsageError = 2;
+
+    public static int Run(SlipwayBuild build, string[] args, string[] defaultTargets, TextWriter stdout, TextWriter stderr, IDictionary environment, CancellationToken cancellationToken = default)
+    {
+        var masker = new SecretMasker();
+        var output = new MaskingWriter(stdout, masker);
+        var errors = new MaskingWriter(stderr, masker);
+        Log.Out = output;
+        Log.Error = errors;
+        var isConsole = ReferenceEquals(stdout, Console.Out);
+        if (isConsole)
+        {
+            Console.SetOut(output);
+            Console.SetError(errors);
+        }
+
+        try
+        {
+            return RunCore(build, args, defaultTargets, environment, masker, isConsole, cancellationToken);
+        }
+        catch (UsageException e)
+        {
+            Log.RawError($"error: {e.Message}");
+            return UsageError;
+        }
+        finally
+        {
+            output.Flush();
+            errors.Flush();
+        }
+    }
+
+    private static int RunCore(SlipwayBuild build, string[] args, string[] defaultTargets, IDictionary environment, SecretMasker masker, bool isConsole, CancellationToken cancellationToken)
+    {
+        var root = SlipwayBuild.RootDirectory;
+        var parameters = BuildParameter.Discover(build.GetType());
+        var commandLine = CommandLine.Parse(args, parameters);
+        Log.Verbose = commandLine.Verbose;
+        new ParameterBinder(root, parameters, environment).Bind(build, commandLine);
+        foreach (var secret in parameters.Where(p => p.IsSecret))
+        {
+            switch (secret.GetValue(build))
+            {
+                case string value:
+                    masker.Add(value);
+                    break;
+                case string[] values:
+                    Array.ForEach(values, masker.Add);
+                    break;
+            }
+        }
+
+        var graph = TargetGraph.Create(build);
+        var defaults = defaultTargets.Select(name => graph[name]).ToList();
+        if (Directory.Exists(root / ".nuke"))
+            BuildSchema.Write(root / ".nuke" / "build.schema.json", parameters);
+        if (commandLine.Help)
+        {
+            HelpText.Write(Log.Out, graph, parameters, defaults, build);
+            return Success;
+        }
+
+        var invoked = commandLine.Targets.Count == 0 ? defaults : commandLine.Targets.Select(name => ResolveTarget(graph, name)).ToList();
+        var skip = commandLine.Skip?.Select(name => ResolveTarget(graph, name)).ToList();
+        var plan = ExecutionPlan.Create(graph, invoked, skip);
+        var run = new BuildRun(graph, plan, parameters, masker);
+        build.Attach(run);
+        build.OnBuildInitialized();
+        plan.ApplyStaticConditions(t => FirstFalse(t.Definition.StaticConditions));
+
+        if (commandLine.Plan)
+        {
+            foreach (var target in plan.Targets.Where(t => !plan.Skipped.ContainsKey(t)))
+                Log.Raw(target.Name);
+            return Success;
+        }
+
+        CheckRequirements(build, plan, parameters, environment);
+        return Execute(build, run, isConsole, cancellationToken);
+    }
+
+    private static ExecutableTarget ResolveTarget(TargetGraph graph, string name)
+    {
+        if (graph.Find(name) is { } target)
+            return target;
+        var suggestion = DidYouMean.Closest(name, graph.Targets.Select(t => t.Name));
+        throw new UsageException($"unknown target '{name}'." +
+            (suggestion is null ? "" : $" Did you mean '{suggestion}'?") + " Run ./build.sh --help for the list.");
+    }
+
+    private static void CheckRequirements(SlipwayBuild build, ExecutionPlan plan, IReadOnlyList<BuildParameter> parameters, IDictionary environment)
+    {
+        var path = environment["PATH"] as string ?? "";
+        foreach (var target in plan.Targets.Where(t => !plan.Skipped.ContainsKey(t)))
+        {
+            foreach (var required in target.Definition.RequiredParameters)
+            {
+                var member = MemberName(required.Body);
+                var parameter = parameters.FirstOrDefault(p => p.MemberName == member);
+                var present = parameter is not null ? parameter.HasValue(build) : required.Compile()() is not null;
+                if (present)
+                    continue;
+                throw new UsageException(parameter is null
+                    ? $"{target.Name} requires {member}, which is not set"
+                    : $"{target.Name} requires --{parameter.CommandLineName}: pass it on the command line, set ${parameter.EnvironmentVariable}" +
+                      (parameter.IsSecret ? "" : ", or add it to .nuke/parameters.json"));
+            }
+
+            if (FirstFalse(target.Definition.RequiredConditions) is { } condition)
+                throw new UsageException($"{target.Name} requires {condition}, which is false");
+
+            foreach (var tool in target.Definition.RequiredTools)
+            {
+                if (!ToolOnPath(tool, path))
+                    throw new UsageException($"{target.Name} requires '{tool}' on PATH: install it and try again");
+            }
+        }
+    }
+
+    private static int Execute(SlipwayBuild build, BuildRun run, bool isConsole, CancellationToken external)
+    {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(external);
+        ConsoleCancelEventHandler? onCancel = null;
+        PosixSignalRegistration? onTerminate = null;
+        if (isConsole)
+        {
+            onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                Log.RawError("cancelling: the running target is stopped; targets marked AssuredAfterFailure still run");
+                cancellation.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+            {
+                context.Cancel = true;
+                cancellation.Cancel();
+            });
+        }
+
+        var clock = Stopwatch.StartNew();
+        var broken = false;
+        var usageFailure = false;
+        string? firstFailure = null;
+        try
+        {
+            foreach (var target in run.Plan.Targets)
+            {
+                if (run.Plan.Skipped.TryGetValue(target, out var reason))
+                {
+                    target.Status = TargetStatus.Skipped;
+                    target.Note ??= reason;
+                    continue;
+                }
+
+                if (target.Dependencies.FirstOrDefault(d => d.Status is not (TargetStatus.Succeeded or TargetStatus.Skipped)) is { } missing)
+                {
+                    target.Note = $"{missing.Name} did not succeed";
+                    continue;
+                }
+
+                if ((broken || cancellation.IsCancellationRequested) && !target.Definition.IsAssured)
+                {
+                    target.Note = "not run after an earlier failure";
+                    continue;
+                }
+
+                if (FirstFalse(target.Definition.DynamicConditions) is { } condition)
+                {
+                    target.Status = TargetStatus.Skipped;
+                    target.Note = $"condition false: {condition}";
+                    continue;
+                }
+
+                var token = target.Definition.IsAssured ? CancellationToken.None : cancellation.Token;
+                RunTarget(run, target, token, ref usageFailure);
+                if (target.Status is TargetStatus.Failed or TargetStatus.Cancelled)
+                {
+                    firstFailure ??= target.Name;
+                    if (!target.Definition.ProceedsAfterFailure || target.Status == TargetStatus.Cancelled)
+                        broken = true;
+                }
+            }
+        }
+        finally
+        {
+            if (onCancel is not null)
+                Console.CancelKeyPress -= onCancel;
+            onTerminate?.Dispose();
+        }
+
+        var succeeded = firstFailure is null && !cancellation.IsCancellationRequested;
+        build.OnBuildFinished(succeeded);
+        BuildSummary.Write(Log.Out, run.Plan, clock.Elapsed, succeeded, firstFailure, cancellation.IsCancellationRequested);
+        return succeeded ? Success : usageFailure ? UsageError : TargetFailed;
+    }
+
+    private static void RunTarget(BuildRun run, ExecutableTarget target, CancellationToken token, ref bool usageFailure)
+    {
+        Log.Raw($"▸ {target.Name}");
+        run.Current = target;
+        target.Status = TargetStatus.Running;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            foreach (var action in target.Definition.Actions)
+            {
+                token.ThrowIfCancellationRequested();
+                action(token).GetAwaiter().GetResult();
+            }
+
+            target.Status = TargetStatus.Succeeded;
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            target.Status = TargetStatus.Cancelled;
+            target.Note = "cancelled";
+        }
+        catch (Exception e)
+        {
+            var failure = e is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : e;
+            target.Status = TargetStatus.Failed;
+            target.Note = FirstLine(failure.Message);
+            usageFailure |= failure is UsageException;
+            Log.Failure($"✗ {failure.Message}");
+            if (failure is not (BuildFailedException or UsageException))
+                Log.Failure(Log.Verbose ? failure.ToString() : $"({failure.GetType().Name}; run with --verbose for the stack trace)");
+        }
+        finally
+        {
+            target.Duration = clock.Elapsed;
+            run.Current = null;
+        }
+    }
+
+    private static string? FirstFalse(IEnumerable<Expression<Func<bool>>> conditions) =>
+        conditions.Where(c => !c.Compile()()).Select(c => Readable(c.Body)).FirstOrDefault();
+
+    private static string MemberName(Expression body) => body switch
+    {
+        MemberExpression member => member.Member.Name,
+        UnaryExpression unary => MemberName(unary.Operand),
+        _ => Readable(body),
+    };
+
+    /// <summary>An expression as a person would write it: <c>value(Build).IsLocal</c> becomes <c>IsLocal</c>.</summary>
+    internal static string Readable(Expression expression)
+    {
+        var text = ClosurePrefix().Replace(expression.ToString(), "");
+        return text.StartsWith('(') && text.EndsWith(')') ? text[1..^1] : text;
+    }
+
+    private static bool ToolOnPath(string tool, string path) =>
+        Path.IsPathRooted(tool) ? File.Exists(tool) :
+        path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Any(dir => File.Exists(Path.Combine(dir, tool)));
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].TrimEnd();
+
+    [GeneratedRegex(@"value\([^)]*\)\.")]
+    private static partial Regex ClosurePrefix();
+}

@@ -1,0 +1,39 @@
+using System.Globalization;
+
+namespace Slipway.Engine;
+
+/// <summary>The table at the end of a build: target, status, duration, note; then the verdict.</summary>
+internal static class BuildSummary
+{
+    public static void Write(TextWriter writer, ExecutionPlan plan, TimeSpan elapsed, bool succeeded, string? firstFailure, bool cancelled)
+    {
+        var rows = plan.Targets
+            .Select(t => (t.Name, Status: Status(t), Duration: t.Status is TargetStatus.Skipped or TargetStatus.NotRun ? "" : Format(t.Duration), Note: t.Note ?? ""))
+            .ToList();
+        var nameWidth = Math.Max(6, rows.Max(r => r.Name.Length)) + 2;
+        writer.WriteLine();
+        writer.WriteLine($"{"Target".PadRight(nameWidth)}{"Status",-12}{"Duration",10}   Note");
+        foreach (var (name, status, duration, note) in rows)
+            writer.WriteLine($"{name.PadRight(nameWidth)}{status,-12}{duration,10}   {note}".TrimEnd());
+        writer.WriteLine();
+        if (succeeded)
+            writer.WriteLine($"Build succeeded in {Format(elapsed)}");
+        else if (cancelled)
+            writer.WriteLine($"Build cancelled after {Format(elapsed)}");
+        else
+            writer.WriteLine($"Build failed: {firstFailure} failed ({Format(elapsed)})");
+    }
+
+    private static string Status(ExecutableTarget target) => target.Status switch
+    {
+        TargetStatus.NotRun => "Not run",
+        var status => status.ToString(),
+    };
+
+    public static string Format(TimeSpan duration) => duration.TotalSeconds switch
+    {
+        < 1 => $"{duration.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)} ms",
+        < 60 => $"{duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s",
+        _ => $"{(int)duration.TotalMinutes} min {duration.Seconds} s",
+    };
+}
