@@ -1,22 +1,249 @@
+using Slipway.Delivery.Database;
+using Slipway.Delivery.Deployment;
+using Slipway.Delivery.Deployment.SmokeTests;
+using Slipway.Delivery.Environments;
+using Slipway.Delivery.Publishing;
 using Slipway.Engine;
+using Slipway.Tools.Aws;
+using Slipway.Tools.Docker;
 
 partial class Build
 {
+    [Parameter("Rollback: the version to go back to, exactly as Releases lists it (default: the previous release)")]
+    readonly string? ToVersion;
+
+    [Parameter("Deploy: print the deploy plan (images, colours, infrastructure) and change nothing")]
+    readonly bool Plan;
+
+    /// <summary>
+    /// Hand-off from PushEcr: the images it pushed and verified, by digest. When PushEcr does not set it
+    /// (or did not run), Deploy finds the app image by its immutable tag in the local engine.
+    /// </summary>
+    PublishResult? PublishedImages;
+
+    /// <summary>Hand-off from Migrate: the schema version it left the database at, recorded in the ledger.</summary>
+    long? MigratedToVersion;
+
+    /// <summary>The image repository of the app in docker/images.json.</summary>
+    const string AppImageName = "slipway-api";
+
+    string ImageTag => $"{Version}-{Git.ShortCommit}";
+
+    DeployEnvironment? deployEnvironment;
+    DockerClient? environmentEngine;
+    string? deployedVersion;
+
     Target Deploy => _ => _
-        .Description("Deploys the pushed images to the environment with zero downtime")
+        .Description("Deploys the pushed images to the environment with zero downtime (blue-green behind nginx)")
         .DependsOn(PushEcr, Migrate)
         .Triggers(SmokeTest)
-        .Executes(() => NotImplemented(6));
+        .Executes(async ct =>
+        {
+            var environment = LoadEnvironment();
+            var docker = await EngineAsync(ct);
+            var auth = await RegistryAuthAsync(environment, docker.Endpoint, ct);
+            var appImage = await AppImageAsync(environment, docker, ct);
+            var request = new DeployRequest(environment, RootDirectory, AppVersion, appImage, auth, Secrets(environment))
+            {
+                MigrationVersion = MigratedToVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+            if (Plan)
+            {
+                var plan = await Deployment(() => SingleHostDeployer.PlanAsync(docker, request, ct));
+                foreach (var line in plan.Describe())
+                    Log.Info(line);
+                ReportSummary($"plan only: {plan.LiveColour ?? "(none)"} → {plan.NewColour}");
+                return;
+            }
+
+            var result = await Deployment(() => SingleHostDeployer.DeployAsync(docker, request, Log.Info, ct));
+            deployedVersion = result.Release.Version;
+            ReportSummary(result.Summary);
+        });
 
     Target SmokeTest => _ => _
-        .Description("Checks the deployed environment through its public URL")
+        .Description("Checks the deployed environment through its public URL: health, dependencies, version, security headers")
         .After(Deploy)
-        .Executes(() => NotImplemented(6));
+        .Executes(async ct =>
+        {
+            var environment = LoadEnvironment();
+            var version = deployedVersion ?? await CurrentVersionAsync(environment, ct);
+            var report = await SmokeTester.RunAsync(SingleHostDeployer.PublicSmokeTarget(environment, version), ct);
+            Log.Info(report.Table());
+            ReportSummary(report.Summary);
+            if (!report.Passed)
+                throw new BuildFailedException($"smoke checks failed through {environment.PublicUrl}: {string.Join("; ", report.Failures.Select(f => $"{f.Name} → {f.Detail}"))}");
+            Log.Plain($"open {environment.PublicUrl}");
+        });
 
     Target Rollback => _ => _
-        .Description("Returns the environment to the previous release (automatic when SmokeTest fails)")
+        .Description("Returns the environment to the previous release, or --to-version V, without rebuilding (automatic when SmokeTest fails)")
         .TriggeredBy(SmokeTest)
         .AssuredAfterFailure()
         .OnlyWhenDynamic(() => IsInvoked(Rollback) || HasFailed(SmokeTest))
-        .Executes(() => NotImplemented(6));
+        .Executes(async ct =>
+        {
+            var environment = LoadEnvironment();
+            var docker = await EngineAsync(ct);
+            var result = await Deployment(() => SingleHostDeployer.RollbackAsync(docker, environment, RootDirectory, Secrets(environment), ToVersion, Log.Info, ct));
+            ReportSummary($"back to {result.Release.Version}: {result.Summary}");
+            // Migrations go down only when asked, and after the app: version N-1 runs on version N's schema.
+            if (MigrateTo is { } schema)
+            {
+                if (DatabaseUrl is null)
+                    throw new UsageException("--migrate-to needs --database-url (or DATABASE_URL)");
+                var plan = await Run(() => Migrator.PlanAsync(DatabaseUrl, MigrationsDirectory, schema, MigrationOptions.Default, ct));
+                var migrated = await Run(() => Migrator.ApplyAsync(plan, Log.Info, ct));
+                Log.Info($"schema {migrated.FromVersion} → {migrated.FinalVersion}");
+            }
+        });
+
+    Target Releases => _ => _
+        .Description("Prints the environment's release ledger: versions, outcomes, who, when, images by digest")
+        .Executes(async ct =>
+        {
+            var environment = LoadEnvironment();
+            var docker = await EngineAsync(ct);
+            var ledger = await Deployment(() => ReleaseLedger.OpenAsync(docker, environment.Names, ct));
+            var releases = await Deployment(() => ledger.ReadAsync(ct));
+            Log.Plain(ReleaseLedger.Format(releases));
+            var holder = await DeployLock.ReadAsync(docker, environment.Names, ct);
+            if (holder is not null)
+                Log.Warn($"deploy lock held by {holder}{(holder.IsStale ? " — stale (that process is gone)" : "")}");
+            ReportSummary($"{releases.Count} releases");
+        });
+
+    Target Unlock => _ => _
+        .Description("Breaks the environment's deploy lock left by a dead deploy")
+        .Executes(async ct =>
+        {
+            var environment = LoadEnvironment();
+            var docker = await EngineAsync(ct);
+            var broken = await DeployLock.BreakAsync(docker, environment.Names, ct);
+            var note = broken is null ? $"{environment.Names.Environment} was not locked" : $"broke the lock of {broken}{(broken.IsStale ? " (stale)" : "")}";
+            Log.Info(note);
+            ReportSummary(note);
+        });
+
+    Target Down => _ => _
+        .Description("Stops the private Docker engine and local registry that the local bootstrap started")
+        .Requires(() => TargetEnvironment == EnvironmentName.Local)
+        .Executes(async ct =>
+        {
+            await LocalBootstrap.DownAsync(RootDirectory, Log.Info, ct);
+            ReportSummary("engine and registry stopped");
+        });
+
+    DeployEnvironment LoadEnvironment()
+    {
+        try
+        {
+            var environment = deployEnvironment ??= EnvironmentFile.Load(RootDirectory, TargetEnvironment);
+            return environment.TrustedCaFile is { } ca ? environment with { TrustedCaFile = Path.GetFullPath(ca, RootDirectory) } : environment;
+        }
+        catch (EnvironmentFileException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    /// <summary>The environment's engine; for local, bootstrapped (private engine, certificates) when none answers.</summary>
+    async Task<DockerClient> EngineAsync(CancellationToken ct)
+    {
+        if (environmentEngine is not null)
+            return environmentEngine;
+        var environment = LoadEnvironment();
+        var endpoint = await Deployment(() => LocalBootstrap.EnsureEngineAsync(environment, RootDirectory, Environment.GetEnvironmentVariable, Log.Info, ct));
+        if (environment.Bootstrap)
+            await Deployment(() => LocalBootstrap.EnsureCertificatesAsync(RootDirectory, Log.Info, ct));
+        Log.Info($"{environment.Names.Environment} · engine {endpoint} · registry {environment.Registry.Address} · {environment.Strategy}");
+        return environmentEngine = new DockerClient(endpoint);
+    }
+
+    async Task<RegistryAuth> RegistryAuthAsync(DeployEnvironment environment, DockerEndpoint engine, CancellationToken ct)
+    {
+        if (environment.Registry.Kind == RegistryKind.Ecr)
+        {
+            using var http = new HttpClient();
+            var session = await new RegistryLogin(http, AwsEnvironment.FromProcess())
+                .LoginAsync(new EcrRegistryTarget(environment.Registry.Region!, environment.Registry.Account!), Log.Info, ct);
+            MaskSecret(session.Credentials.Password);
+            return new RegistryAuth(session.Credentials.User, session.Credentials.Password, session.Host);
+        }
+
+        var password = await Deployment(() => LocalBootstrap.EnsureRegistryAsync(environment, RootDirectory, engine, Environment.GetEnvironmentVariable, Log.Info, ct));
+        MaskSecret(password);
+        return new RegistryAuth(environment.Registry.User!, password, environment.Registry.Address);
+    }
+
+    /// <summary>The app image by digest: from PushEcr's hand-off, else from the local image tagged &lt;version&gt;-&lt;commit&gt;.</summary>
+    async Task<string> AppImageAsync(DeployEnvironment environment, DockerClient docker, CancellationToken ct)
+    {
+        var pushed = PublishedImages?.Images.FirstOrDefault(i => i.Reference.Contains($"/{AppImageName}:", StringComparison.Ordinal));
+        if (pushed is not null)
+            return $"{pushed.Reference[..pushed.Reference.LastIndexOf(':')]}@{pushed.Digest}";
+        var tagged = $"{AppImageName}:{ImageTag}";
+        var image = await docker.Images.TryInspectAsync(tagged, ct)
+            ?? throw new BuildFailedException($"{tagged} is not on the engine: run ./build.sh PushEcr --environment {environment.Names.Environment} first");
+        var digest = image.RepoDigests?.FirstOrDefault(d => d.StartsWith($"{environment.Registry.Address}/", StringComparison.Ordinal))
+            ?? throw new BuildFailedException($"{tagged} was never pushed to {environment.Registry.Address}: run ./build.sh PushEcr --environment {environment.Names.Environment}");
+        Log.Info($"app image {digest} (found by its tag {ImageTag}; PushEcr did not hand over its digests)");
+        return digest;
+    }
+
+    IReadOnlyDictionary<string, string> Secrets(DeployEnvironment environment)
+    {
+        var values = Deployment(() => SecretValues.Resolve(environment, RootDirectory, Environment.GetEnvironmentVariable, Log.Info));
+        foreach (var value in values.Values)
+            MaskSecret(value);
+        return values;
+    }
+
+    async Task<string> CurrentVersionAsync(DeployEnvironment environment, CancellationToken ct)
+    {
+        var docker = await EngineAsync(ct);
+        var ledger = await Deployment(() => ReleaseLedger.OpenAsync(docker, environment.Names, ct));
+        return ReleaseLedger.Current(await ledger.ReadAsync(ct))?.Version
+            ?? throw new BuildFailedException($"nothing has been deployed to {environment.Names.Environment} yet: run ./build.sh Deploy --environment {environment.Names.Environment}");
+    }
+
+    /// <summary>Deployment errors are the whole story: a held lock is a usage error (exit 2), the rest fail the target (exit 1).</summary>
+    static async Task<T> Deployment<T>(Func<Task<T>> step)
+    {
+        try
+        {
+            return await step();
+        }
+        catch (Exception e) when (Translate(e) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    static async Task Deployment(Func<Task> step) => await Deployment(async () =>
+    {
+        await step();
+        return true;
+    });
+
+    static T Deployment<T>(Func<T> step)
+    {
+        try
+        {
+            return step();
+        }
+        catch (Exception e) when (Translate(e) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    static Exception? Translate(Exception e) => e switch
+    {
+        DeployLockedException => new UsageException(e.Message),
+        EnvironmentFileException => new UsageException(e.Message),
+        DeployFailedException failed => new BuildFailedException(failed.RolledBack ? $"Deploy failed and was rolled back: {e.Message}" : e.Message, e),
+        ComposeException or DockerEngineUnreachableException or DockerConfigurationException or DockerApiException or DockerStreamException => new BuildFailedException(e.Message, e),
+        _ => null,
+    };
 }

@@ -10,10 +10,12 @@ partial class Build
     Target ScanImages => _ => _
         .Description("Scans the images with Trivy and fails on findings at or above the severity gate")
         .DependsOn(BuildImages)
+        .Produces("artifacts/scan")
         .Executes(() => NotImplemented(4));
 
     Target PushEcr => _ => _
         .Description("Pushes the images to the environment's registry (ECR, or a local registry) and verifies digests")
         .DependsOn(ScanImages)
+        .Produces("artifacts/images")
         .Executes(() => NotImplemented(4));
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Linq.Expressions;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
+using Slipway.Engine.CI;
 
 namespace Slipway.Engine;
 
@@ -67,6 +68,16 @@ internal static partial class BuildRunner
         var defaults = defaultTargets.Select(name => graph[name]).ToList();
         if (Directory.Exists(root / ".nuke"))
             BuildSchema.Write(root / ".nuke" / "build.schema.json", parameters);
+        IReadOnlyList<GeneratedFile> GenerateWorkflows() =>
+            build is IDeclareWorkflows declaring ? WorkflowGenerator.Generate(declaring.Workflows, graph, parameters) : [];
+        if (commandLine.GenerateCi)
+        {
+            var workflows = GenerateWorkflows();
+            var written = WorkflowFiles.WriteChanged(root, workflows);
+            Log.Raw(written.Count == 0 ? $"{workflows.Count} generated CI files are up to date" : string.Join('\n', written.Select(f => $"wrote {f}")));
+            return Success;
+        }
+
         if (commandLine.Help)
         {
             HelpText.Write(Log.Out, graph, parameters, defaults, build);
@@ -88,8 +99,24 @@ internal static partial class BuildRunner
             return Success;
         }
 
+        SyncWorkflows(root, GenerateWorkflows(), environment);
         CheckRequirements(build, plan, parameters, environment);
         return Execute(build, run, isConsole, cancellationToken);
+    }
+
+    /// <summary>Locally, rewrites generated CI files that changed; on CI (CI=true), fails when any is stale.</summary>
+    private static void SyncWorkflows(AbsolutePath root, IReadOnlyList<GeneratedFile> workflows, IDictionary environment)
+    {
+        if (string.Equals(environment["CI"] as string, "true", StringComparison.OrdinalIgnoreCase))
+        {
+            var stale = WorkflowFiles.FindStale(root, workflows);
+            if (stale.Count > 0)
+                throw new UsageException($"generated CI files are stale: {string.Join(", ", stale)}. Run {WorkflowGenerator.RegenerateCommand} and commit the result.");
+            return;
+        }
+
+        foreach (var file in WorkflowFiles.WriteChanged(root, workflows))
+            Log.Info($"updated {file} from the build definition");
     }
 
     private static ExecutableTarget ResolveTarget(TargetGraph graph, string name)

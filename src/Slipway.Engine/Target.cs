@@ -67,6 +67,9 @@ public interface ITargetDefinition
     /// <summary>Files or folders (relative to the root) this target writes, for CI artifact hand-off.</summary>
     ITargetDefinition Produces(params string[] paths);
 
+    /// <summary>This target reads what the given targets produce; in CI their artifacts are downloaded first.</summary>
+    ITargetDefinition Consumes(params Target[] producers);
+
     ITargetDefinition Executes(Action action);
 
     ITargetDefinition Executes(Func<Task> action);

@@ -19,6 +19,7 @@ internal sealed class TargetDefinition : ITargetDefinition
     public List<Expression<Func<bool>>> RequiredConditions { get; } = [];
     public List<string> RequiredTools { get; } = [];
     public List<string> ProducedPaths { get; } = [];
+    public List<Target> ConsumedTargets { get; } = [];
     public bool ProceedsAfterFailure { get; private set; }
     public bool IsAssured { get; private set; }
     public bool IsUnlisted { get; private set; }
@@ -41,6 +42,7 @@ internal sealed class TargetDefinition : ITargetDefinition
     public ITargetDefinition AssuredAfterFailure() => Set(() => IsAssured = true);
     public ITargetDefinition Unlisted() => Set(() => IsUnlisted = true);
     public ITargetDefinition Produces(params string[] paths) => Set(() => ProducedPaths.AddRange(paths));
+    public ITargetDefinition Consumes(params Target[] producers) => Set(() => ConsumedTargets.AddRange(producers));
 
     public ITargetDefinition Executes(Action action) =>
         Set(() => Actions.Add(_ =>

@@ -8,6 +8,7 @@ internal static class HelpText
         writer.WriteLine("Usage: ./build.sh [targets...] [--parameter value...]");
         writer.WriteLine("       ./build.sh --plan [targets...]     print what would run, in order, and run nothing");
         writer.WriteLine("       ./build.sh --skip [targets...]     skip the named targets, or all not invoked");
+        writer.WriteLine("       ./build.sh --generate-ci           rewrite .github/workflows from the build definition");
         writer.WriteLine();
         writer.WriteLine("Targets:");
         var listed = graph.Targets.Where(t => t.IsListed).ToList();
@@ -33,7 +34,7 @@ internal static class HelpText
         foreach (var (name, detail) in rows)
             writer.WriteLine($"  {name.PadRight(width)}{detail}");
         writer.WriteLine();
-        writer.WriteLine("Options: --help, --plan, --skip [targets], --verbose");
+        writer.WriteLine("Options: --help, --plan, --skip [targets], --generate-ci, --verbose");
         writer.WriteLine("Exit codes: 0 success, 1 a target failed, 2 usage or configuration error.");
     }
 }

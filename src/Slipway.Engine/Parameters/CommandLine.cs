@@ -17,6 +17,9 @@ internal sealed class CommandLine
 
     public bool Verbose { get; private set; }
 
+    /// <summary>--generate-ci: rewrite the generated CI files and exit.</summary>
+    public bool GenerateCi { get; private set; }
+
     /// <summary>Null when --skip was not given; empty when given alone (skip everything not invoked).</summary>
     public List<string>? Skip { get; private set; }
 
@@ -46,6 +49,9 @@ internal sealed class CommandLine
                 case "verbose":
                     line.Verbose = true;
                     continue;
+                case "generateci":
+                    line.GenerateCi = true;
+                    continue;
                 case "skip":
                     line.Skip ??= [];
                     while (i < args.Count && !IsOption(args[i]))
@@ -55,7 +61,7 @@ internal sealed class CommandLine
 
             if (!byName.TryGetValue(ParameterName.Normalize(typed), out var parameter))
             {
-                var suggestion = DidYouMean.Closest(typed, parameters.Select(p => p.CommandLineName).Concat(["help", "plan", "skip", "verbose"]));
+                var suggestion = DidYouMean.Closest(typed, parameters.Select(p => p.CommandLineName).Concat(["help", "plan", "skip", "verbose", "generate-ci"]));
                 throw new UsageException($"unknown parameter '--{typed}'." +
                     (suggestion is null ? "" : $" Did you mean '--{suggestion}'?") + " Run ./build.sh --help for the list.");
             }

@@ -1,0 +1,59 @@
+using Slipway.Engine;
+using Slipway.Tools.Registry;
+
+namespace Slipway.Delivery.Publishing;
+
+/// <summary>
+/// PushEcr: log in, make sure each ECR repository exists (immutable tags, scan on push), push every image, and
+/// confirm the registry now serves exactly the pushed manifest digest.
+/// </summary>
+public sealed class ImagePublisher(RegistryLogin login, IImagePusher pusher, RegistryClient registry)
+{
+    public async Task<PublishResult> PublishAsync(
+        RegistryTarget target, IReadOnlyList<ImageToPublish> images, Action<string> log, CancellationToken cancellationToken)
+    {
+        var session = await login.LoginAsync(target, log, cancellationToken);
+        var published = new List<PublishedImage>();
+        foreach (var image in images)
+        {
+            var created = false;
+            if (session.Ecr is { } ecr)
+            {
+                try
+                {
+                    created = (await ecr.EnsureRepositoryAsync(image.Repository, cancellationToken)).Created;
+                }
+                catch (Tools.Aws.EcrException e)
+                {
+                    throw new BuildFailedException(e.Message, e);
+                }
+
+                log(created ? $"created ECR repository {image.Repository} (immutable tags, scan on push)" : $"ECR repository {image.Repository} exists");
+            }
+
+            var reference = new ImageReference(session.Host, image.Repository, image.Tag);
+            log($"pushing {reference}");
+            var pushed = await pusher.PushAsync($"{session.Host}/{image.Repository}", image.Tag, session.Credentials, log, cancellationToken);
+            var digest = await RegistryDigestAsync(reference, session.Credentials, cancellationToken);
+            if (!string.Equals(digest, pushed, StringComparison.Ordinal))
+                throw new ImageDigestMismatchException(reference.ToString(), pushed, digest);
+            log($"{reference} verified: {digest}");
+            published.Add(new PublishedImage(reference.ToString(), digest, created));
+        }
+
+        return new PublishResult(session.Host, published);
+    }
+
+    private async Task<string> RegistryDigestAsync(ImageReference reference, RegistryCredentials credentials, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await registry.GetManifestDigestAsync(reference, credentials, cancellationToken)
+                ?? throw new BuildFailedException($"{reference} is not in the registry after the push: check the push log above");
+        }
+        catch (RegistryException e)
+        {
+            throw new BuildFailedException(e.Message, e);
+        }
+    }
+}

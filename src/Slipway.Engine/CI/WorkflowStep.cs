@@ -1,0 +1,131 @@
+using Slipway.Engine.CI.Yaml;
+
+namespace Slipway.Engine.CI;
+
+/// <summary>
+/// One step of a job: an action (<see cref="Uses"/>) or a shell command (<see cref="Run"/>), with the token
+/// permissions it needs. A job is granted exactly the union of its steps' permissions.
+/// Build steps with <see cref="WorkflowSteps"/>.
+/// </summary>
+public sealed record WorkflowStep
+{
+    public required string Name { get; init; }
+
+    public string? Uses { get; init; }
+
+    public string? Run { get; init; }
+
+    /// <summary>The step's <c>if:</c>, a complete <c>${{ ... }}</c> expression.</summary>
+    public string? Condition { get; init; }
+
+    public IReadOnlyList<KeyValuePair<string, string>> With { get; init; } = [];
+
+    public IReadOnlyList<KeyValuePair<string, string>> Environment { get; init; } = [];
+
+    /// <summary>GITHUB_TOKEN scopes this step needs, e.g. <c>id-token: write</c>.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Permissions { get; init; } = [];
+
+    internal YamlMapping ToYaml()
+    {
+        var step = new YamlMapping().Add("name", Name);
+        if (Condition is not null)
+            step.Add("if", Condition);
+        if (Uses is not null)
+            step.Add("uses", Uses);
+        step.AddIfAny("with", Mapping(With));
+        step.AddIfAny("env", Mapping(Environment));
+        if (Run is not null)
+            step.Add("run", Run);
+        return step;
+    }
+
+    private static YamlMapping Mapping(IEnumerable<KeyValuePair<string, string>> pairs)
+    {
+        var mapping = new YamlMapping();
+        foreach (var (key, value) in pairs)
+            mapping.Add(key, value);
+        return mapping;
+    }
+}
+
+/// <summary>Typed steps for the well-known actions generated workflows use; versions come from <see cref="ActionVersions"/>.</summary>
+public static class WorkflowSteps
+{
+    /// <summary>Steps that upload results must run even when the build failed, so the failure can be read.</summary>
+    internal const string UnlessCancelled = "${{ !cancelled() }}";
+
+    public static WorkflowStep Checkout() => new()
+    {
+        Name = "Check out",
+        Uses = ActionVersions.Checkout,
+        With = [new("persist-credentials", "false")],
+        Permissions = [new("contents", "read")],
+    };
+
+    public static WorkflowStep SetupDotNet(string globalJsonFile = "global.json") => new()
+    {
+        Name = "Set up .NET (global.json)",
+        Uses = ActionVersions.SetupDotNet,
+        With = [new("global-json-file", globalJsonFile)],
+    };
+
+    /// <summary>The NuGet package folder, keyed on the project files and the central package versions.</summary>
+    public static WorkflowStep NuGetCache() => new()
+    {
+        Name = "Cache NuGet packages",
+        Uses = ActionVersions.Cache,
+        With =
+        [
+            new("path", "~/.nuget/packages"),
+            new("key", "nuget-${{ runner.os }}-${{ hashFiles('**/*.csproj', 'Directory.Packages.props') }}"),
+            new("restore-keys", "nuget-${{ runner.os }}-"),
+        ],
+    };
+
+    /// <summary>
+    /// Short-lived AWS credentials through GitHub's OIDC provider: the job asks for an ID token (hence
+    /// <c>id-token: write</c>) and assumes <paramref name="roleToAssume"/>. No access keys are stored anywhere.
+    /// </summary>
+    public static WorkflowStep ConfigureAwsCredentials(GitHubExpression roleToAssume, GitHubExpression region) => new()
+    {
+        Name = "Configure AWS credentials (OIDC)",
+        Uses = ActionVersions.ConfigureAwsCredentials,
+        With = [new("role-to-assume", roleToAssume.Text), new("aws-region", region.Text)],
+        Permissions = [new("id-token", "write")],
+    };
+
+    /// <summary>Logs the runner's Docker client in to the account's private ECR registry (needs AWS credentials first).</summary>
+    public static WorkflowStep AmazonEcrLogin() => new()
+    {
+        Name = "Log in to Amazon ECR",
+        Uses = ActionVersions.AmazonEcrLogin,
+    };
+
+    /// <summary>
+    /// Uploads the SARIF files under <paramref name="directory"/> to code scanning, also after a failed scan, and
+    /// only if the scan wrote any. <c>actions: read</c> is what the action needs to read the run in private repositories.
+    /// </summary>
+    public static WorkflowStep UploadSarif(string directory, string category) => new()
+    {
+        Name = "Upload SARIF to code scanning",
+        Condition = $"${{{{ !cancelled() && hashFiles('{directory.TrimEnd('/')}/**/*.sarif') != '' }}}}",
+        Uses = ActionVersions.UploadSarif,
+        With = [new("sarif_file", directory), new("category", category)],
+        Permissions = [new("actions", "read"), new("security-events", "write")],
+    };
+
+    public static WorkflowStep UploadArtifact(string name, IReadOnlyList<string> paths) => new()
+    {
+        Name = $"Upload {name}",
+        Condition = UnlessCancelled,
+        Uses = ActionVersions.UploadArtifact,
+        With = [new("name", name), new("path", string.Join('\n', paths) + (paths.Count > 1 ? "\n" : "")), new("if-no-files-found", "warn")],
+    };
+
+    public static WorkflowStep DownloadArtifact(string name, string path) => new()
+    {
+        Name = $"Download {name}",
+        Uses = ActionVersions.DownloadArtifact,
+        With = [new("name", name), new("path", path)],
+    };
+}

@@ -1,0 +1,129 @@
+using Slipway.Delivery.Scanning;
+using Slipway.Engine;
+using Slipway.Tools.Trivy;
+
+namespace Slipway.Delivery.Tests.Scanning;
+
+public sealed class ScanPolicyTests
+{
+    private static readonly DateOnly Today = new(2025, 1, 20);
+
+    private static IEnumerable<string> FailedIds(ImageScanResult result) => result.Failed.Select(f => f.Id);
+
+    [Fact]
+    public void The_default_gate_fails_critical_and_high_findings_of_every_kind()
+    {
+        var result = new ScanPolicy().Evaluate("slipway/api:1.4.0", ScanTestData.Fixture("slipway-api.json"), Today);
+
+        Assert.False(result.Passed);
+        Assert.Equal(["CVE-2023-45853", "CVE-2024-45491", "aws-secret-access-key", "CVE-2024-43485", "CVE-2024-6119"], FailedIds(result));
+        Assert.Equal(FindingKind.Secret, result.Failed[2].Kind);
+        Assert.Equal((3, 2, 1, 1, 0), (result.Counts[TrivySeverity.Critical], result.Counts[TrivySeverity.High],
+            result.Counts[TrivySeverity.Medium], result.Counts[TrivySeverity.Low], result.Counts[TrivySeverity.Unknown]));
+        Assert.Equal(0, result.Ignored);
+    }
+
+    [Fact]
+    public void Ignore_unfixed_drops_vulnerabilities_without_a_fixed_version()
+    {
+        var result = new ScanPolicy { IgnoreUnfixed = true }.Evaluate("api", ScanTestData.Fixture("slipway-api.json"), Today);
+
+        Assert.Equal(["CVE-2024-45491", "aws-secret-access-key", "CVE-2024-43485", "CVE-2024-6119"], FailedIds(result));
+        Assert.Equal(3, result.Ignored); // zlib (will_not_fix), ncurses and apt (affected)
+        Assert.Equal(0, result.Counts[TrivySeverity.Medium]);
+    }
+
+    [Fact]
+    public void Ignore_unfixed_reads_fixed_version_when_an_older_report_has_no_status()
+    {
+        var result = new ScanPolicy { IgnoreUnfixed = true }.Evaluate("worker", ScanTestData.Fixture("legacy-v0.30.json"), Today);
+
+        Assert.Equal(["CVE-2022-1304"], FailedIds(result));
+    }
+
+    [Fact]
+    public void Trivyignore_entries_ignore_until_they_expire()
+    {
+        var ignores = TrivyIgnoreFile.Parse("CVE-2024-45491 exp:2025-06-01\nCVE-2024-6119 exp:2025-01-01\naws-secret-access-key\n", ".trivyignore");
+        var policy = new ScanPolicy { Ignores = ignores };
+
+        var result = policy.Evaluate("api", ScanTestData.Fixture("slipway-api.json"), Today);
+
+        Assert.Equal(["CVE-2023-45853", "CVE-2024-43485", "CVE-2024-6119"], FailedIds(result)); // 6119's ignore has expired
+        Assert.Equal(2, result.Ignored);
+        Assert.Contains("CVE-2024-45491", FailedIds(policy.Evaluate("api", ScanTestData.Fixture("slipway-api.json"), new DateOnly(2025, 6, 1))));
+    }
+
+    [Fact]
+    public void The_gate_is_configurable()
+    {
+        var report = ScanTestData.Fixture("slipway-api.json");
+
+        Assert.Equal(["CVE-2023-45853", "CVE-2024-45491", "aws-secret-access-key"],
+            FailedIds(new ScanPolicy { Gate = ScanPolicy.ParseGate("CRITICAL") }.Evaluate("api", report, Today)));
+        Assert.Equal(["CVE-2023-50495", "CVE-2011-3374"],
+            FailedIds(new ScanPolicy { Gate = ScanPolicy.ParseGate(" medium , low ") }.Evaluate("api", report, Today)));
+        Assert.True(new ScanPolicy().Evaluate("migrator", ScanTestData.Fixture("clean.json"), Today).Passed);
+    }
+
+    [Theory]
+    [InlineData("CRITICAL,SEVERE", "unknown severity 'SEVERE' in 'CRITICAL,SEVERE'")]
+    [InlineData(" , ", "the severity gate is empty")]
+    public void A_bad_gate_is_a_usage_error(string gate, string expected)
+    {
+        var error = Assert.Throws<UsageException>(() => ScanPolicy.ParseGate(gate));
+        Assert.StartsWith(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Reads_schema_1_reports_too()
+    {
+        var result = new ScanPolicy().Evaluate("nginx", ScanTestData.Fixture("legacy-schema1.json"), Today);
+
+        Assert.Equal(["CVE-2021-3712"], FailedIds(result));
+    }
+
+    // Reports written by Trivy itself: the verdicts follow from the severities listed in ../shared/testdata/trivy/SOURCES.md.
+    [SharedTrivyDataFact]
+    public void Judges_real_trivy_image_reports()
+    {
+        var expectations = new (string File, bool Passes, bool PassesIgnoringUnfixed)[]
+        {
+            ("alpine-39.json.golden", false, false),
+            ("legacy-v0.50.0/alpine-39.json.golden", false, false),
+            ("photon-30.json.golden", false, false),
+            ("fluentd-gems.json.golden", false, false),
+            ("debian-buster.json.golden", false, false),
+            ("mariner-1.0.json.golden", false, true), // its HIGH is "affected": no fix yet
+            ("ubi-7-comprehensive.json.golden", false, false),
+            ("centos-7.json.golden", true, true),
+            ("ubuntu-1804.json.golden", true, true),
+            ("distroless-base.json.golden", true, true),
+        };
+
+        foreach (var (file, passes, passesIgnoringUnfixed) in expectations)
+        {
+            var report = ScanTestData.SharedReport(file);
+            Assert.True(passes == new ScanPolicy().Evaluate(file, report, Today).Passed, $"{file} default gate");
+            Assert.True(passesIgnoringUnfixed == new ScanPolicy { IgnoreUnfixed = true }.Evaluate(file, report, Today).Passed, $"{file} ignore-unfixed");
+        }
+
+        var alpine = new ScanPolicy().Evaluate("alpine", ScanTestData.SharedReport("alpine-39.json.golden"), Today);
+        Assert.Equal((2, 4), (alpine.Counts[TrivySeverity.Critical], alpine.Counts[TrivySeverity.Medium]));
+        Assert.All(alpine.Failed, f => Assert.Equal("CVE-2019-14697", f.Id));
+    }
+
+    [SharedTrivyDataFact]
+    public void Ignores_real_secrets_and_misconfigurations_by_rule_id_or_avd_id()
+    {
+        var secrets = ScanTestData.SharedReport("secrets.json.golden");
+        Assert.Equal(["aws-access-key-id", "mysecret"], FailedIds(new ScanPolicy().Evaluate("repo", secrets, Today)));
+        var ignoringAwsKey = new ScanPolicy { Ignores = TrivyIgnoreFile.Parse("aws-access-key-id", ".trivyignore") };
+        Assert.Equal(["mysecret"], FailedIds(ignoringAwsKey.Evaluate("repo", secrets, Today)));
+
+        var byAvdId = new ScanPolicy { Ignores = TrivyIgnoreFile.Parse("AVD-DS-0002", ".trivyignore") };
+        Assert.True(byAvdId.Evaluate("repo", ScanTestData.SharedReport("legacy-v0.50.0/dockerfile.json.golden"), Today).Passed);
+        Assert.True(byAvdId.Evaluate("repo", ScanTestData.SharedReport("dockerfile.json.golden"), Today).Passed);
+        Assert.Equal(["DS-0002"], FailedIds(new ScanPolicy().Evaluate("repo", ScanTestData.SharedReport("dockerfile.json.golden"), Today)));
+    }
+}

