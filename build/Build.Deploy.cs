@@ -12,9 +12,6 @@ partial class Build
     [Parameter("Rollback: the version to go back to, exactly as Releases lists it (default: the previous release)")]
     readonly string? ToVersion;
 
-    [Parameter("Deploy: print the deploy plan (images, colours, infrastructure) and change nothing")]
-    readonly bool Plan;
-
     /// <summary>
     /// Hand-off from PushEcr: the images it pushed and verified, by digest. When PushEcr does not set it
     /// (or did not run), Deploy finds the app image by its immutable tag in the local engine.
@@ -47,7 +44,8 @@ partial class Build
             {
                 MigrationVersion = MigratedToVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture),
             };
-            if (Plan)
+            // --dry-run (shared with Migrate): print the deploy plan and change nothing.
+            if (DryRun)
             {
                 var plan = await Deployment(() => SingleHostDeployer.PlanAsync(docker, request, ct));
                 foreach (var line in plan.Describe())
@@ -156,7 +154,7 @@ partial class Build
         var endpoint = await Deployment(() => LocalBootstrap.EnsureEngineAsync(environment, RootDirectory, Environment.GetEnvironmentVariable, Log.Info, ct));
         if (environment.Bootstrap)
             await Deployment(() => LocalBootstrap.EnsureCertificatesAsync(RootDirectory, Log.Info, ct));
-        Log.Info($"{environment.Names.Environment} · engine {endpoint} · registry {environment.Registry.Address} · {environment.Strategy}");
+        Log.Info($"{environment.Names.Environment} · engine {endpoint} · registry {environment.Registry.Address} · {(environment.Strategy == DeployStrategy.Swarm ? "swarm" : "single-host blue-green")}");
         return environmentEngine = new DockerClient(endpoint);
     }
 

@@ -1,21 +1,129 @@
+using System.Text.Json;
+using Slipway.Delivery.Environments;
+using Slipway.Delivery.Images;
+using Slipway.Delivery.Publishing;
+using Slipway.Delivery.Scanning;
 using Slipway.Engine;
+using Slipway.Tools.Docker;
+using Slipway.Tools.Registry;
+using Slipway.Tools.Trivy;
 
 partial class Build
 {
+    [Parameter("Registry that mirrors every base image (host[:port][/prefix]), for air-gapped builds")]
+    readonly string? ImageMirror;
+
+    [Parameter("Severities that fail ScanImages")]
+    readonly string SeverityGate = "CRITICAL,HIGH";
+
+    [Parameter("ScanImages ignores vulnerabilities that have no fixed version yet")]
+    readonly bool IgnoreUnfixed;
+
+    /// <summary>The repository's web address for the OCI source label: known on GitHub Actions, absent locally.</summary>
+    static string? SourceUrl =>
+        Environment.GetEnvironmentVariable("GITHUB_REPOSITORY") is { Length: > 0 } repository
+            ? $"{Environment.GetEnvironmentVariable("GITHUB_SERVER_URL") ?? "https://github.com"}/{repository}"
+            : null;
+
+    AbsolutePath ScanReportsDirectory => ArtifactsDirectory / "scan";
+
+    AbsolutePath PushedImagesFile => ArtifactsDirectory / "images" / "pushed.json";
+
+    ImagePlan Images => Deployment(() => ImagePlan.Load(RootDirectory / ImagePlan.DefaultPath));
+
     Target BuildImages => _ => _
         .Description("Builds every container image, tagged <version>-<commit>; reuses images whose inputs are unchanged")
         .DependsOn(Compile)
-        .Executes(() => NotImplemented(4));
+        .Executes(async ct =>
+        {
+            var docker = await BuildEngineAsync(ct);
+            var mirrorAuth = ImageMirror is not null && ImageMirror == LoadEnvironment().Registry.Address
+                ? await RegistryAuthAsync(LoadEnvironment(), docker.Endpoint, ct)
+                : null;
+            var request = new BuildImagesRequest(
+                RootDirectory,
+                Images,
+                Deployment(() => BaseImageCatalog.Load(RootDirectory / BaseImageCatalog.DefaultPath)),
+                new ImageVersion(Version, Git.Commit),
+                DateTimeOffset.UtcNow,
+                ImageMirror,
+                mirrorAuth,
+                SourceUrl: SourceUrl);
+            var results = await Deployment(() => new ImageBuilder(docker).BuildAsync(request, Log.Info, ct));
+            foreach (var image in results)
+                Log.Info($"{image.Name,-14} {image.Tag}  {(image.Reused ? "reused (inputs unchanged)" : "built")}  {image.Size / 1_000_000} MB  {image.Duration.TotalSeconds:0.0} s");
+            ReportSummary(string.Join(", ", results.Select(r => $"{r.Name} {(r.Reused ? "reused" : "built")}")));
+        });
 
     Target ScanImages => _ => _
         .Description("Scans the images with Trivy and fails on findings at or above the severity gate")
         .DependsOn(BuildImages)
         .Produces("artifacts/scan")
-        .Executes(() => NotImplemented(4));
+        .Executes(async ct =>
+        {
+            var scanner = new TrivyScanner();
+            var policy = new ScanPolicy
+            {
+                Gate = ScanPolicy.ParseGate(SeverityGate),
+                IgnoreUnfixed = IgnoreUnfixed,
+                Ignores = File.Exists(RootDirectory / ".trivyignore") ? TrivyIgnoreFile.Load(RootDirectory / ".trivyignore") : TrivyIgnoreFile.Empty,
+            };
+            var images = scanner.Locate() is null ? [] : await SaveImagesAsync(ct);
+            var requirement = TrivyRequirements.For(TargetEnvironment.ToString().ToLowerInvariant(), IsServerBuild);
+            var result = await new ImageScanning(scanner).ScanAsync(images, policy, requirement, ScanReportsDirectory, DateOnly.FromDateTime(DateTime.UtcNow), Log.Info, ct);
+            if (result.Skipped)
+            {
+                ReportSummary($"skipped: {result.SkippedBecause} (required for staging, prod and CI)");
+                return;
+            }
+
+            foreach (var line in result.Table)
+                Log.Info(line);
+            ReportSummary(result.Passed ? $"{result.Images.Count} images passed the {SeverityGate} gate" : "findings above the gate");
+            result.EnsurePassed(policy.Gate);
+        });
 
     Target PushEcr => _ => _
         .Description("Pushes the images to the environment's registry (ECR, or a local registry) and verifies digests")
         .DependsOn(ScanImages)
         .Produces("artifacts/images")
-        .Executes(() => NotImplemented(4));
+        .Executes(async ct =>
+        {
+            var environment = LoadEnvironment();
+            var docker = await BuildEngineAsync(ct);
+            var auth = await RegistryAuthAsync(environment, docker.Endpoint, ct);
+            RegistryTarget target = environment.Registry.Kind == RegistryKind.Ecr
+                ? new EcrRegistryTarget(environment.Registry.Region!, environment.Registry.Account!)
+                : new BasicAuthRegistryTarget(new RegistryCredentials(auth.ServerAddress, auth.Username, auth.Password));
+            using var http = new HttpClient();
+            var publisher = new ImagePublisher(new RegistryLogin(http, Slipway.Tools.Aws.AwsEnvironment.FromProcess()), new DockerImagePusher(docker), new RegistryClient(http));
+            var result = await publisher.PublishAsync(target, Images.Images.Select(i => new ImageToPublish(i.Name, ImageTag)).ToList(), Log.Info, ct);
+            PublishedImages = result;
+            PushedImagesFile.Parent.CreateDirectory();
+            await File.WriteAllTextAsync(PushedImagesFile, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }), ct);
+            foreach (var image in result.Images)
+                Log.Info($"{image.Reference} → {image.Digest} (verified in the registry)");
+            ReportSummary($"{result.Images.Count} images → {result.Registry}, digests verified");
+        });
+
+    /// <summary>Images are built where they are pushed from: the local environment's engine, otherwise DOCKER_HOST.</summary>
+    async Task<DockerClient> BuildEngineAsync(CancellationToken ct) =>
+        TargetEnvironment == EnvironmentName.Local ? await EngineAsync(ct) : new DockerClient(DockerEndpoint.FromEnvironment());
+
+    async Task<IReadOnlyList<ImageToScan>> SaveImagesAsync(CancellationToken ct)
+    {
+        var docker = await BuildEngineAsync(ct);
+        var folder = (RootDirectory / ".nuke" / "temp" / "scan").CreateDirectory();
+        var saved = new List<ImageToScan>();
+        foreach (var image in Images.Images)
+        {
+            var reference = $"{image.Name}:{ImageTag}";
+            var tarball = folder / $"{image.Name}.tar";
+            await using (var file = File.Create(tarball))
+                await Deployment(() => docker.Images.SaveAsync([reference], file, ct));
+            saved.Add(new ImageToScan(reference, tarball));
+        }
+
+        return saved;
+    }
 }

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Globalization;
+using Slipway.Tools.Docker;
+
+namespace Slipway.Delivery.Images;
+
+/// <summary>What BuildImages needs, all explicit.</summary>
+/// <param name="RepositoryRoot">Where docker/, src/ and the plan's paths are relative to.</param>
+/// <param name="ImageMirror">Rewrites every base image to this registry (host[:port][/prefix]), or null.</param>
+/// <param name="MirrorAuth">Credentials for the mirror, to pull base images from it.</param>
+/// <param name="Created">Stamped into org.opencontainers.image.created.</param>
+/// <param name="SourceUrl">Stamped into org.opencontainers.image.source.</param>
+/// <param name="NoCache">Build every step afresh (no layer cache), as a cold build.</param>
+public sealed record BuildImagesRequest(
+    string RepositoryRoot,
+    ImagePlan Plan,
+    BaseImageCatalog BaseImages,
+    ImageVersion Version,
+    DateTimeOffset Created,
+    string? ImageMirror = null,
+    RegistryAuth? MirrorAuth = null,
+    string? SourceUrl = null,
+    bool NoCache = false);
+
+/// <summary>One line of the BuildImages summary.</summary>
+public sealed record ImageBuildResult(string Name, string Tag, string ImageId, long Size, bool Reused, TimeSpan Duration, string InputsHash)
+{
+    public string Reference => $"{Name}:{Tag}";
+}
+
+/// <summary>
+/// Builds every image of the plan and tags it with the immutable version tag. The content hash of the
+/// inputs is kept as a label; when an image with the same hash exists, the build is skipped and that
+/// image is re-tagged instead.
+/// </summary>
+public sealed class ImageBuilder
+{
+    /// <summary>Build arguments stamped on every image; they do not enter the inputs hash.</summary>
+    public static readonly IReadOnlySet<string> StampArgs = new HashSet<string>(StringComparer.Ordinal) { "GIT_SHA", "CREATED" };
+
+    private readonly DockerClient docker;
+
+    public ImageBuilder(DockerClient docker) => this.docker = docker;
+
+    public async Task<IReadOnlyList<ImageBuildResult>> BuildAsync(BuildImagesRequest request, Action<string> log, CancellationToken ct = default)
+    {
+        var results = new List<ImageBuildResult>();
+        foreach (var spec in request.Plan.Images)
+            results.Add(await BuildOneAsync(request, spec, log, ct).ConfigureAwait(false));
+        return results;
+    }
+
+    private async Task<ImageBuildResult> BuildOneAsync(BuildImagesRequest request, ImageSpec spec, Action<string> log, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var tag = request.Version.Tag;
+        var contextDirectory = Path.GetFullPath(spec.Context, request.RepositoryRoot);
+        var dockerfile = Path.GetFullPath(spec.Dockerfile, request.RepositoryRoot);
+
+        var (baseArgs, baseIds) = await ResolveBaseImagesAsync(request, spec, log, ct).ConfigureAwait(false);
+        var contentArgs = new Dictionary<string, string>(spec.BuildArgs ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        foreach (var (arg, reference) in baseArgs)
+            contentArgs[arg] = reference;
+        contentArgs["APP_VERSION"] = request.Version.SemVer;
+
+        await using var context = await BuildContext.CreateAsync(contextDirectory, dockerfile, ct).ConfigureAwait(false);
+        var hash = await InputsHash.ComputeAsync(context, contentArgs, baseIds, spec.Target, ct).ConfigureAwait(false);
+
+        var existing = await docker.Images.ListAsync(new ImageListFilter { Labels = [$"{InputsHash.Label}={hash}", $"{NameLabel}={spec.Name}"] }, ct).ConfigureAwait(false);
+        string id;
+        bool reused;
+        if (existing.Count > 0)
+        {
+            id = existing[0].Id;
+            reused = true;
+            await docker.Images.TagAsync(id, spec.Name, tag, ct).ConfigureAwait(false);
+            log($"{spec.Name}: inputs unchanged ({hash[..19]}), re-tagged {id[..19]} as {spec.Name}:{tag}");
+        }
+        else
+        {
+            log($"{spec.Name}: building {spec.Dockerfile} ({context.Files.Count} files in context, inputs {hash[..19]})");
+            var args = new Dictionary<string, string>(contentArgs, StringComparer.Ordinal)
+            {
+                ["GIT_SHA"] = request.Version.Commit,
+                ["CREATED"] = request.Created.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            };
+            if (request.SourceUrl is { } source)
+                args["SOURCE_URL"] = source;
+            id = await docker.Images.BuildAsync(context.Archive, new ImageBuildParameters
+            {
+                Tags = [$"{spec.Name}:{tag}"],
+                Dockerfile = context.Dockerfile,
+                BuildArgs = args,
+                Labels = new Dictionary<string, string> { [InputsHash.Label] = hash, [NameLabel] = spec.Name },
+                Target = spec.Target,
+                NoCache = request.NoCache,
+                RegistryAuths = request.MirrorAuth is { } auth ? [auth] : [],
+            }, line => log($"{spec.Name}: {line}"), ct).ConfigureAwait(false);
+            reused = false;
+        }
+
+        var image = await docker.Images.InspectAsync(id, ct).ConfigureAwait(false);
+        var result = new ImageBuildResult(spec.Name, tag, image.Id, image.Size, reused, clock.Elapsed, hash);
+        log($"{result.Reference}: {(reused ? "reused" : "built")}, {image.Size / 1_000_000.0:0.0} MB, {clock.Elapsed.TotalSeconds:0.0} s");
+        return result;
+    }
+
+    /// <summary>Label naming which plan entry an image was built for, so two images with equal inputs stay apart.</summary>
+    public const string NameLabel = "io.slipway.image";
+
+    /// <summary>Base image build args (mirrored when a mirror is set) and the ids they resolve to, pulling what is missing.</summary>
+    private async Task<(Dictionary<string, string> Args, Dictionary<string, string> Ids)> ResolveBaseImagesAsync(
+        BuildImagesRequest request, ImageSpec spec, Action<string> log, CancellationToken ct)
+    {
+        var args = new Dictionary<string, string>(StringComparer.Ordinal);
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (arg, name) in spec.BaseImages ?? new Dictionary<string, string>())
+        {
+            var reference = request.BaseImages.Resolve(name, request.ImageMirror);
+            var image = await docker.Images.TryInspectAsync(reference, ct).ConfigureAwait(false);
+            if (image is null)
+            {
+                log($"{spec.Name}: pulling base image {reference}");
+                await docker.Images.PullAsync(reference, request.MirrorAuth, null, ct).ConfigureAwait(false);
+                image = await docker.Images.InspectAsync(reference, ct).ConfigureAwait(false);
+            }
+
+            args[arg] = reference;
+            ids[arg] = image.Id;
+        }
+
+        return (args, ids);
+    }
+}

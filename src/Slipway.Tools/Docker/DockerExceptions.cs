@@ -1,0 +1,48 @@
+using System.Net;
+
+namespace Slipway.Tools.Docker;
+
+/// <summary>Nothing answers at the Docker endpoint.</summary>
+public sealed class DockerEngineUnreachableException : Exception
+{
+    public DockerEngineUnreachableException(DockerEndpoint endpoint, Exception? inner = null)
+        : base($"Docker engine not reachable at {endpoint}: start Docker or set DOCKER_HOST", inner) => Endpoint = endpoint;
+
+    public DockerEndpoint Endpoint { get; }
+}
+
+/// <summary>DOCKER_HOST / DOCKER_CERT_PATH are unusable.</summary>
+public sealed class DockerConfigurationException : Exception
+{
+    public DockerConfigurationException(string message)
+        : base(message)
+    {
+    }
+}
+
+/// <summary>The engine answered with an error; the message is the engine's own.</summary>
+public class DockerApiException : Exception
+{
+    public DockerApiException(HttpStatusCode statusCode, string message)
+        : base(message) => StatusCode = statusCode;
+
+    public HttpStatusCode StatusCode { get; }
+}
+
+/// <summary>The image, container, network or volume does not exist (HTTP 404).</summary>
+public sealed class DockerNotFoundException : DockerApiException
+{
+    public DockerNotFoundException(string message)
+        : base(HttpStatusCode.NotFound, message)
+    {
+    }
+}
+
+/// <summary>A streamed operation (build, push, pull) reported an error in its progress stream.</summary>
+public sealed class DockerStreamException : Exception
+{
+    public DockerStreamException(string operation, string message)
+        : base($"{operation} failed: {message}") => Operation = operation;
+
+    public string Operation { get; }
+}

@@ -1,0 +1,22 @@
+namespace Slipway.Tools.Docker;
+
+public sealed partial class NetworkOperations
+{
+    /// <summary>Attaches a container to a network, reachable there by its name and <paramref name="aliases"/>.</summary>
+    public Task ConnectAsync(string network, string container, IReadOnlyList<string>? aliases = null, CancellationToken ct = default) =>
+        transport.SendAndForgetAsync(HttpMethod.Post, $"networks/{network}/connect",
+            body: new { Container = container, EndpointConfig = new { Aliases = aliases ?? [] } }, ct: ct);
+
+    /// <summary>The network, or null when the engine has none by that name.</summary>
+    public async Task<NetworkInspect?> TryInspectAsync(string idOrName, CancellationToken ct = default)
+    {
+        try
+        {
+            return await InspectAsync(idOrName, ct).ConfigureAwait(false);
+        }
+        catch (DockerNotFoundException)
+        {
+            return null;
+        }
+    }
+}
