@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Slipway.Delivery.Database;
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Deployment.SmokeTests;
@@ -24,6 +25,11 @@ partial class Build
     /// <summary>The image repository of the app in docker/images.json.</summary>
     const string AppImageName = "slipway-api";
 
+    /// <summary>The image repository of the reverse proxy, and the compose variable that names its image.</summary>
+    const string ProxyImageName = "slipway-nginx";
+
+    const string ProxyImageVariable = "NGINX_IMAGE";
+
     string ImageTag => $"{Version}-{Git.ShortCommit}";
 
     DeployEnvironment? deployEnvironment;
@@ -39,10 +45,12 @@ partial class Build
             var environment = LoadEnvironment();
             var docker = await EngineAsync(ct);
             var auth = await RegistryAuthAsync(environment, docker.Endpoint, ct);
-            var appImage = await AppImageAsync(environment, docker, ct);
-            var request = new DeployRequest(environment, RootDirectory, AppVersion, appImage, auth, Secrets(environment))
+            var appImage = await ImageByDigestAsync(environment, docker, AppImageName, ct);
+            var variables = StackVariables(environment, await ImageByDigestAsync(environment, docker, ProxyImageName, ct));
+            var request = new DeployRequest(environment, RootDirectory, await ReportedVersionAsync(docker, appImage, ct), appImage, auth, variables)
             {
                 MigrationVersion = MigratedToVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Migrate = MigratesInDeploy ? (log, token) => MigrateStackDatabaseAsync(variables, log, token) : null,
             };
             // --dry-run (shared with Migrate): print the deploy plan and change nothing.
             if (DryRun)
@@ -83,7 +91,8 @@ partial class Build
         {
             var environment = LoadEnvironment();
             var docker = await EngineAsync(ct);
-            var result = await Deployment(() => SingleHostDeployer.RollbackAsync(docker, environment, RootDirectory, Secrets(environment), ToVersion, Log.Info, ct));
+            var variables = StackVariables(environment, await ProxyImageInUseAsync(environment, docker, ct));
+            var result = await Deployment(() => SingleHostDeployer.RollbackAsync(docker, environment, RootDirectory, variables, ToVersion, Log.Info, ct));
             ReportSummary($"back to {result.Release.Version}: {result.Summary}");
             // Migrations go down only when asked, and after the app: version N-1 runs on version N's schema.
             if (MigrateTo is { } schema)
@@ -174,19 +183,47 @@ partial class Build
         return new RegistryAuth(environment.Registry.User!, password, environment.Registry.Address);
     }
 
-    /// <summary>The app image by digest: from PushEcr's hand-off, else from the local image tagged &lt;version&gt;-&lt;commit&gt;.</summary>
-    async Task<string> AppImageAsync(DeployEnvironment environment, DockerClient docker, CancellationToken ct)
+    /// <summary>
+    /// An image of this release by digest: from PushEcr's hand-off (in this process, or artifacts/images/pushed.json
+    /// downloaded from the PushEcr job on CI), else from the local image tagged &lt;version&gt;-&lt;commit&gt;.
+    /// A digest, unlike a tag, stays the same when an unchanged image is re-tagged, so nginx is not recreated for nothing.
+    /// </summary>
+    async Task<string> ImageByDigestAsync(DeployEnvironment environment, DockerClient docker, string name, CancellationToken ct)
     {
-        var pushed = PublishedImages?.Images.FirstOrDefault(i => i.Reference.Contains($"/{AppImageName}:", StringComparison.Ordinal));
+        PublishedImages ??= File.Exists(PushedImagesFile)
+            ? JsonSerializer.Deserialize<PublishResult>(await File.ReadAllTextAsync(PushedImagesFile, ct))
+            : null;
+        var pushed = PublishedImages?.Images.FirstOrDefault(i => i.Reference.Contains($"/{name}:{ImageTag}", StringComparison.Ordinal));
         if (pushed is not null)
             return $"{pushed.Reference[..pushed.Reference.LastIndexOf(':')]}@{pushed.Digest}";
-        var tagged = $"{AppImageName}:{ImageTag}";
+        var tagged = $"{name}:{ImageTag}";
         var image = await docker.Images.TryInspectAsync(tagged, ct)
             ?? throw new BuildFailedException($"{tagged} is not on the engine: run ./build.sh PushEcr --environment {environment.Names.Environment} first");
-        var digest = image.RepoDigests?.FirstOrDefault(d => d.StartsWith($"{environment.Registry.Address}/", StringComparison.Ordinal))
+        var digest = image.RepoDigests?.FirstOrDefault(d => d.StartsWith($"{environment.Registry.Address}/{name}@", StringComparison.Ordinal))
             ?? throw new BuildFailedException($"{tagged} was never pushed to {environment.Registry.Address}: run ./build.sh PushEcr --environment {environment.Names.Environment}");
-        Log.Info($"app image {digest} (found by its tag {ImageTag}; PushEcr did not hand over its digests)");
+        Log.Info($"{name} image {digest} (found by its tag {ImageTag}; PushEcr did not hand over its digests)");
         return digest;
+    }
+
+    /// <summary>What the compose files interpolate: the environment's secrets and this release's proxy image.</summary>
+    IReadOnlyDictionary<string, string> StackVariables(DeployEnvironment environment, string proxyImage) =>
+        new Dictionary<string, string>(Secrets(environment)) { [ProxyImageVariable] = proxyImage };
+
+    /// <summary>The proxy image serving now: a rollback switches the app's colour and leaves nginx as it is.</summary>
+    async Task<string> ProxyImageInUseAsync(DeployEnvironment environment, DockerClient docker, CancellationToken ct)
+    {
+        var proxy = await docker.Containers.TryInspectAsync(environment.Names.Container(environment.Compose.ProxyService), ct);
+        return proxy?.Config.Image ?? throw new BuildFailedException($"{environment.Names.Environment} has no running {environment.Compose.ProxyService}: deploy before rolling back");
+    }
+
+    /// <summary>
+    /// The version the app will report on /health: the image's OCI version label (what BuildImages
+    /// stamped as APP_VERSION), else <see cref="AppVersion"/> when the image is not on this engine yet.
+    /// </summary>
+    async Task<string> ReportedVersionAsync(DockerClient docker, string appImage, CancellationToken ct)
+    {
+        var image = await docker.Images.TryInspectAsync(appImage, ct) ?? await docker.Images.TryInspectAsync($"{AppImageName}:{ImageTag}", ct);
+        return image?.Labels.GetValueOrDefault("org.opencontainers.image.version") is { Length: > 0 } label ? label : AppVersion;
     }
 
     IReadOnlyDictionary<string, string> Secrets(DeployEnvironment environment)

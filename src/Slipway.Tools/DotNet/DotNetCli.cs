@@ -12,7 +12,7 @@ public static partial class DotNetCli
     public static async Task<CompileResult> BuildAsync(string solution, string configuration, string version, string workingDirectory, Action<string> log, CancellationToken cancellationToken)
     {
         var result = await RunAsync(
-            ["build", solution, "-c", configuration, "--no-restore", "--nologo", "-v", "q", "-clp:NoSummary", $"-p:AppVersion={version}"],
+            ["build", solution, "-c", configuration, "--no-restore", "--nologo", "-v", "m", "-clp:NoSummary", $"-p:AppVersion={version}"],
             workingDirectory, log, cancellationToken).ConfigureAwait(false);
         var projects = result.StandardOutput.Count(line => line.Contains(" -> ", StringComparison.Ordinal));
         var warnings = result.StandardOutput.Where(l => WarningLine().IsMatch(l)).Distinct().Count();

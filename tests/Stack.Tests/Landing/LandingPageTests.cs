@@ -26,9 +26,14 @@ public sealed class LandingPageTests
         await Assertions.Expect(page.Locator("#api-version")).ToHaveTextAsync(version);
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Slipway");
         Assert.Equal("Slipway", await page.TitleAsync());
-        var call = Assert.Single(upstream.RequestsTo("/health"));
-        Assert.Contains("Chrome", call.UserAgent, StringComparison.Ordinal);
-        Assert.Equal("https", call.ForwardedProto);
+        // The page's own call reached the upstream through nginx (a slow machine may see the browser retry it).
+        var calls = upstream.RequestsTo("/health");
+        Assert.NotEmpty(calls);
+        Assert.All(calls, call =>
+        {
+            Assert.Contains("Chrome", call.UserAgent, StringComparison.Ordinal);
+            Assert.Equal("https", call.ForwardedProto);
+        });
         // CSP violations and script errors surface as console errors.
         Assert.True(browser.Errors.Count == 0, string.Join('\n', browser.Errors));
     }

@@ -1,0 +1,77 @@
+using Slipway.Delivery.Environments;
+using Slipway.Tools.Docker;
+
+namespace Slipway.Delivery.Deployment;
+
+/// <summary>What a deploy is asked to do: the configuration half of configuration → plan → actions.</summary>
+/// <param name="AppImage">The app image by digest in the environment's registry (repository@sha256:...).</param>
+/// <param name="Version">The version the app reports on /health, exactly as Releases lists it.</param>
+/// <param name="Variables">Values for the compose files' ${VARIABLES} beyond the environment file's (secrets resolved by name).</param>
+/// <param name="RegistryAuth">Credentials to pull from the environment's registry, or null when it needs none.</param>
+public sealed record DeployRequest(
+    DeployEnvironment Environment,
+    string RepositoryRoot,
+    string Version,
+    string AppImage,
+    RegistryAuth? RegistryAuth,
+    IReadOnlyDictionary<string, string> Variables)
+{
+    public string? MigrationVersion { get; init; }
+
+    /// <summary>
+    /// Runs after the infrastructure (the database) is up and before the new colour starts; returns the
+    /// schema version for the ledger. When it fails the deploy stops and the app is not touched.
+    /// </summary>
+    public Func<Action<string>, CancellationToken, Task<string?>>? Migrate { get; init; }
+
+    public LockHolder Who { get; init; } = LockHolder.Current();
+}
+
+/// <summary>The plan of one deploy: which images, which colours, which infrastructure; printable before anything runs.</summary>
+public sealed record DeployPlan(
+    DeployEnvironment Environment,
+    string Version,
+    string AppImage,
+    ComposeStack Stack,
+    string? LiveColour,
+    string NewColour,
+    IReadOnlyList<ComposeService> Infrastructure,
+    ComposeService App,
+    ComposeService Proxy)
+{
+    public IEnumerable<string> Describe()
+    {
+        var names = Environment.Names;
+        yield return $"environment  {names.Environment} ({Environment.Strategy}, project {names.Stack})";
+        yield return $"app          {App.Name} {Version} = {AppImage}";
+        yield return $"colours      {LiveColour ?? "(none live)"} → {NewColour}";
+        foreach (var service in Infrastructure)
+            yield return $"ensure       {service.Name} = {service.Image}";
+        yield return $"proxy        {Proxy.Name} = {Proxy.Image}, upstream {Environment.Compose.UpstreamFile} → {names.Container($"{App.Name}-{NewColour}")}:{Environment.Compose.AppPort}";
+        yield return $"then         health ≤ {Environment.Health.Timeout.TotalSeconds:0} s, smoke direct and via {Environment.PublicUrl}, drain {Environment.Drain.TotalSeconds:0} s, stop {LiveColour ?? "nothing"} (kept for rollback)";
+    }
+}
+
+/// <summary>The outcome of a deploy or rollback, for the build summary.</summary>
+public sealed record DeployResult(Release Release, string? FromColour, string ToColour, TimeSpan HealthyAfter, TimeSpan Duration)
+{
+    public string Summary =>
+        $"{FromColour ?? "(none)"} → {ToColour}: healthy in {HealthyAfter.TotalSeconds:0.0} s, switched{(FromColour is null ? "" : $", {FromColour} drained")}";
+}
+
+public static class Colours
+{
+    public const string Blue = "blue";
+    public const string Green = "green";
+
+    public static string Other(string? colour) => colour == Blue ? Green : Blue;
+
+    /// <summary>The colour of an upstream server name such as "slipway-local-api-green:8080".</summary>
+    public static string? Of(string? server) =>
+        server?.Split(':')[0] switch
+        {
+            { } host when host.EndsWith("-" + Blue, StringComparison.Ordinal) => Blue,
+            { } host when host.EndsWith("-" + Green, StringComparison.Ordinal) => Green,
+            _ => null,
+        };
+}

@@ -1,0 +1,157 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Slipway.Delivery.Environments;
+using Slipway.Tools.Docker;
+
+namespace Slipway.Delivery.Deployment;
+
+public enum ReleaseOutcome
+{
+    InProgress,
+    Succeeded,
+    RolledBack,
+    Failed,
+}
+
+public enum ReleaseKind
+{
+    Deploy,
+    Rollback,
+}
+
+/// <summary>One deploy or rollback of an environment, as the ledger keeps it.</summary>
+/// <param name="Images">Service → image reference by digest.</param>
+/// <param name="Colour">The colour this release runs as (blue/green).</param>
+/// <param name="Previous">The version that was serving before, if any.</param>
+public sealed record Release(
+    string Version,
+    ReleaseKind Kind,
+    string Colour,
+    string Who,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? FinishedAt,
+    IReadOnlyDictionary<string, string> Images,
+    string? MigrationVersion,
+    ReleaseOutcome Outcome,
+    string? Previous,
+    string? Note = null);
+
+/// <summary>
+/// The environment's release history, kept on the environment's engine in a volume
+/// (<see cref="StackNames.LedgerVolume"/>) as releases.json, read and written through the archive
+/// API of a never-started handle container. Writers hold the deploy lock.
+/// </summary>
+public sealed class ReleaseLedger
+{
+    public const int Kept = 100;
+    private const string Folder = "/ledger";
+    private const string FileName = "releases.json";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    private readonly DockerClient docker;
+    private readonly string handle;
+
+    private ReleaseLedger(DockerClient docker, string handle)
+    {
+        this.docker = docker;
+        this.handle = handle;
+    }
+
+    public static async Task<ReleaseLedger> OpenAsync(DockerClient docker, StackNames names, CancellationToken ct = default)
+    {
+        if (await docker.Containers.TryInspectAsync(names.LedgerContainer, ct).ConfigureAwait(false) is null)
+        {
+            await PlaceholderImage.EnsureAsync(docker, ct).ConfigureAwait(false);
+            await docker.Volumes.CreateAsync(new VolumeCreateParameters(names.LedgerVolume)
+            {
+                Labels = new Dictionary<string, string> { ["org.slipway.ledger"] = names.Environment },
+            }, ct).ConfigureAwait(false);
+            try
+            {
+                await docker.Containers.CreateAsync(new ContainerSpec
+                {
+                    Name = names.LedgerContainer,
+                    Image = PlaceholderImage.Name,
+                    Cmd = ["ledger"],
+                    Binds = [$"{names.LedgerVolume}:{Folder}"],
+                    Labels = new Dictionary<string, string> { ["org.slipway.ledger"] = names.Environment },
+                }, ct).ConfigureAwait(false);
+            }
+            catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+                // Made by a concurrent reader (Releases while a deploy starts): the same handle.
+            }
+        }
+
+        return new ReleaseLedger(docker, names.LedgerContainer);
+    }
+
+    /// <summary>Oldest first.</summary>
+    public async Task<IReadOnlyList<Release>> ReadAsync(CancellationToken ct = default)
+    {
+        var bytes = await docker.Containers.ReadFileAsync(handle, $"{Folder}/{FileName}", ct).ConfigureAwait(false);
+        if (bytes is null)
+            return [];
+        try
+        {
+            return JsonSerializer.Deserialize<List<Release>>(bytes, Json) ?? [];
+        }
+        catch (JsonException e)
+        {
+            throw new DeployFailedException($"the release ledger on the engine ({FileName}) is unreadable: {e.Message}");
+        }
+    }
+
+    /// <summary>Adds a release, or replaces the last one when it is the same release (same start), and keeps the newest <see cref="Kept"/>.</summary>
+    public async Task RecordAsync(Release release, CancellationToken ct = default)
+    {
+        var releases = (await ReadAsync(ct).ConfigureAwait(false)).ToList();
+        if (releases.Count > 0 && releases[^1].StartedAt == release.StartedAt && releases[^1].Version == release.Version)
+            releases[^1] = release;
+        else
+            releases.Add(release);
+        var kept = releases.Skip(Math.Max(0, releases.Count - Kept)).ToList();
+        await docker.Containers.WriteFileAsync(handle, Folder, FileName, JsonSerializer.SerializeToUtf8Bytes(kept, Json), ct: ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The release serving now: the newest that succeeded.</summary>
+    public static Release? Current(IReadOnlyList<Release> releases) =>
+        releases.LastOrDefault(r => r.Outcome == ReleaseOutcome.Succeeded);
+
+    /// <summary>The ledger as a table, newest first.</summary>
+    public static string Format(IReadOnlyList<Release> releases)
+    {
+        if (releases.Count == 0)
+            return "no releases yet";
+        var current = Current(releases);
+        var rows = releases.Reverse().Select(r => new[]
+        {
+            ReferenceEquals(r, current) ? "* " + r.Version : "  " + r.Version,
+            r.Kind.ToString().ToLowerInvariant(),
+            JsonNamingPolicy.KebabCaseLower.ConvertName(r.Outcome.ToString()),
+            r.Colour,
+            r.StartedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
+            r.Who,
+            r.MigrationVersion ?? "-",
+            r.Previous ?? "-",
+            string.Join(" ", r.Images.Select(i => $"{i.Key}@{ShortDigest(i.Value)}")),
+        }).ToList();
+        string[] header = ["Version", "Kind", "Outcome", "Colour", "When", "Who", "Migration", "Previous", "Images"];
+        var widths = header.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
+        var text = new StringBuilder();
+        text.AppendLine(string.Join("  ", header.Select((h, i) => h.PadRight(widths[i]))).TrimEnd());
+        foreach (var row in rows)
+            text.AppendLine(string.Join("  ", row.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
+        text.Append("* serving now");
+        return text.ToString();
+    }
+
+    private static string ShortDigest(string reference) =>
+        reference.IndexOf("@sha256:", StringComparison.Ordinal) is var at and >= 0 ? reference[(at + 8)..Math.Min(reference.Length, at + 20)] : reference;
+}

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Slipway.Delivery.Environments;
+using Slipway.Tools.Docker;
+
+namespace Slipway.Delivery.Deployment;
+
+/// <summary>
+/// Turns compose services into containers on one engine: networks and volumes first, then each
+/// service's container, labelled with a hash of its specification so an unchanged service is left
+/// running untouched and a changed one is recreated.
+/// </summary>
+internal sealed class StackContainers(DockerClient docker, DeployEnvironment environment, ComposeStack stack, RegistryAuth? auth, Action<string> log)
+{
+    public const string StackLabel = "org.slipway.stack";
+    public const string ServiceLabel = "org.slipway.service";
+    public const string ColourLabel = "org.slipway.colour";
+    public const string VersionLabel = "org.slipway.version";
+    public const string SpecLabel = "org.slipway.spec";
+
+    private StackNames Names => environment.Names;
+
+    public async Task EnsureNetworksAndVolumesAsync(CancellationToken ct)
+    {
+        foreach (var network in stack.Networks.Values)
+        {
+            var name = Names.Network(network.Name);
+            if (await docker.Networks.TryInspectAsync(name, ct).ConfigureAwait(false) is null)
+            {
+                await docker.Networks.CreateAsync(new NetworkCreateParameters(name)
+                {
+                    Internal = network.Internal,
+                    Labels = new Dictionary<string, string> { [StackLabel] = Names.Stack },
+                }, ct).ConfigureAwait(false);
+                log($"network {name} created{(network.Internal ? " (internal)" : "")}");
+            }
+        }
+
+        foreach (var volume in stack.Volumes)
+        {
+            await docker.Volumes.CreateAsync(new VolumeCreateParameters(Names.Volume(volume))
+            {
+                Labels = new Dictionary<string, string> { [StackLabel] = Names.Stack },
+            }, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Pulls an image unless the engine has it (or always, for the app image by digest).</summary>
+    public async Task PullAsync(string image, bool always, CancellationToken ct)
+    {
+        if (!always && await docker.Images.TryInspectAsync(image, ct).ConfigureAwait(false) is not null)
+            return;
+        var clock = Stopwatch.StartNew();
+        var registry = Images.ImageMirror.SplitRegistry(image).Registry;
+        var useAuth = auth is not null && string.Equals(registry, environment.Registry.Address, StringComparison.OrdinalIgnoreCase);
+        try
+        {
+            await docker.Images.PullAsync(image, useAuth ? auth : null, ct: ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DockerStreamException or DockerApiException)
+        {
+            throw new DeployFailedException($"cannot pull {image} from {registry ?? "Docker Hub"}: {e.Message}");
+        }
+
+        log($"pulled {image} ({clock.Elapsed.TotalSeconds:0.0} s)");
+    }
+
+    /// <summary>
+    /// Makes the service's container match the compose files: untouched when running with the same
+    /// specification, started when stopped, recreated when changed. Returns whether it was (re)created.
+    /// </summary>
+    public async Task<bool> EnsureServiceAsync(ComposeService service, TimeSpan healthTimeout, CancellationToken ct)
+    {
+        await PullAsync(service.Image, always: false, ct).ConfigureAwait(false);
+        var spec = Spec(service, Names.Container(service.Name), service.Image, new Dictionary<string, string>(), service.Ports);
+        var existing = await docker.Containers.TryInspectAsync(spec.Name, ct).ConfigureAwait(false);
+        if (existing is not null && existing.Config.Labels?.GetValueOrDefault(SpecLabel) == spec.Labels[SpecLabel])
+        {
+            if (existing.State.Running)
+            {
+                log($"{service.Name} up, unchanged");
+                return false;
+            }
+
+            await docker.Containers.StartAsync(spec.Name, ct).ConfigureAwait(false);
+            await WaitHealthyOrThrowAsync(service.Name, spec.Name, healthTimeout, ct).ConfigureAwait(false);
+            log($"{service.Name} started (was stopped), unchanged");
+            return false;
+        }
+
+        if (existing is not null)
+            await docker.Containers.RemoveAsync(spec.Name, force: true, ct: ct).ConfigureAwait(false);
+        await docker.Containers.CreateAsync(spec, ct).ConfigureAwait(false);
+        await docker.Containers.StartAsync(spec.Name, ct).ConfigureAwait(false);
+        await WaitHealthyOrThrowAsync(service.Name, spec.Name, healthTimeout, ct).ConfigureAwait(false);
+        log($"{service.Name} {(existing is null ? "created" : "recreated (configuration changed)")} and healthy");
+        return true;
+    }
+
+    private async Task WaitHealthyOrThrowAsync(string service, string container, TimeSpan timeout, CancellationToken ct)
+    {
+        var (problem, _) = await WaitHealthyAsync(container, timeout, ct).ConfigureAwait(false);
+        if (problem is not null)
+            throw new DeployFailedException($"{service} is not healthy: {problem}. Last lines of its log:\n{await LastLogLinesAsync(container, 20, ct).ConfigureAwait(false)}");
+    }
+
+    /// <summary>Waits for the Docker health check (or, without one, for the container to be running); null problem when healthy.</summary>
+    public async Task<(string? Problem, TimeSpan Elapsed)> WaitHealthyAsync(string container, TimeSpan timeout, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var state = (await docker.Containers.InspectAsync(container, ct).ConfigureAwait(false)).State;
+            if (!state.Running)
+                return ($"exited with code {state.ExitCode}", clock.Elapsed);
+            switch (state.Health?.Status)
+            {
+                case null or "healthy":
+                    return (null, clock.Elapsed);
+                case "unhealthy":
+                    return ($"unhealthy after {clock.Elapsed.TotalSeconds:0} s (its Docker health check failed)", clock.Elapsed);
+            }
+
+            if (clock.Elapsed > timeout)
+                return ($"not healthy within {timeout.TotalSeconds:0} s (still {state.Health.Status})", clock.Elapsed);
+            await Task.Delay(200, ct).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<string> LastLogLinesAsync(string container, int count, CancellationToken ct)
+    {
+        try
+        {
+            var logs = await docker.Containers.LogsAsync(container, ct).ConfigureAwait(false);
+            var lines = (logs.StandardOutput + logs.StandardError).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            return lines.Length == 0 ? "(no output)" : string.Join('\n', lines.TakeLast(count).Select(l => "  | " + l.TrimEnd()));
+        }
+        catch (DockerApiException e)
+        {
+            return $"(logs unavailable: {e.Message})";
+        }
+    }
+
+    /// <summary>The container for a service, as the compose files describe it, named and labelled for this stack.</summary>
+    public ContainerSpec Spec(ComposeService service, string name, string image, IReadOnlyDictionary<string, string> labels, IReadOnlyList<PortBinding> ports)
+    {
+        // Publishing needs a non-internal network first; the service's own name is its alias, as compose does.
+        var networks = service.Networks
+            .OrderBy(n => stack.Networks.TryGetValue(n, out var network) && network.Internal)
+            .Select(n => new NetworkAttachment(Names.Network(n), labels.ContainsKey(ColourLabel) ? [] : [service.Name]))
+            .ToArray();
+        var spec = new ContainerSpec
+        {
+            Name = name,
+            Image = image,
+            Cmd = service.Command,
+            Entrypoint = service.Entrypoint,
+            Env = service.Environment,
+            User = service.User,
+            Healthcheck = service.Healthcheck,
+            RestartPolicy = service.Restart,
+            ReadOnlyRootfs = service.ReadOnly,
+            CapDrop = service.CapDrop,
+            SecurityOpt = service.SecurityOpt,
+            Tmpfs = service.Tmpfs.ToDictionary(t => t.Split(':')[0], t => t.Contains(':', StringComparison.Ordinal) ? t[(t.IndexOf(':', StringComparison.Ordinal) + 1)..] : ""),
+            Binds = [.. service.NamedVolumes.Select(v => $"{Names.Volume(v.Volume)}:{v.Target}"), .. service.BindMounts],
+            Ports = ports,
+            Networks = networks,
+            StopSignal = service.StopSignal,
+            Labels = new Dictionary<string, string>(labels) { [StackLabel] = Names.Stack, [ServiceLabel] = service.Name },
+        };
+        var hash = Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(spec)))[..16];
+        return spec with { Labels = new Dictionary<string, string>(spec.Labels) { [SpecLabel] = hash } };
+    }
+}

@@ -1,0 +1,114 @@
+using Slipway.Tools.Docker;
+
+namespace Slipway.Delivery.Environments;
+
+/// <summary>One environment as described by <c>.nuke/environments/&lt;name&gt;.json</c>; secrets appear by name only.</summary>
+public sealed record DeployEnvironment
+{
+    public required EnvironmentName Name { get; init; }
+
+    /// <summary>The file it was read from, for messages.</summary>
+    public required string SourceFile { get; init; }
+
+    public required DockerSettings Docker { get; init; }
+
+    public required RegistrySettings Registry { get; init; }
+
+    public required DeployStrategy Strategy { get; init; }
+
+    /// <summary>Prefix of every container, network and volume of this environment's stack.</summary>
+    public required string Project { get; init; }
+
+    public required Uri PublicUrl { get; init; }
+
+    /// <summary>The CA that signed the public certificate (a local CA), trusted for smoke checks only; null to use the system store.</summary>
+    public string? TrustedCaFile { get; init; }
+
+    public required ComposeSettings Compose { get; init; }
+
+    /// <summary>Names of environment variables holding secrets the stack needs (e.g. POSTGRES_PASSWORD).</summary>
+    public IReadOnlyList<string> Secrets { get; init; } = [];
+
+    /// <summary>Local only: a missing secret is generated once and kept under .nuke/temp/secrets.</summary>
+    public bool GenerateMissingSecrets { get; init; }
+
+    public required HealthSettings Health { get; init; }
+
+    public required SmokeSettings Smoke { get; init; }
+
+    /// <summary>How long the old colour keeps serving in-flight requests after the switch.</summary>
+    public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Local only: start a private engine and a local registry when none is reachable.</summary>
+    public bool Bootstrap { get; init; }
+
+    /// <summary>Names derived from <see cref="Project"/> and <see cref="Name"/>: stack, lock, ledger.</summary>
+    public StackNames Names => new(Project, Name.ToString().ToLowerInvariant());
+}
+
+/// <param name="Host">unix:///path or tcp://host:port; null means DOCKER_HOST, else the default socket.</param>
+/// <param name="CertPath">Folder with ca.pem, cert.pem, key.pem for tcp+TLS.</param>
+public sealed record DockerSettings(string? Host, string? CertPath)
+{
+    public DockerEndpoint Resolve(Func<string, string?> variable) =>
+        Host is null ? DockerEndpoint.FromEnvironment(variable) : DockerEndpoint.Parse(Host, CertPath);
+}
+
+public enum RegistryKind
+{
+    Basic,
+    Ecr,
+}
+
+/// <summary>Where images are pulled from. The password is named (an environment variable), never stored.</summary>
+public sealed record RegistrySettings(RegistryKind Kind, string Address, string? User, string? PasswordVariable, string? Region, string? Account)
+{
+    public static string EcrAddress(string account, string region) => $"{account}.dkr.ecr.{region}.amazonaws.com";
+}
+
+public enum DeployStrategy
+{
+    SingleHost,
+    Swarm,
+}
+
+/// <param name="Files">Compose files, relative to the repository root, later ones overriding earlier ones.</param>
+/// <param name="AppService">The service deployed blue-green (the API).</param>
+/// <param name="ProxyService">The nginx service whose upstream include is switched.</param>
+/// <param name="UpstreamFile">The upstream include inside the proxy container.</param>
+/// <param name="AppPort">The port the app listens on inside its container.</param>
+/// <param name="Variables">Non-secret values for the compose files' ${VARIABLES}.</param>
+public sealed record ComposeSettings(
+    IReadOnlyList<string> Files,
+    string AppService,
+    string ProxyService,
+    string UpstreamFile,
+    int AppPort,
+    IReadOnlyDictionary<string, string> Variables);
+
+/// <param name="Timeout">How long a new colour may take to report healthy.</param>
+public sealed record HealthSettings(TimeSpan Timeout);
+
+/// <param name="Timeout">Overall budget for the smoke checks.</param>
+/// <param name="Retries">Attempts per check after the first failure.</param>
+/// <param name="InitialBackoff">Wait before the first retry; doubles each time.</param>
+public sealed record SmokeSettings(TimeSpan Timeout, int Retries, TimeSpan InitialBackoff);
+
+/// <summary>The names an environment's resources get on its engine.</summary>
+public sealed record StackNames(string Project, string Environment)
+{
+    /// <summary>The compose project name: containers are "&lt;stack&gt;-&lt;service&gt;".</summary>
+    public string Stack => $"{Project}-{Environment}";
+
+    public string Lock => $"{Project}-lock-{Environment}";
+
+    public string LedgerVolume => $"{Project}-ledger-{Environment}";
+
+    public string LedgerContainer => $"{Project}-ledger-{Environment}-io";
+
+    public string Container(string service) => $"{Stack}-{service}";
+
+    public string Network(string network) => $"{Stack}_{network}";
+
+    public string Volume(string volume) => $"{Stack}_{volume}";
+}

@@ -1,0 +1,198 @@
+using System.Text.Json;
+
+namespace Slipway.Delivery.Environments;
+
+/// <summary>
+/// Reads <c>.nuke/environments/&lt;name&gt;.json</c> into a <see cref="DeployEnvironment"/>. Every
+/// malformed or missing field is one <see cref="EnvironmentFileException"/> naming the file, the
+/// field and what is expected.
+/// </summary>
+public static class EnvironmentFile
+{
+    public const string Folder = ".nuke/environments";
+
+    public static string PathOf(string repositoryRoot, EnvironmentName name) =>
+        Path.Combine(repositoryRoot, Folder, name.ToString().ToLowerInvariant() + ".json");
+
+    public static DeployEnvironment Load(string repositoryRoot, EnvironmentName name)
+    {
+        var path = PathOf(repositoryRoot, name);
+        if (!File.Exists(path))
+            throw new EnvironmentFileException($"{path} not found: every environment is described by a file in {Folder}/");
+        return Parse(File.ReadAllText(path), name, path);
+    }
+
+    public static DeployEnvironment Parse(string json, EnvironmentName name, string source)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new EnvironmentFileException($"{source}: not valid JSON ({e.Message})");
+        }
+
+        using (document)
+        {
+            var root = new Fields(document.RootElement, source, "");
+            var docker = root.Object("docker", required: false);
+            var registry = root.Object("registry");
+            var compose = root.Object("compose");
+            var health = root.Object("health");
+            var smoke = root.Object("smoke");
+            var isLocal = name == EnvironmentName.Local;
+
+            var environment = new DeployEnvironment
+            {
+                Name = name,
+                SourceFile = source,
+                Docker = new DockerSettings(docker?.String("host", required: false), docker?.String("certPath", required: false)),
+                Registry = ReadRegistry(registry),
+                Strategy = root.Enum("strategy", new Dictionary<string, DeployStrategy> { ["single-host"] = DeployStrategy.SingleHost, ["swarm"] = DeployStrategy.Swarm }),
+                Project = root.Name("project"),
+                PublicUrl = root.HttpsUrl("publicUrl"),
+                TrustedCaFile = root.String("trustedCaFile", required: false),
+                Compose = new ComposeSettings(
+                    compose.Strings("files"),
+                    compose.Name("appService"),
+                    compose.Name("proxyService"),
+                    compose.String("upstreamFile")!,
+                    compose.Int("appPort", 1, 65535),
+                    compose.StringMap("variables")),
+                Secrets = root.Strings("secrets", required: false),
+                GenerateMissingSecrets = root.Bool("generateMissingSecrets", isLocal),
+                Health = new HealthSettings(health.Seconds("timeoutSeconds")),
+                Smoke = new SmokeSettings(smoke.Seconds("timeoutSeconds"), smoke.Int("retries", 0, 20), TimeSpan.FromMilliseconds(smoke.Int("initialBackoffMilliseconds", 1, 60_000))),
+                Drain = root.Seconds("drainSeconds", required: false) ?? TimeSpan.FromSeconds(2),
+                Bootstrap = root.Bool("bootstrap", false),
+            };
+            if (environment.Bootstrap && !isLocal)
+                throw new EnvironmentFileException($"{source}: bootstrap is for the local environment only (it starts an engine on this machine)");
+            if (environment.GenerateMissingSecrets && !isLocal)
+                throw new EnvironmentFileException($"{source}: generateMissingSecrets is for the local environment only; supply {name} secrets from your secret store");
+            return environment;
+        }
+    }
+
+    private static RegistrySettings ReadRegistry(Fields registry)
+    {
+        var kind = registry.Enum("kind", new Dictionary<string, RegistryKind> { ["basic"] = RegistryKind.Basic, ["ecr"] = RegistryKind.Ecr });
+        if (kind == RegistryKind.Ecr)
+        {
+            var region = registry.Matching("region", @"^[a-z]{2}(-[a-z]+)+-\d$", "an AWS region such as eu-west-1");
+            var account = registry.Matching("account", @"^\d{12}$", "a 12-digit AWS account id");
+            return new RegistrySettings(kind, RegistrySettings.EcrAddress(account, region), "AWS", null, region, account);
+        }
+
+        return new RegistrySettings(kind, registry.String("address")!, registry.String("user")!,
+            registry.Matching("passwordVariable", "^[A-Z_][A-Z0-9_]*$", "the NAME of an environment variable holding the password (never the password)"), null, null);
+    }
+
+    /// <summary>Typed access to one JSON object's fields, with messages that name the field path.</summary>
+    private sealed class Fields(JsonElement element, string source, string prefix)
+    {
+        private JsonElement? Get(string name, bool required)
+        {
+            if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null)
+                return value;
+            return required ? throw Error(name, "is missing") : null;
+        }
+
+        private EnvironmentFileException Error(string name, string problem) => new($"{source}: {prefix}{name} {problem}");
+
+        public Fields? Object(string name, bool required) =>
+            Get(name, required) is { } value
+                ? value.ValueKind == JsonValueKind.Object ? new Fields(value, source, $"{prefix}{name}.") : throw Error(name, "must be an object")
+                : null;
+
+        public Fields Object(string name) => Object(name, required: true)!;
+
+        public string? String(string name, bool required = true) =>
+            Get(name, required) is { } value
+                ? value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text ? text : throw Error(name, "must be a non-empty string")
+                : null;
+
+        public string Matching(string name, string pattern, string expected)
+        {
+            var text = String(name)!;
+            return System.Text.RegularExpressions.Regex.IsMatch(text, pattern) ? text : throw Error(name, $"must be {expected}, got '{text}'");
+        }
+
+        public string Name(string name) => Matching(name, "^[a-z0-9][a-z0-9_.-]*$", "lower-case letters, digits, '-', '_' or '.'");
+
+        public Uri HttpsUrl(string name)
+        {
+            var text = String(name)!;
+            return Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps
+                ? uri
+                : throw Error(name, $"must be an https:// URL, got '{text}'");
+        }
+
+        public int Int(string name, int min, int max)
+        {
+            var value = Get(name, required: true)!.Value;
+            return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) && number >= min && number <= max
+                ? number
+                : throw Error(name, $"must be a whole number from {min} to {max}, got {value.GetRawText()}");
+        }
+
+        public TimeSpan? Seconds(string name, bool required)
+        {
+            if (Get(name, required) is not { } value)
+                return null;
+            return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var seconds) && seconds is >= 0 and <= 3600
+                ? TimeSpan.FromSeconds(seconds)
+                : throw Error(name, $"must be a number of seconds from 0 to 3600, got {value.GetRawText()}");
+        }
+
+        public TimeSpan Seconds(string name) => Seconds(name, required: true)!.Value;
+
+        public bool Bool(string name, bool fallback) =>
+            Get(name, required: false) is { } value
+                ? value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean() : throw Error(name, "must be true or false")
+                : fallback;
+
+        public T Enum<T>(string name, IReadOnlyDictionary<string, T> choices)
+        {
+            var text = String(name)!;
+            return choices.TryGetValue(text, out var choice)
+                ? choice
+                : throw Error(name, $"must be {string.Join(" or ", choices.Keys.Select(k => $"'{k}'"))}, got '{text}'");
+        }
+
+        public IReadOnlyList<string> Strings(string name, bool required = true)
+        {
+            if (Get(name, required) is not { } value)
+                return [];
+            if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String || v.GetString() is not { Length: > 0 }))
+                throw Error(name, "must be an array of non-empty strings");
+            var items = value.EnumerateArray().Select(v => v.GetString()!).ToArray();
+            return required && items.Length == 0 ? throw Error(name, "must list at least one entry") : items;
+        }
+
+        public IReadOnlyDictionary<string, string> StringMap(string name)
+        {
+            if (Get(name, required: false) is not { } value)
+                return new Dictionary<string, string>();
+            if (value.ValueKind != JsonValueKind.Object)
+                throw Error(name, "must be an object of name: \"value\" pairs");
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var property in value.EnumerateObject())
+            {
+                map[property.Name] = property.Value.ValueKind switch
+                {
+                    JsonValueKind.String => property.Value.GetString()!,
+                    JsonValueKind.Number => property.Value.GetRawText(),
+                    _ => throw Error($"{name}.{property.Name}", "must be a string or a number"),
+                };
+            }
+
+            return map;
+        }
+    }
+}
+
+/// <summary>An environment file is missing or malformed; the message names the file and field.</summary>
+public sealed class EnvironmentFileException(string message) : Exception(message);

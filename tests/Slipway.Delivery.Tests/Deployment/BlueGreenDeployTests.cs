@@ -1,0 +1,196 @@
+using Slipway.Delivery.Deployment;
+using Slipway.Delivery.Deployment.SmokeTests;
+using Slipway.Delivery.Tests.Deployment.TestStack;
+
+namespace Slipway.Delivery.Tests.Deployment;
+
+/// <summary>
+/// The scenarios of issue 6 on the real engine, real registry (with auth) and the real edge nginx:
+/// load only on 127.0.0.1. The app is a tiny image, but the deploy code path is the production one.
+/// </summary>
+[Collection(DeployCollection.Name)]
+public sealed class BlueGreenDeployTests
+{
+    [RegistryFact]
+    public async Task Deploying_v2_under_load_drops_no_request_and_moves_traffic_to_v2()
+    {
+        await using var stack = await DeployTestStack.CreateAsync();
+        var v1 = await stack.PushAppAsync("1.0.0+aaaaaaa");
+        var v2 = await stack.PushAppAsync("2.0.0+bbbbbbb");
+
+        var first = await stack.DeployAsync("1.0.0+aaaaaaa", v1);
+        Assert.Null(first.FromColour);
+        Assert.Equal(Colours.Blue, first.ToColour);
+
+        using var client = stack.Client();
+        DeployResult second;
+        await using (var load = new LoadGenerator(client, stack.Environment.PublicUrl))
+        {
+            await Task.Delay(500);
+            second = await stack.DeployAsync("2.0.0+bbbbbbb", v2);
+            await Task.Delay(1000);
+            await load.StopAsync();
+            Assert.True(load.Failed == 0, $"{load.Failed} failed requests of {load.Succeeded + load.Failed}: {string.Join(" | ", load.Failures.Take(5))}");
+            Assert.True(load.Succeeded > 20, $"only {load.Succeeded} requests got through");
+            Assert.Equal("2.0.0+bbbbbbb", load.LastVersion);
+            Assert.Contains("1.0.0+aaaaaaa", load.Versions.Keys);
+        }
+
+        // The smoke checks through nginx: TLS trusted through the local CA only, the version compared.
+        var target = SingleHostDeployer.PublicSmokeTarget(stack.Environment, "2.0.0+bbbbbbb");
+        var passed = await SmokeTester.RunAsync(target);
+        Assert.True(passed.Passed, passed.Table());
+        Assert.Equal("4/4 checks passed", passed.Summary);
+        var stale = await SmokeTester.RunAsync(target with { ExpectedVersion = "9.9.9", Retries = 1 });
+        Assert.Equal("version 2.0.0+bbbbbbb, expected 9.9.9", Assert.Single(stale.Failures).Detail);
+        var untrusted = await SmokeTester.RunAsync(target with { TrustedCaFile = null, Retries = 0 });
+        Assert.Equal(4, untrusted.Failures.Count());
+        Assert.Contains("remote certificate is invalid", untrusted.Failures.First().Detail, StringComparison.Ordinal);
+
+        Assert.Equal(Colours.Blue, second.FromColour);
+        Assert.Equal(Colours.Green, second.ToColour);
+        Assert.Equal([$"{stack.Project}-local-api-green", $"{stack.Project}-local-nginx"], await stack.RunningAsync());
+
+        var ledger = await (await ReleaseLedger.OpenAsync(stack.Docker, stack.Environment.Names)).ReadAsync();
+        Assert.Equal(["1.0.0+aaaaaaa", "2.0.0+bbbbbbb"], ledger.Select(r => r.Version));
+        Assert.All(ledger, r => Assert.Equal(ReleaseOutcome.Succeeded, r.Outcome));
+        Assert.Equal("1.0.0+aaaaaaa", ledger[1].Previous);
+        Assert.Equal(v2, ledger[1].Images["api"]);
+    }
+
+    [RegistryFact]
+    public async Task A_v3_that_never_gets_healthy_is_rolled_back_automatically_while_v2_keeps_serving()
+    {
+        await using var stack = await DeployTestStack.CreateAsync();
+        var v2 = await stack.PushAppAsync("2.0.0+bbbbbbb");
+        var v3 = await stack.PushAppAsync("3.0.0+ccccccc", healthy: false);
+        await stack.DeployAsync("2.0.0+bbbbbbb", v2);
+
+        using var client = stack.Client();
+        var log = new List<string>();
+        DeployFailedException failure;
+        await using (var load = new LoadGenerator(client, stack.Environment.PublicUrl))
+        {
+            failure = await Assert.ThrowsAsync<DeployFailedException>(() => stack.DeployAsync("3.0.0+ccccccc", v3, log));
+            await Task.Delay(500);
+            await load.StopAsync();
+            Assert.True(load.Failed == 0, $"{load.Failed} failed requests: {string.Join(" | ", load.Failures.Take(5))}");
+            Assert.Equal(["2.0.0+bbbbbbb"], load.Versions.Keys);
+        }
+
+        Assert.True(failure.RolledBack);
+        Assert.Contains("green (3.0.0+ccccccc) unhealthy", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("rolled back: blue still serving", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("last 20 lines of green's log", failure.Message, StringComparison.Ordinal);
+        Assert.Equal([$"{stack.Project}-local-api-blue", $"{stack.Project}-local-nginx"], await stack.RunningAsync());
+
+        var ledger = await (await ReleaseLedger.OpenAsync(stack.Docker, stack.Environment.Names)).ReadAsync();
+        Assert.Equal(ReleaseOutcome.RolledBack, ledger[^1].Outcome);
+        Assert.Equal("3.0.0+ccccccc", ledger[^1].Version);
+        Assert.Equal("2.0.0+bbbbbbb", ReleaseLedger.Current(ledger)?.Version);
+    }
+
+    [RegistryFact]
+    public async Task A_second_deploy_while_one_runs_is_refused_at_once_with_who_holds_the_lock()
+    {
+        await using var stack = await DeployTestStack.CreateAsync();
+        var v1 = await stack.PushAppAsync("1.0.0+aaaaaaa");
+
+        var first = stack.DeployAsync("1.0.0+aaaaaaa", v1);
+        var lockName = stack.Environment.Names.Lock;
+        while (await stack.Docker.Containers.TryInspectAsync(lockName) is null && !first.IsCompleted)
+            await Task.Delay(20);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var refused = await Assert.ThrowsAsync<DeployLockedException>(() => stack.DeployAsync("1.0.0+aaaaaaa", v1));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"refusal took {clock.Elapsed}");
+        Assert.StartsWith($"local is being deployed by {Environment.UserName}@{Environment.MachineName} since ", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"(pid {Environment.ProcessId}). Wait, or run ./build.sh Unlock --environment local if that deploy is dead.", refused.Message, StringComparison.Ordinal);
+
+        await first;
+        Assert.Null(await stack.Docker.Containers.TryInspectAsync(lockName));
+    }
+
+    [RegistryFact]
+    public async Task After_a_deploy_killed_mid_way_unlock_and_deploy_again_converge_to_one_live_colour()
+    {
+        await using var stack = await DeployTestStack.CreateAsync();
+        var v1 = await stack.PushAppAsync("1.0.0+aaaaaaa");
+        var v2 = await stack.PushAppAsync("2.0.0+bbbbbbb");
+        await stack.DeployAsync("1.0.0+aaaaaaa", v1);
+
+        // What kill -9 leaves behind, made for real on the engine: the lock of a process that no
+        // longer exists on this host, and the new colour started but never switched to.
+        using var dead = System.Diagnostics.Process.Start("true")!;
+        await dead.WaitForExitAsync();
+        await DeployLock.AcquireAsync(stack.Docker, stack.Environment.Names, LockHolder.Current() with { Pid = dead.Id });
+        await stack.Docker.Containers.CreateAsync(new Slipway.Tools.Docker.ContainerSpec
+        {
+            Name = $"{stack.Project}-local-api-green",
+            Image = v2,
+            Labels = new Dictionary<string, string> { ["org.slipway.stack"] = stack.Environment.Names.Stack, ["org.slipway.service"] = "api" },
+            Networks = [new($"{stack.Environment.Names.Stack}_edge", [])],
+        });
+        await stack.Docker.Containers.StartAsync($"{stack.Project}-local-api-green");
+
+        var stale = await Assert.ThrowsAsync<DeployLockedException>(() => stack.DeployAsync("2.0.0+bbbbbbb", v2));
+        Assert.True(stale.Holder!.IsStale);
+        Assert.Contains("that process is gone", stale.Message, StringComparison.Ordinal);
+
+        var broken = await DeployLock.BreakAsync(stack.Docker, stack.Environment.Names);
+        Assert.Equal(dead.Id, broken?.Pid);
+        using var client = stack.Client();
+        await using (var load = new LoadGenerator(client, stack.Environment.PublicUrl))
+        {
+            var result = await stack.DeployAsync("2.0.0+bbbbbbb", v2);
+            Assert.Equal(Colours.Green, result.ToColour);
+            await Task.Delay(500);
+            await load.StopAsync();
+            Assert.True(load.Failed == 0, $"{load.Failed} failed requests: {string.Join(" | ", load.Failures.Take(5))}");
+            Assert.Equal("2.0.0+bbbbbbb", load.LastVersion);
+        }
+
+        Assert.Equal([$"{stack.Project}-local-api-green", $"{stack.Project}-local-nginx"], await stack.RunningAsync());
+    }
+
+    [RegistryFact]
+    public async Task Rollback_restarts_the_kept_previous_colour_without_pulling_and_records_it()
+    {
+        await using var stack = await DeployTestStack.CreateAsync();
+        var v1 = await stack.PushAppAsync("1.0.0+aaaaaaa");
+        var v2 = await stack.PushAppAsync("2.0.0+bbbbbbb");
+        await stack.DeployAsync("1.0.0+aaaaaaa", v1);
+        var plan = await SingleHostDeployer.PlanAsync(stack.Docker, stack.Request("2.0.0+bbbbbbb", v2));
+        Assert.Equal((Colours.Blue, Colours.Green), (plan.LiveColour, plan.NewColour));
+        Assert.Contains($"app          api 2.0.0+bbbbbbb = {v2}", plan.Describe());
+        Assert.Contains("colours      blue → green", plan.Describe());
+        await stack.DeployAsync("2.0.0+bbbbbbb", v2);
+
+        var unknown = await Assert.ThrowsAsync<DeployFailedException>(() =>
+            SingleHostDeployer.RollbackAsync(stack.Docker, stack.Environment, stack.Root, new Dictionary<string, string>(), "9.9.9+fffffff", _ => { }));
+        Assert.Equal("version 9.9.9+fffffff never served local: pick one from ./build.sh Releases --environment local", unknown.Message);
+
+        var log = new List<string>();
+        using var client = stack.Client();
+        await using (var load = new LoadGenerator(client, stack.Environment.PublicUrl))
+        {
+            var result = await SingleHostDeployer.RollbackAsync(stack.Docker, stack.Environment, stack.Root, new Dictionary<string, string>(), null, log.Add);
+            Assert.Equal(Colours.Blue, result.ToColour);
+            await Task.Delay(500);
+            await load.StopAsync();
+            Assert.True(load.Failed == 0, $"{load.Failed} failed requests: {string.Join(" | ", load.Failures.Take(5))}");
+            Assert.Equal("1.0.0+aaaaaaa", load.LastVersion);
+        }
+
+        Assert.Contains(log, l => l.Contains("restarted from its kept container", StringComparison.Ordinal));
+        Assert.DoesNotContain(log, l => l.StartsWith("pulled", StringComparison.Ordinal));
+        var ledger = await (await ReleaseLedger.OpenAsync(stack.Docker, stack.Environment.Names)).ReadAsync();
+        Assert.Equal((ReleaseKind.Rollback, ReleaseOutcome.Succeeded, "1.0.0+aaaaaaa", "2.0.0+bbbbbbb"), (ledger[^1].Kind, ledger[^1].Outcome, ledger[^1].Version, ledger[^1].Previous));
+        Assert.Contains("* 1.0.0+aaaaaaa  rollback  succeeded", ReleaseLedger.Format(ledger), StringComparison.Ordinal);
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class DeployCollection
+{
+    public const string Name = "deploy on the real engine";
+}

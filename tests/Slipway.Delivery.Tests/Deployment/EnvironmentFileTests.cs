@@ -1,0 +1,135 @@
+using Slipway.Delivery.Environments;
+using Slipway.Delivery.Tests.Images;
+
+namespace Slipway.Delivery.Tests.Deployment;
+
+public sealed class EnvironmentFileTests
+{
+    private const string Valid = """
+        {
+          "docker": { "host": "tcp://10.0.0.5:2376", "certPath": "/etc/slipway/docker" },
+          "registry": { "kind": "basic", "address": "127.0.0.1:5000", "user": "AWS", "passwordVariable": "REGISTRY_PASSWORD" },
+          "strategy": "single-host",
+          "project": "slipway",
+          "publicUrl": "https://localhost:8443",
+          "compose": { "files": ["docker/compose/docker-compose.yml"], "appService": "api", "proxyService": "nginx",
+                       "upstreamFile": "/etc/nginx/upstreams/api.conf", "appPort": 8080, "variables": { "NGINX_HTTPS_PORT": 8443 } },
+          "secrets": ["POSTGRES_PASSWORD"],
+          "health": { "timeoutSeconds": 60 },
+          "smoke": { "timeoutSeconds": 30, "retries": 5, "initialBackoffMilliseconds": 200 },
+          "drainSeconds": 2.5
+        }
+        """;
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("staging")]
+    [InlineData("prod")]
+    public void The_repository_environment_files_load(string name)
+    {
+        var environment = EnvironmentFile.Load(RepositoryFiles.Root, Enum.Parse<EnvironmentName>(name, ignoreCase: true));
+
+        Assert.Equal("api", environment.Compose.AppService);
+        Assert.All(environment.Compose.Files, f => Assert.True(File.Exists(RepositoryFiles.PathOf(f)), f));
+        Assert.Equal(name == "local", environment.Bootstrap);
+    }
+
+    [Fact]
+    public void Prod_pulls_from_ecr_and_local_from_the_basic_auth_registry_by_variable_name()
+    {
+        var prod = EnvironmentFile.Load(RepositoryFiles.Root, EnvironmentName.Prod);
+        var local = EnvironmentFile.Load(RepositoryFiles.Root, EnvironmentName.Local);
+
+        Assert.Equal((RegistryKind.Ecr, "123456789012.dkr.ecr.eu-west-1.amazonaws.com"), (prod.Registry.Kind, prod.Registry.Address));
+        Assert.Equal((RegistryKind.Basic, "SLIPWAY_REGISTRY_PASSWORD"), (local.Registry.Kind, local.Registry.PasswordVariable));
+        Assert.True(local.GenerateMissingSecrets);
+        Assert.False(prod.GenerateMissingSecrets);
+    }
+
+    [Fact]
+    public void A_valid_file_is_read_into_typed_settings()
+    {
+        var environment = EnvironmentFile.Parse(Valid, EnvironmentName.Staging, "staging.json");
+
+        Assert.Equal("tcp://10.0.0.5:2376", environment.Docker.Host);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), environment.Drain);
+        Assert.Equal("8443", environment.Compose.Variables["NGINX_HTTPS_PORT"]);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), environment.Smoke.InitialBackoff);
+        Assert.Equal("slipway-lock-staging", environment.Names.Lock);
+        Assert.Equal("slipway-staging-api-blue", environment.Names.Container("api-blue"));
+        var endpoint = environment.Docker.Resolve(_ => null);
+        Assert.True(endpoint.UseTls);
+    }
+
+    [Theory]
+    [InlineData("\"strategy\": \"single-host\"", "\"strategy\": \"kubernetes\"", "staging.json: strategy must be 'single-host' or 'swarm', got 'kubernetes'")]
+    [InlineData("\"kind\": \"basic\"", "\"kind\": \"gcr\"", "staging.json: registry.kind must be 'basic' or 'ecr', got 'gcr'")]
+    [InlineData("\"passwordVariable\": \"REGISTRY_PASSWORD\"", "\"passwordVariable\": \"hunter2!\"", "staging.json: registry.passwordVariable must be the NAME of an environment variable holding the password (never the password), got 'hunter2!'")]
+    [InlineData("\"publicUrl\": \"https://localhost:8443\"", "\"publicUrl\": \"http://localhost:8080\"", "staging.json: publicUrl must be an https:// URL, got 'http://localhost:8080'")]
+    [InlineData("\"appPort\": 8080", "\"appPort\": 0", "staging.json: compose.appPort must be a whole number from 1 to 65535, got 0")]
+    [InlineData("\"timeoutSeconds\": 60", "\"timeoutSeconds\": \"soon\"", "staging.json: health.timeoutSeconds must be a number of seconds from 0 to 3600, got \"soon\"")]
+    [InlineData("\"project\": \"slipway\",", "", "staging.json: project is missing")]
+    [InlineData("\"files\": [\"docker/compose/docker-compose.yml\"]", "\"files\": []", "staging.json: compose.files must list at least one entry")]
+    [InlineData("\"secrets\": [\"POSTGRES_PASSWORD\"],", "\"secrets\": [\"POSTGRES_PASSWORD\"], \"bootstrap\": true,", "staging.json: bootstrap is for the local environment only (it starts an engine on this machine)")]
+    public void Each_malformed_field_is_one_clear_error(string from, string to, string expected)
+    {
+        var json = Valid.Replace(from, to, StringComparison.Ordinal);
+        Assert.NotEqual(Valid, json);
+
+        var error = Assert.Throws<EnvironmentFileException>(() => EnvironmentFile.Parse(json, EnvironmentName.Staging, "staging.json"));
+        Assert.Equal(expected, error.Message);
+    }
+
+    [Fact]
+    public void Ecr_needs_a_region_and_an_account()
+    {
+        var json = Valid.Replace("\"kind\": \"basic\", \"address\": \"127.0.0.1:5000\", \"user\": \"AWS\", \"passwordVariable\": \"REGISTRY_PASSWORD\"",
+            "\"kind\": \"ecr\", \"region\": \"eu-west-1\", \"account\": \"1234\"", StringComparison.Ordinal);
+
+        var error = Assert.Throws<EnvironmentFileException>(() => EnvironmentFile.Parse(json, EnvironmentName.Prod, "prod.json"));
+        Assert.Equal("prod.json: registry.account must be a 12-digit AWS account id, got '1234'", error.Message);
+    }
+
+    [Fact]
+    public void A_missing_file_names_the_folder()
+    {
+        var root = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            var error = Assert.Throws<EnvironmentFileException>(() => EnvironmentFile.Load(root, EnvironmentName.Prod));
+            Assert.EndsWith("prod.json not found: every environment is described by a file in .nuke/environments/", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Local_secrets_are_generated_once_and_kept_while_other_environments_require_them()
+    {
+        var root = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            var local = EnvironmentFile.Parse(Valid.Replace("\"drainSeconds\": 2.5", "\"drainSeconds\": 2.5, \"generateMissingSecrets\": true", StringComparison.Ordinal), EnvironmentName.Local, "local.json");
+            var log = new List<string>();
+            var first = SecretValues.Resolve(local, root, _ => null, log.Add);
+            var second = SecretValues.Resolve(local, root, _ => null, log.Add);
+            var fromProcess = SecretValues.Resolve(local, root, name => name == "POSTGRES_PASSWORD" ? "from-env" : null, log.Add);
+
+            Assert.Equal(36, first["POSTGRES_PASSWORD"].Length);
+            Assert.Equal(first["POSTGRES_PASSWORD"], second["POSTGRES_PASSWORD"]);
+            Assert.Equal("from-env", fromProcess["POSTGRES_PASSWORD"]);
+            Assert.Single(log);
+            Assert.DoesNotContain(first["POSTGRES_PASSWORD"], log[0], StringComparison.Ordinal);
+
+            var staging = EnvironmentFile.Parse(Valid, EnvironmentName.Staging, "staging.json");
+            var error = Assert.Throws<EnvironmentFileException>(() => SecretValues.Resolve(staging, root, _ => null, _ => { }));
+            Assert.Equal("secret POSTGRES_PASSWORD is not set: export it from your secret store before deploying staging (never write it into staging.json)", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using Slipway.Delivery.Deployment;
+using Slipway.Delivery.Deployment.SmokeTests;
+using Slipway.Delivery.Tests.Deployment.TestStack;
+using Slipway.Delivery.Tests.Images;
+using Slipway.Tools.Docker;
+using Slipway.Tools.Processes;
+
+namespace Slipway.Delivery.Tests.Deployment;
+
+/// <summary>
+/// "staging" on a second Docker engine with its own socket (docker/scripts/engine.sh, as the local
+/// bootstrap starts it): a fresh target that has only what it pulls from the registry, with auth.
+/// </summary>
+[Collection(DeployCollection.Name)]
+public sealed class SecondEngineDeployTests
+{
+    [RegistryFact]
+    public async Task A_fresh_second_engine_pulls_everything_with_auth_and_serves_the_release()
+    {
+        Assert.True(ProcessRunner.Resolve("dockerd") is not null, "dockerd (Debian's docker.io) is needed to start a second engine");
+        var folder = Directory.CreateTempSubdirectory("slipway-engine-").FullName;
+        var script = RepositoryFiles.PathOf("docker/scripts/engine.sh");
+        var scriptEnvironment = new Dictionary<string, string?> { ["SLIPWAY_ENGINE_DIR"] = folder };
+        try
+        {
+            await ProcessRunner.RunAsync("bash", [script, "start"], new ProcessOptions { Environment = scriptEnvironment, Timeout = TimeSpan.FromMinutes(2) });
+            var endpoint = DockerEndpoint.Parse($"unix://{folder}/docker.sock");
+
+            await using var stack = await DeployTestStack.CreateAsync(endpoint);
+            var v1 = await stack.PushAppAsync("1.0.0+aaaaaaa");
+            Assert.Null(await stack.Docker.Images.TryInspectAsync(v1));
+
+            var log = new List<string>();
+            var result = await stack.DeployAsync("1.0.0+aaaaaaa", v1, log);
+
+            Assert.Equal(Colours.Blue, result.ToColour);
+            Assert.Contains(log, l => l.StartsWith($"pulled {v1}", StringComparison.Ordinal));
+            Assert.Contains(log, l => l.StartsWith($"pulled {stack.Environment.Compose.Variables["NGINX_IMAGE"]}", StringComparison.Ordinal));
+            Assert.NotNull(await stack.Docker.Images.TryInspectAsync(v1));
+            Assert.Empty(await stack.Builder.Containers.ListAsync([$"org.slipway.stack={stack.Environment.Names.Stack}"]));
+            var smoke = await SmokeTester.RunAsync(SingleHostDeployer.PublicSmokeTarget(stack.Environment, "1.0.0+aaaaaaa"));
+            Assert.True(smoke.Passed, smoke.Table());
+        }
+        finally
+        {
+            await ProcessRunner.RunAsync("bash", [script, "stop"], new ProcessOptions { Environment = scriptEnvironment, Timeout = TimeSpan.FromMinutes(1) });
+            await ProcessRunner.RunAsync("rm", ["-rf", folder], new ProcessOptions { Timeout = TimeSpan.FromMinutes(2) });
+        }
+    }
+}

@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Slipway.Delivery.Deployment;
+using Slipway.Delivery.Environments;
+using Slipway.Delivery.Tests.Images;
+using Slipway.Tools.Docker;
+
+namespace Slipway.Delivery.Tests.Deployment.TestStack;
+
+/// <summary>
+/// A disposable environment on the real test engine: unique project name, its own certificates,
+/// free loopback ports, the real edge nginx image and tiny app images pushed to the real registry
+/// (with auth) and deployed by digest. Everything it made is removed on dispose.
+/// </summary>
+internal sealed class DeployTestStack : IAsyncDisposable
+{
+    public const string Folder = "tests/Slipway.Delivery.Tests/Deployment/TestStack";
+    private static readonly SemaphoreSlim EdgeGate = new(1, 1);
+    private readonly List<string> pushedTags = [];
+    private readonly string certs;
+
+    private DeployTestStack(DockerClient builder, DockerClient docker, string project, string certs, int httpsPort, int httpPort, RegistryAuth auth, string edgeImage)
+    {
+        Builder = builder;
+        Docker = docker;
+        Project = project;
+        this.certs = certs;
+        HttpsPort = httpsPort;
+        Auth = auth;
+        Environment = new DeployEnvironment
+        {
+            Name = EnvironmentName.Local,
+            SourceFile = "(test)",
+            Docker = new DockerSettings(null, null),
+            Registry = new RegistrySettings(RegistryKind.Basic, auth.ServerAddress, auth.Username, "SLIPWAY_TEST_REGISTRY_PASSWORD", null, null),
+            Strategy = DeployStrategy.SingleHost,
+            Project = project,
+            PublicUrl = new Uri($"https://localhost:{httpsPort}"),
+            TrustedCaFile = Path.Combine(certs, "ca.crt"),
+            Compose = new ComposeSettings(
+                [$"{Folder}/docker-compose.test-app.yml"], "api", "nginx", "/etc/nginx/upstreams/api.conf", 8080,
+                new Dictionary<string, string>
+                {
+                    ["NGINX_IMAGE"] = edgeImage,
+                    ["NGINX_HTTP_PORT"] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["NGINX_HTTPS_PORT"] = httpsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["NGINX_CERTS_DIR"] = certs,
+                }),
+            Health = new HealthSettings(TimeSpan.FromSeconds(30)),
+            Smoke = new SmokeSettings(TimeSpan.FromSeconds(20), 4, TimeSpan.FromMilliseconds(100)),
+            Drain = TimeSpan.FromSeconds(1),
+        };
+    }
+
+    public const string EdgeImage = "slipway-test/edge:1";
+
+    /// <summary>The engine images are built on (the test engine).</summary>
+    public DockerClient Builder { get; }
+
+    /// <summary>The environment's engine, deployed to: the test engine, or a second one that has only what it pulls.</summary>
+    public DockerClient Docker { get; }
+
+    public string Project { get; }
+
+    public int HttpsPort { get; }
+
+    public RegistryAuth Auth { get; }
+
+    public DeployEnvironment Environment { get; }
+
+    public string Root => RepositoryFiles.Root;
+
+    /// <param name="target">A second engine to deploy to; by default the test engine itself.</param>
+    public static async Task<DeployTestStack> CreateAsync(DockerEndpoint? target = null)
+    {
+        var builder = new DockerClient();
+        var docker = target is null ? builder : new DockerClient(target);
+        var project = "t" + Guid.NewGuid().ToString("N")[..8];
+        var certs = Directory.CreateTempSubdirectory("slipway-deploy-certs-").FullName;
+        // nginx runs as uid 101 and must traverse the folder (gen-certs.sh makes the key group-readable).
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(certs, (UnixFileMode)0b111_101_101);
+        await RunAsync("bash", RepositoryFiles.PathOf("nginx/gen-certs.sh"), certs);
+        var auth = new RegistryAuth(RealServers.RegistryUser ?? "AWS", RealServers.RegistryPassword ?? "", RealServers.Registry ?? "127.0.0.1:5000");
+        await EnsureEdgeImageAsync(builder);
+        var edge = EdgeImage;
+        if (target is not null)
+        {
+            // A fresh engine has only what it pulls: the edge image comes from the registry too.
+            var repository = $"{auth.ServerAddress}/{project}/edge";
+            await builder.Images.TagAsync(EdgeImage, repository, "1");
+            edge = $"{repository}@{(await builder.Images.PushAsync(repository, "1", auth)).Digest}";
+        }
+
+        var stack = new DeployTestStack(builder, docker, project, certs, FreePort(), FreePort(), auth, edge);
+        if (target is not null)
+            stack.pushedTags.Add($"{auth.ServerAddress}/{project}/edge:1");
+        return stack;
+    }
+
+    /// <summary>Builds the tiny app reporting <paramref name="version"/>, pushes it, and returns its reference by digest.</summary>
+    public async Task<string> PushAppAsync(string version, bool healthy = true)
+    {
+        var folder = Directory.CreateTempSubdirectory("slipway-app-").FullName;
+        try
+        {
+            File.Copy(RepositoryFiles.PathOf($"{Folder}/app.Dockerfile"), Path.Combine(folder, "Dockerfile"));
+            var health = healthy ? $"return 200 '{{\"status\":\"healthy\",\"version\":\"{version}\"}}';" : "return 500 '{\"status\":\"unhealthy\"}';";
+            await File.WriteAllTextAsync(Path.Combine(folder, "app.conf"), $$"""
+                pid /tmp/app.pid;
+                error_log stderr warn;
+                events { worker_connections 256; }
+                http {
+                    access_log off;
+                    client_body_temp_path /tmp/b; proxy_temp_path /tmp/p; fastcgi_temp_path /tmp/f; uwsgi_temp_path /tmp/u; scgi_temp_path /tmp/s;
+                    server {
+                        listen 8080;
+                        default_type application/json;
+                        location = /health { {{health}} }
+                        location = /version { return 200 '{"version":"{{version}}"}'; }
+                        location /api/health/ { return 200 '{"status":"healthy"}'; }
+                    }
+                }
+                """);
+            var repository = $"{Auth.ServerAddress}/{Project}/app";
+            var tag = version.Replace('+', '-');
+            await using (var context = await BuildContext.CreateAsync(folder, "Dockerfile"))
+            {
+                await Builder.Images.BuildAsync(context.Archive, new ImageBuildParameters
+                {
+                    Tags = [$"{repository}:{tag}"],
+                    BuildArgs = new Dictionary<string, string> { ["BASE"] = "nginx:1.25-alpine" },
+                });
+            }
+
+            var pushed = await Builder.Images.PushAsync(repository, tag, Auth);
+            pushedTags.Add($"{repository}:{tag}");
+            return $"{repository}@{pushed.Digest}";
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    public DeployRequest Request(string version, string image) =>
+        new(Environment, Root, version, image, Auth, new Dictionary<string, string>());
+
+    public Task<DeployResult> DeployAsync(string version, string image, List<string>? log = null) =>
+        SingleHostDeployer.DeployAsync(Docker, Request(version, image), line => { lock (log ?? []) log?.Add(line); });
+
+    /// <summary>Containers of this stack that are running, by name.</summary>
+    public async Task<IReadOnlyList<string>> RunningAsync(string? service = null)
+    {
+        var labels = new List<string> { $"{StackContainersLabel}={Environment.Names.Stack}" };
+        if (service is not null)
+            labels.Add($"org.slipway.service={service}");
+        return (await Docker.Containers.ListAsync(labels)).Where(c => c.State == "running").Select(c => c.Name).Order().ToArray();
+    }
+
+    private const string StackContainersLabel = "org.slipway.stack";
+
+    public HttpClient Client() => Slipway.Delivery.Deployment.SmokeTests.SmokeTester.CreateClient(Environment.TrustedCaFile);
+
+    public async ValueTask DisposeAsync()
+    {
+        var names = Environment.Names;
+        foreach (var container in await Docker.Containers.ListAsync([$"{StackContainersLabel}={names.Stack}"]))
+            await Ignore(() => Docker.Containers.RemoveAsync(container.Id, force: true, volumes: true));
+        foreach (var name in new[] { names.Lock, names.LedgerContainer })
+            await Ignore(() => Docker.Containers.RemoveAsync(name, force: true));
+        await Ignore(() => Docker.Volumes.RemoveAsync(names.LedgerVolume, force: true));
+        await Ignore(() => Docker.Volumes.RemoveAsync(names.Volume("nginx-upstreams"), force: true));
+        foreach (var network in new[] { "edge", "backend" })
+            await Ignore(() => Docker.Networks.RemoveAsync(names.Network(network)));
+        foreach (var tag in pushedTags)
+            await Ignore(() => Builder.Images.RemoveAsync(tag, force: true));
+        Directory.Delete(certs, recursive: true);
+        if (!ReferenceEquals(Docker, Builder))
+            Docker.Dispose();
+        Builder.Dispose();
+    }
+
+    private static async Task Ignore(Func<Task> action)
+    {
+        try
+        {
+            await action();
+        }
+        catch (DockerApiException)
+        {
+        }
+    }
+
+    private static async Task EnsureEdgeImageAsync(DockerClient docker)
+    {
+        await EdgeGate.WaitAsync();
+        try
+        {
+            await using var context = await BuildContext.CreateAsync(RepositoryFiles.PathOf("nginx"), RepositoryFiles.PathOf("docker/nginx.Dockerfile"));
+            await docker.Images.BuildAsync(context.Archive, new ImageBuildParameters
+            {
+                Tags = [EdgeImage],
+                Dockerfile = context.Dockerfile,
+                BuildArgs = new Dictionary<string, string> { ["NGINX_BASE"] = "nginx:1.25-alpine" },
+            });
+        }
+        finally
+        {
+            EdgeGate.Release();
+        }
+    }
+
+    internal static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task RunAsync(string file, params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited {process.ExitCode}: {await stderr}");
+    }
+}
