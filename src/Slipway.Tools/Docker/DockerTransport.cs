@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Slipway.Tools.Tls;
 
 namespace Slipway.Tools.Docker;
 
@@ -194,18 +195,7 @@ internal sealed class DockerTransport : IDisposable
         return new SslClientAuthenticationOptions
         {
             ClientCertificates = [client],
-            RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-            {
-                if (certificate is null)
-                    return false;
-                if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
-                    return false;
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(ca);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return chain.Build(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-            },
+            RemoteCertificateValidationCallback = PrivateCa.Validator(ca),
         };
     }
 

@@ -33,11 +33,5 @@ public sealed class ApiMigrationsTests
         Assert.Equal(atLatest, await db.SchemaSnapshotAsync());
     }
 
-    private static string ApiMigrationsFolder()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Slipway.sln")))
-            directory = directory.Parent;
-        return Path.Combine(directory?.FullName ?? throw new InvalidOperationException("no Slipway.sln above the test binaries"), "src", "Api", "Migrations");
-    }
+    private static string ApiMigrationsFolder() => RepositoryRoot.Combine("src", "Api", "Migrations");
 }

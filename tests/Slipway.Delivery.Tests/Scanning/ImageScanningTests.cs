@@ -27,8 +27,8 @@ public sealed class ImageScanningTests : IDisposable
               case $1 in --output) output=$2; shift 2 ;; --input) input=$2; shift 2 ;; *) last=$1; shift ;; esac
             done
             case $command in
-              image) cp "{{ScanTestData.Fixtures}}/$(basename "$input" .tar).json" "$output" ;;
-              convert) cp "{{ScanTestData.Fixtures}}/slipway-api.sarif" "$output" ;;
+              image) cp "{{TrivyReports.Fixtures}}/$(basename "$input" .tar).json" "$output" ;;
+              convert) cp "{{TrivyReports.Fixtures}}/slipway-api.sarif" "$output" ;;
             esac
             """);
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

@@ -3,21 +3,10 @@ namespace Slipway.Engine.Tests.CI;
 /// <summary>Folders of the repository this test assembly was built from, found upwards from the test's output folder.</summary>
 internal static class RepositoryPaths
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => RepositoryRoot.Path;
 
     public static string Snapshots => Path.Combine(Root, "tests", "Slipway.Engine.Tests", "CI", "Snapshots");
 
     /// <summary>actionlint (wasm, via node), installed by .ci/install-node-tools.sh.</summary>
     public static string Actionlint => Path.Combine(Root, ".nuke", "temp", "node-tools", "node_modules", "@tktco", "node-actionlint", "bin", "node-actionlint.js");
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Slipway.sln")))
-                return dir.FullName;
-        }
-
-        throw new InvalidOperationException($"no Slipway.sln above {AppContext.BaseDirectory}");
-    }
 }

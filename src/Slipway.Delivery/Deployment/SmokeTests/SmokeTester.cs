@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Slipway.Tools.Tls;
 
 namespace Slipway.Delivery.Deployment.SmokeTests;
 
@@ -164,16 +165,7 @@ public static class SmokeTester
             var ca = X509CertificateLoader.LoadCertificateFromFile(caFile);
             handler.SslOptions = new SslClientAuthenticationOptions
             {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                {
-                    if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0 || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
-                        return false;
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(ca);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-                },
+                RemoteCertificateValidationCallback = PrivateCa.Validator(ca),
             };
         }
 

@@ -1,4 +1,4 @@
-namespace Slipway.Stack.Tests.Infrastructure;
+namespace Slipway.Testing;
 
 /// <summary>The checkout the tests run from: the nearest parent folder holding Slipway.sln.</summary>
 public static class RepositoryRoot

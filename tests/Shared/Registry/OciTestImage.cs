@@ -6,13 +6,13 @@ using System.Text.Json;
 using Slipway.Tools.Processes;
 using Slipway.Tools.Registry;
 
-namespace Slipway.Delivery.Tests.Publishing;
+namespace Slipway.Testing;
 
 /// <summary>
 /// A one-layer image written as an OCI image layout on disk (no network, no base image), pushed to a registry
 /// with `skopeo copy oci:DIR:TAG docker://...`. Its manifest digest is known before the push.
 /// </summary>
-internal sealed class OciTestImage : IDisposable
+public sealed class OciTestImage : IDisposable
 {
     private const string ManifestType = "application/vnd.oci.image.manifest.v1+json";
     private readonly DirectoryInfo layout = Directory.CreateTempSubdirectory("slipway-oci-");
