@@ -7,7 +7,7 @@
 # and writes artifacts/benchmarks/load.md. Exits 1 when a run is invalid (a status >= 400, a socket
 # error, or a cache result other than the one the scenario is meant to measure).
 #   tests/Benchmarks/load.sh
-# Knobs: DURATION (8s) CONNECTIONS (16) THREADS (2) ROUNDS (3) MISS_USERS (200000)
+# Knobs: DURATION (8s) CONNECTIONS (16) THREADS (2) ROUNDS (5) MISS_USERS (200000)
 #        BENCH_PG_PORT (55452) BENCH_REDIS_PORT (56399) BENCH_API_PORT (15080)
 #        BENCH_HTTP_PORT (18080) BENCH_HTTPS_PORT (18443)
 set -euo pipefail
@@ -17,7 +17,7 @@ root=$PWD
 duration=${DURATION:-8s}
 connections=${CONNECTIONS:-16}
 threads=${THREADS:-2}
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-5}
 miss_users=${MISS_USERS:-200000}
 pg_port=${BENCH_PG_PORT:-55452}
 redis_port=${BENCH_REDIS_PORT:-56399}
@@ -41,7 +41,9 @@ edge=https://127.0.0.1:$https_port
 # Ids of the seeded "miss" users: a fixed prefix plus a 12-hex-digit counter (see load.lua).
 id_prefix=00000000-0000-4000-8000-
 
-say() { echo "load: $*" >&2; }
+# fd 3 is the terminal's stderr: a signal trap can run inside a redirected command and still be heard.
+exec 3>&2
+say() { echo "load: $*" >&3; }
 fail() { say "$*"; exit 1; }
 
 for tool in wrk nginx psql redis-cli redis-server openssl curl jq dotnet runuser; do
@@ -64,7 +66,12 @@ stop_all() {
   fi
   SLIPWAY_REDIS_DIR=$redis_dir SLIPWAY_REDIS_PORT=$redis_port .ci/redis.sh stop >/dev/null || true
   SLIPWAY_PG_DIR=$pg_dir SLIPWAY_PG_PORT=$pg_port .ci/postgres.sh stop >/dev/null || true
-  ((status == 0)) || say "failed (exit $status); logs kept in $runs_dir and $nginx_dir/run"
+  if ((status == 0)); then
+    # The database and the per-request logs of both servers run to gigabytes; keep only wrk's output.
+    rm -rf "$pg_dir" "$redis_dir" "$api_dir" "$nginx_dir" "$runs_dir/api.log"
+  else
+    say "failed (exit $status); logs kept in $runs_dir and $nginx_dir/run"
+  fi
   exit "$status"
 }
 trap stop_all EXIT
@@ -256,7 +263,7 @@ cat >"$out/load.md" <<MD
 # Load: through nginx vs straight to the API, cache hit vs miss
 
 One run of \`tests/Benchmarks/load.sh\` on 127.0.0.1, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores.
-wrk, $threads threads, $connections connections, $duration per measurement, $rounds rounds; each row is the
+wrk, $threads threads, $connections connections, $duration per measurement, $rounds round(s); each row is the
 median of the rounds (requests/s, p50 and p99 separately), non-2xx and cache counts are totals.
 Load average (1, 5, 15 min) before the rounds: $load_before; after: $load_after.
 
@@ -290,12 +297,13 @@ $verdict
   for the whole run. Cache miss: $miss_users users inserted with SQL (ids $id_prefix + a 12-hex-digit
   counter; same row shape as the API-created user), Redis flushed before the run, and load.lua asks
   for every id at most once per run, so every lookup misses Redis, reads PostgreSQL (warm: the table
-  was just written and is in its buffers) and fills the cache. Both are checked, not assumed: the
+  was just written, so it sits in shared buffers or the page cache) and fills the cache. Both are checked, not assumed: the
   hits / misses column is the API's own \`user_cache_requests_total\` counters read before and after each run.
 - Latency is wrk's closed-loop latency (each connection waits for its answer); p99 under an open
   arrival rate would be higher.
 - A run counts as invalid on any status >= 400 (wrk's "Non-2xx or 3xx responses"), any socket error,
-  a Redis error, a miss in a hit run or a hit in a miss run. Raw wrk output: \`.nuke/temp/bench-load/\`.
+  a Redis error, a miss in a hit run or a hit in a miss run. Raw wrk output and per-run rows
+  (\`results.tsv\`): \`.nuke/temp/bench-load/\`.
 MD
 cat "$out/load.md"
 [[ -z $problems ]] || exit 1
