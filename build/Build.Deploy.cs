@@ -47,7 +47,7 @@ partial class Build
             var auth = await RegistryAuthAsync(environment, docker.Endpoint, ct);
             var appImage = await ImageByDigestAsync(environment, docker, AppImageName, ct);
             var variables = StackVariables(environment, await ImageByDigestAsync(environment, docker, ProxyImageName, ct));
-            var request = new DeployRequest(environment, RootDirectory, await ReportedVersionAsync(docker, appImage, ct), appImage, auth, variables)
+            var request = new DeployRequest(environment, RootDirectory, AppVersion, appImage, auth, variables)
             {
                 MigrationVersion = MigratedToVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Migrate = MigratesInDeploy ? (log, token) => MigrateStackDatabaseAsync(variables, log, token) : null,
@@ -214,16 +214,6 @@ partial class Build
     {
         var proxy = await docker.Containers.TryInspectAsync(environment.Names.Container(environment.Compose.ProxyService), ct);
         return proxy?.Config.Image ?? throw new BuildFailedException($"{environment.Names.Environment} has no running {environment.Compose.ProxyService}: deploy before rolling back");
-    }
-
-    /// <summary>
-    /// The version the app will report on /health: the image's OCI version label (what BuildImages
-    /// stamped as APP_VERSION), else <see cref="AppVersion"/> when the image is not on this engine yet.
-    /// </summary>
-    async Task<string> ReportedVersionAsync(DockerClient docker, string appImage, CancellationToken ct)
-    {
-        var image = await docker.Images.TryInspectAsync(appImage, ct) ?? await docker.Images.TryInspectAsync($"{AppImageName}:{ImageTag}", ct);
-        return image?.Labels.GetValueOrDefault("org.opencontainers.image.version") is { Length: > 0 } label ? label : AppVersion;
     }
 
     IReadOnlyDictionary<string, string> Secrets(DeployEnvironment environment)

@@ -79,3 +79,19 @@ public sealed class VersionStampTests : IDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 }
+
+public sealed class ReleaseVersionTests
+{
+    [Theory]
+    [InlineData("0.1.0+3f2c1ab", "0.1.0+3f2c1ab")]
+    [InlineData(" 2.0.0+abcdef0 ", "2.0.0+abcdef0")]
+    public void A_deployed_release_names_the_version_health_reports(string release, string expected) =>
+        Assert.Equal(expected, Api.Health.AppVersion.Resolve(release));
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("   ")]
+    public void Without_a_release_the_stamped_version_is_reported(string? release) =>
+        Assert.Equal(Api.Health.AppVersion.Stamped, Api.Health.AppVersion.Resolve(release));
+}

@@ -36,7 +36,7 @@ public sealed class SingleHostDeployer
     /// <summary>Reads the compose files and the engine's live colour; changes nothing.</summary>
     public static async Task<DeployPlan> PlanAsync(DockerClient docker, DeployRequest request, CancellationToken ct = default)
     {
-        var stack = LoadStack(request.Environment, request.RepositoryRoot, request.AppImage, request.Variables);
+        var stack = LoadStack(request.Environment, request.RepositoryRoot, request.AppImage, request.Version, request.Variables);
         var settings = request.Environment.Compose;
         var app = stack.Service(settings.AppService);
         var proxy = stack.Service(settings.ProxyService);
@@ -291,11 +291,12 @@ public sealed class SingleHostDeployer
     }
 
     /// <summary>The environment's compose files with the deploy's variables, then the process environment, then the environment file's.</summary>
-    public static ComposeStack LoadStack(DeployEnvironment environment, string repositoryRoot, string appImage, IReadOnlyDictionary<string, string> variables)
+    public static ComposeStack LoadStack(DeployEnvironment environment, string repositoryRoot, string appImage, string version, IReadOnlyDictionary<string, string> variables)
     {
         var files = environment.Compose.Files.Select(f => Path.GetFullPath(f, repositoryRoot)).ToArray();
         return ComposeStack.Load(files, name =>
             name == "API_IMAGE" ? appImage
+            : name == "APP_VERSION" ? version
             : variables.TryGetValue(name, out var value) ? value
             : Environment.GetEnvironmentVariable(name) is { } fromProcess ? fromProcess
             : environment.Compose.Variables.GetValueOrDefault(name));

@@ -61,7 +61,7 @@ public sealed class ImageBuilder
         var contentArgs = new Dictionary<string, string>(spec.BuildArgs ?? new Dictionary<string, string>(), StringComparer.Ordinal);
         foreach (var (arg, reference) in baseArgs)
             contentArgs[arg] = reference;
-        contentArgs["APP_VERSION"] = request.Version.AppVersion;
+        contentArgs["APP_VERSION"] = request.Version.SemVer;
 
         await using var context = await BuildContext.CreateAsync(contextDirectory, dockerfile, ct).ConfigureAwait(false);
         var hash = await InputsHash.ComputeAsync(context, contentArgs, baseIds, spec.Target, ct).ConfigureAwait(false);

@@ -25,9 +25,6 @@ public sealed partial record ImageVersion
 
     public string Tag => $"{SemVer}-{ShortSha}";
 
-    /// <summary>What the service reports as its version (SemVer build metadata): <c>1.4.0+3f2c1ab</c>.</summary>
-    public string AppVersion => $"{SemVer}+{ShortSha}";
-
     /// <summary>The version with the commit HEAD points at in <paramref name="repositoryRoot"/>.</summary>
     public static async Task<ImageVersion> FromGitAsync(string repositoryRoot, string semVer, CancellationToken ct = default)
     {
