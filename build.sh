@@ -42,6 +42,7 @@ inputs_hash() {
 }
 hash=$(inputs_hash)
 if [[ ! -f $bin/_build.dll || ! -f $stamp || $(cat "$stamp") != "$hash" ]]; then
+  mkdir -p "$temp"
   rm -f "$stamp"
   if ! "$dotnet" build "$root/build/_build.csproj" -c Debug -o "$bin" --nologo -v q -clp:NoSummary >"$temp/build-compile.log" 2>&1; then
     grep -E 'error [A-Z]+[0-9]+' "$temp/build-compile.log" | sort -u >&2 || cat "$temp/build-compile.log" >&2
