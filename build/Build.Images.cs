@@ -50,8 +50,6 @@ partial class Build
                 mirrorAuth,
                 SourceUrl: SourceUrl);
             var results = await Deployment(() => new ImageBuilder(docker).BuildAsync(request, Log.Info, ct));
-            foreach (var image in results)
-                Log.Info($"{image.Name,-14} {image.Tag}  {(image.Reused ? "reused (inputs unchanged)" : "built")}  {image.Size / 1_000_000} MB  {image.Duration.TotalSeconds:0.0} s");
             ReportSummary(string.Join(", ", results.Select(r => $"{r.Name} {(r.Reused ? "reused" : "built")}")));
         });
 

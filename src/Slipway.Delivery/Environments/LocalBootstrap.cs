@@ -75,6 +75,7 @@ public static class LocalBootstrap
             await RunAsync("bash", [Path.Combine(root, "docker/scripts/registry.sh"), "start"], root, scripts, TimeSpan.FromMinutes(1), ct).ConfigureAwait(false);
             log($"registry: started the local registry at {registry.Address} (state in {RegistryFolder})");
             scripts["SLIPWAY_TEST_REGISTRY_PASSWORD"] = File.ReadAllText(passwordFile).Trim();
+            log("registry: seeding the base-image mirror from Debian packages (no public registry; about 5 minutes the first time)");
             await RunAsync("bash", [Path.Combine(root, "docker/scripts/seed-base-images.sh")], root, scripts, TimeSpan.FromMinutes(15), ct).ConfigureAwait(false);
             log("registry: base-image mirror seeded from Debian packages");
         }

@@ -86,16 +86,26 @@ public sealed class ImageBuilder
             };
             if (request.SourceUrl is { } source)
                 args["SOURCE_URL"] = source;
-            id = await docker.Images.BuildAsync(context.Archive, new ImageBuildParameters
+            // The engine's build log is kept back: one line per image on success, its last lines when the build fails.
+            var buildLog = new Queue<string>();
+            void Keep(string line)
             {
-                Tags = [$"{spec.Name}:{tag}"],
-                Dockerfile = context.Dockerfile,
-                BuildArgs = args,
-                Labels = new Dictionary<string, string> { [InputsHash.Label] = hash, [NameLabel] = spec.Name },
-                Target = spec.Target,
-                NoCache = request.NoCache,
-                RegistryAuths = request.MirrorAuth is { } auth ? [auth] : [],
-            }, line => log($"{spec.Name}: {line}"), ct).ConfigureAwait(false);
+                buildLog.Enqueue(line);
+                if (buildLog.Count > FailureLogLines)
+                    buildLog.Dequeue();
+            }
+
+            try
+            {
+                id = await BuildImageAsync(context, spec, tag, args, hash, request, Keep, ct).ConfigureAwait(false);
+            }
+            catch (DockerStreamException)
+            {
+                foreach (var line in buildLog)
+                    log($"{spec.Name}: {line}");
+                throw;
+            }
+
             reused = false;
         }
 
@@ -131,4 +141,18 @@ public sealed class ImageBuilder
 
         return (args, ids);
     }
+
+    private const int FailureLogLines = 30;
+
+    private Task<string> BuildImageAsync(BuildContext context, ImageSpec spec, string tag, Dictionary<string, string> args, string hash, BuildImagesRequest request, Action<string> log, CancellationToken ct) =>
+        docker.Images.BuildAsync(context.Archive, new ImageBuildParameters
+        {
+            Tags = [$"{spec.Name}:{tag}"],
+            Dockerfile = context.Dockerfile,
+            BuildArgs = args,
+            Labels = new Dictionary<string, string> { [InputsHash.Label] = hash, [NameLabel] = spec.Name },
+            Target = spec.Target,
+            NoCache = request.NoCache,
+            RegistryAuths = request.MirrorAuth is { } auth ? [auth] : [],
+        }, log, ct);
 }

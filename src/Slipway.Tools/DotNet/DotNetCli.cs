@@ -11,9 +11,10 @@ public static partial class DotNetCli
 
     public static async Task<CompileResult> BuildAsync(string solution, string configuration, string version, string workingDirectory, Action<string> log, CancellationToken cancellationToken)
     {
+        // Minimal verbosity names each project built ("X -> path"); only warnings and errors reach the log.
         var result = await RunAsync(
             ["build", solution, "-c", configuration, "--no-restore", "--nologo", "-v", "m", "-clp:NoSummary", $"-p:AppVersion={version}"],
-            workingDirectory, log, cancellationToken).ConfigureAwait(false);
+            workingDirectory, line => { if (DiagnosticLine().IsMatch(line)) log(line); }, cancellationToken).ConfigureAwait(false);
         var projects = result.StandardOutput.Count(line => line.Contains(" -> ", StringComparison.Ordinal));
         var warnings = result.StandardOutput.Where(l => WarningLine().IsMatch(l)).Distinct().Count();
         return new CompileResult(projects, warnings);
@@ -57,6 +58,9 @@ public static partial class DotNetCli
 
     [GeneratedRegex(@"warning [A-Z]+\d+")]
     private static partial Regex WarningLine();
+
+    [GeneratedRegex(@"(warning|error) [A-Z]+\d+")]
+    private static partial Regex DiagnosticLine();
 }
 
 public sealed record CompileResult(int Projects, int Warnings);

@@ -83,6 +83,17 @@ public sealed class ImageBuilderTests : IAsyncLifetime
 
         Assert.StartsWith("docker build failed: ", error.Message, StringComparison.Ordinal);
         Assert.Contains("missing.txt", error.Message, StringComparison.Ordinal);
+        // The engine's build log is shown only now that the build failed: its last lines, under the image's name.
+        Assert.Contains(log, l => l.StartsWith($"{imageName}: Step ", StringComparison.Ordinal));
+    }
+
+    [DockerFact]
+    public async Task A_successful_build_logs_one_line_per_image_not_the_engine_log()
+    {
+        await BuildAsync("1.0.0", "aaaaaaa");
+
+        Assert.Equal(2, log.Count(l => l.StartsWith($"{imageName}", StringComparison.Ordinal)));
+        Assert.DoesNotContain(log, l => l.Contains("Step 1/", StringComparison.Ordinal));
     }
 
     [RegistryFact]
