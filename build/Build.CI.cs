@@ -20,7 +20,7 @@ partial class Build : IDeclareWorkflows
         .OnSchedule("0 5 * * 1")
         .WithConcurrency("ci-${{ github.ref }}", cancelInProgress: true)
         .Job(Test)
-        .Job(ScanImages, job => job.After(UploadSarif("artifacts/scan", "trivy")));
+        .Job(ScanImages, job => job.Before(InstallTrivy()).After(UploadSarif("artifacts/scan", "trivy")));
 
     Workflow Delivery => new Workflow("deploy", "Deploy")
         .OnPush(branches: ["main"], pathsIgnore: ["**/*.md"])
@@ -32,7 +32,7 @@ partial class Build : IDeclareWorkflows
             DeliverySteps);
 
     void DeliverySteps(WorkflowStage stage) => stage
-        .Job(PushEcr, job => job.Before(AwsCredentials, AmazonEcrLogin()))
+        .Job(PushEcr, job => job.Before(InstallTrivy(), AwsCredentials, AmazonEcrLogin()))
         .Job(Migrate, job => job.ImportSecrets(nameof(DatabaseUrl)))
         .Job(Deploy, job => job.Before(AwsCredentials))
         .Job(SmokeTest, job => job.WithTimeout(10))
