@@ -45,6 +45,10 @@ public sealed record Release(
 public sealed class ReleaseLedger
 {
     public const int Kept = 100;
+
+    /// <summary>The note on a release whose deploy died before recording how it ended.</summary>
+    public const string InterruptedNote = "interrupted: the deploy that started it stopped before finishing";
+
     private const string Folder = "/ledger";
     private const string FileName = "releases.json";
 
@@ -116,6 +120,45 @@ public sealed class ReleaseLedger
             releases[^1] = release;
         else
             releases.Add(release);
+        await WriteAsync(releases, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Records every release still in progress as failed (<see cref="InterruptedNote"/>) and returns them as recorded now.
+    /// Call it holding the deploy lock: a release in progress then belongs to a deploy that is gone
+    /// (killed, or its machine lost) without saying how it ended.
+    /// </summary>
+    public async Task<IReadOnlyList<Release>> MarkInterruptedAsync(CancellationToken ct = default)
+    {
+        var releases = (await ReadAsync(ct).ConfigureAwait(false)).ToList();
+        var interrupted = new List<Release>();
+        for (var i = 0; i < releases.Count; i++)
+        {
+            if (releases[i].Outcome != ReleaseOutcome.InProgress)
+                continue;
+            releases[i] = releases[i] with { Outcome = ReleaseOutcome.Failed, Note = InterruptedNote };
+            interrupted.Add(releases[i]);
+        }
+
+        if (interrupted.Count > 0)
+            await WriteAsync(releases, ct).ConfigureAwait(false);
+        return interrupted;
+    }
+
+    /// <summary>
+    /// The ledger for a deploy or rollback that holds the deploy lock: releases a dead deploy left in
+    /// progress are recorded as interrupted first, each said in one log line.
+    /// </summary>
+    public static async Task<ReleaseLedger> OpenHoldingLockAsync(DockerClient docker, StackNames names, Action<string> log, CancellationToken ct = default)
+    {
+        var ledger = await OpenAsync(docker, names, ct).ConfigureAwait(false);
+        foreach (var release in await ledger.MarkInterruptedAsync(ct).ConfigureAwait(false))
+            log($"the {release.Kind.ToString().ToLowerInvariant()} of {release.Version} by {release.Who} since {release.StartedAt.ToLocalTime():HH:mm:ss} never finished: recorded as failed (interrupted)");
+        return ledger;
+    }
+
+    private async Task WriteAsync(List<Release> releases, CancellationToken ct)
+    {
         var kept = releases.Skip(Math.Max(0, releases.Count - Kept)).ToList();
         await docker.Containers.WriteFileAsync(handle, Folder, FileName, JsonSerializer.SerializeToUtf8Bytes(kept, Json), ct: ct).ConfigureAwait(false);
     }
@@ -123,6 +166,21 @@ public sealed class ReleaseLedger
     /// <summary>The release serving now: the newest that succeeded.</summary>
     public static Release? Current(IReadOnlyList<Release> releases) =>
         releases.LastOrDefault(r => r.Outcome == ReleaseOutcome.Succeeded);
+
+    /// <summary>The release a rollback goes to: <paramref name="toVersion"/> when given, else the newest earlier one that succeeded with other images.</summary>
+    public static Release RollbackTarget(IReadOnlyList<Release> releases, Release? current, string? toVersion, string environmentName)
+    {
+        var succeeded = releases.Where(r => r.Outcome == ReleaseOutcome.Succeeded).ToArray();
+        if (toVersion is not null)
+        {
+            return succeeded.LastOrDefault(r => r.Version == toVersion)
+                ?? throw new DeployFailedException($"version {toVersion} never served {environmentName}: pick one from ./build.sh Releases --environment {environmentName}");
+        }
+
+        // Compared by images, not version: two builds of one version are different releases.
+        return succeeded.LastOrDefault(r => current is null || !r.Images.OrderBy(i => i.Key).SequenceEqual(current.Images.OrderBy(i => i.Key)))
+            ?? throw new DeployFailedException($"{environmentName} has no earlier release with other images to roll back to");
+    }
 
     /// <summary>The ledger as a table, newest first.</summary>
     public static string Format(IReadOnlyList<Release> releases)

@@ -50,7 +50,7 @@ public sealed class SingleHostDeployer
     {
         await using var deployLock = await DeployLock.AcquireAsync(docker, request.Environment.Names, request.Who, ct).ConfigureAwait(false);
         var plan = await PlanAsync(docker, request, ct).ConfigureAwait(false);
-        var ledger = await ReleaseLedger.OpenAsync(docker, request.Environment.Names, ct).ConfigureAwait(false);
+        var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, request.Environment.Names, log, ct).ConfigureAwait(false);
         var previous = ReleaseLedger.Current(await ledger.ReadAsync(ct).ConfigureAwait(false));
         var release = new Release(request.Version, ReleaseKind.Deploy, plan.NewColour, request.Who.Who + "@" + request.Who.Host, DateTimeOffset.UtcNow, null,
             new Dictionary<string, string> { [plan.App.Name] = request.AppImage }, request.MigrationVersion, ReleaseOutcome.InProgress,
@@ -99,10 +99,10 @@ public sealed class SingleHostDeployer
     {
         var who = LockHolder.Current();
         await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, who, ct).ConfigureAwait(false);
-        var ledger = await ReleaseLedger.OpenAsync(docker, environment.Names, ct).ConfigureAwait(false);
+        var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, environment.Names, log, ct).ConfigureAwait(false);
         var releases = await ledger.ReadAsync(ct).ConfigureAwait(false);
         var current = ReleaseLedger.Current(releases);
-        var target = ChooseRollbackTarget(releases, current, toVersion, environment.Names.Environment);
+        var target = ReleaseLedger.RollbackTarget(releases, current, toVersion, environment.Names.Environment);
         var appImage = target.Images.GetValueOrDefault(environment.Compose.AppService)
             ?? throw new DeployFailedException($"release {target.Version} in the ledger has no {environment.Compose.AppService} image");
         if (await docker.Images.TryInspectAsync(appImage, ct).ConfigureAwait(false) is null)
@@ -125,20 +125,6 @@ public sealed class SingleHostDeployer
             await ledger.RecordAsync(release with { Outcome = ReleaseOutcome.Failed, FinishedAt = DateTimeOffset.UtcNow, Note = FirstLine(e.Message) }, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
-    }
-
-    internal static Release ChooseRollbackTarget(IReadOnlyList<Release> releases, Release? current, string? toVersion, string environmentName)
-    {
-        var succeeded = releases.Where(r => r.Outcome == ReleaseOutcome.Succeeded).ToArray();
-        if (toVersion is not null)
-        {
-            return succeeded.LastOrDefault(r => r.Version == toVersion)
-                ?? throw new DeployFailedException($"version {toVersion} never served {environmentName}: pick one from ./build.sh Releases --environment {environmentName}");
-        }
-
-        // Compared by images, not version: two builds of one version are different releases.
-        return succeeded.LastOrDefault(r => current is null || !r.Images.OrderBy(i => i.Key).SequenceEqual(current.Images.OrderBy(i => i.Key)))
-            ?? throw new DeployFailedException($"{environmentName} has no earlier release with other images to roll back to");
     }
 
     /// <summary>Bring up <see cref="DeployPlan.NewColour"/>, check it, switch nginx, drain, stop the old colour.</summary>

@@ -1,6 +1,7 @@
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Deployment.SmokeTests;
 using Slipway.Delivery.Tests.Deployment.TestStack;
+using Slipway.DeployDriver;
 
 namespace Slipway.Delivery.Tests.Deployment;
 
@@ -111,45 +112,54 @@ public sealed class BlueGreenDeployTests
     }
 
     [RegistryFact]
-    public async Task After_a_deploy_killed_mid_way_unlock_and_deploy_again_converge_to_one_live_colour()
+    public async Task A_deploy_killed_with_sigkill_before_the_switch_leaves_one_live_colour_and_unlock_and_deploy_again_converge()
     {
         await using var stack = await DeployTestStack.CreateAsync();
         var v1 = await stack.PushAppAsync("1.0.0+aaaaaaa");
         var v2 = await stack.PushAppAsync("2.0.0+bbbbbbb");
         await stack.DeployAsync("1.0.0+aaaaaaa", v1);
 
-        // What kill -9 leaves behind, made for real on the engine: the lock of a process that no
-        // longer exists on this host, and the new colour started but never switched to.
-        using var dead = System.Diagnostics.Process.Start("true")!;
-        await dead.WaitForExitAsync();
-        await DeployLock.AcquireAsync(stack.Docker, stack.Environment.Names, LockHolder.Current() with { Pid = dead.Id });
-        await stack.Docker.Containers.CreateAsync(new Slipway.Tools.Docker.ContainerSpec
+        // v2 deployed by another process, killed once it holds the lock and green is up, before nginx is switched.
+        int killed;
+        await using (var driver = DriverProcess.Start(new DeployOrder(stack.Environment, stack.Root, "2.0.0+bbbbbbb", v2), stack.Auth.Password))
         {
-            Name = $"{stack.Project}-local-api-green",
-            Image = v2,
-            Labels = new Dictionary<string, string> { ["org.slipway.stack"] = stack.Environment.Names.Stack, ["org.slipway.service"] = "api" },
-            Networks = [new($"{stack.Environment.Names.Stack}_edge", [])],
-        });
-        await stack.Docker.Containers.StartAsync($"{stack.Project}-local-api-green");
+            await driver.WaitForLineAsync(l => l.Contains("green (2.0.0+bbbbbbb) started next to blue", StringComparison.Ordinal), TimeSpan.FromMinutes(3));
+            Assert.Equal(128 + 9, await driver.KillAsync()); // 128 + SIGKILL: killed, not exited
+            killed = driver.Id;
+        }
+
+        var names = stack.Environment.Names;
+        Assert.Equal($"{names.Container("api-blue")}:8080", await NginxUpstream.ReadServerAsync(stack.Docker, names.Container("nginx"), stack.Environment.Compose.UpstreamFile));
+        var serving = await SmokeTester.RunAsync(SingleHostDeployer.PublicSmokeTarget(stack.Environment, "1.0.0+aaaaaaa"));
+        Assert.True(serving.Passed, serving.Table());
+        Assert.Equal([names.Container("api-blue"), names.Container("api-green"), names.Container("nginx")], await stack.RunningAsync());
+        var ledger = await ReleaseLedger.OpenAsync(stack.Docker, names);
+        var left = (await ledger.ReadAsync())[^1];
+        Assert.Equal(("2.0.0+bbbbbbb", ReleaseOutcome.InProgress), (left.Version, left.Outcome));
 
         var stale = await Assert.ThrowsAsync<DeployLockedException>(() => stack.DeployAsync("2.0.0+bbbbbbb", v2));
+        Assert.Equal(killed, stale.Holder?.Pid);
         Assert.True(stale.Holder!.IsStale);
         Assert.Contains("that process is gone", stale.Message, StringComparison.Ordinal);
+        Assert.Equal(killed, (await DeployLock.BreakAsync(stack.Docker, names))?.Pid);
 
-        var broken = await DeployLock.BreakAsync(stack.Docker, stack.Environment.Names);
-        Assert.Equal(dead.Id, broken?.Pid);
+        var log = new List<string>();
         using var client = stack.Client();
         await using (var load = new LoadGenerator(client, stack.Environment.PublicUrl))
         {
-            var result = await stack.DeployAsync("2.0.0+bbbbbbb", v2);
-            Assert.Equal(Colours.Green, result.ToColour);
+            var result = await stack.DeployAsync("2.0.0+bbbbbbb", v2, log);
+            Assert.Equal((Colours.Blue, Colours.Green), (result.FromColour, result.ToColour));
             await Task.Delay(500);
             await load.StopAsync();
             Assert.True(load.Failed == 0, $"{load.Failed} failed requests: {string.Join(" | ", load.Failures.Take(5))}");
             Assert.Equal("2.0.0+bbbbbbb", load.LastVersion);
         }
 
-        Assert.Equal([$"{stack.Project}-local-api-green", $"{stack.Project}-local-nginx"], await stack.RunningAsync());
+        Assert.Equal([names.Container("api-green"), names.Container("nginx")], await stack.RunningAsync());
+        Assert.Equal(
+            [("1.0.0+aaaaaaa", ReleaseOutcome.Succeeded, null), ("2.0.0+bbbbbbb", ReleaseOutcome.Failed, ReleaseLedger.InterruptedNote), ("2.0.0+bbbbbbb", ReleaseOutcome.Succeeded, null)],
+            (await ledger.ReadAsync()).Select(r => (r.Version, r.Outcome, r.Note)));
+        Assert.Contains(log, l => l.StartsWith("the deploy of 2.0.0+bbbbbbb by ", StringComparison.Ordinal) && l.EndsWith("never finished: recorded as failed (interrupted)", StringComparison.Ordinal));
     }
 
     [RegistryFact]

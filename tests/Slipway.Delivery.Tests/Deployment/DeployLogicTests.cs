@@ -50,11 +50,11 @@ public sealed class DeployLogicTests
         var current = ReleaseLedger.Current(releases);
 
         Assert.Equal("1.3.0", current?.Version);
-        Assert.Equal("1.1.0", SingleHostDeployer.ChooseRollbackTarget(releases, current, null, "prod").Version);
-        Assert.Equal("1.0.0", SingleHostDeployer.ChooseRollbackTarget(releases, current, "1.0.0", "prod").Version);
-        var never = Assert.Throws<DeployFailedException>(() => SingleHostDeployer.ChooseRollbackTarget(releases, current, "1.2.0", "prod"));
+        Assert.Equal("1.1.0", ReleaseLedger.RollbackTarget(releases, current, null, "prod").Version);
+        Assert.Equal("1.0.0", ReleaseLedger.RollbackTarget(releases, current, "1.0.0", "prod").Version);
+        var never = Assert.Throws<DeployFailedException>(() => ReleaseLedger.RollbackTarget(releases, current, "1.2.0", "prod"));
         Assert.Equal("version 1.2.0 never served prod: pick one from ./build.sh Releases --environment prod", never.Message);
-        Assert.Throws<DeployFailedException>(() => SingleHostDeployer.ChooseRollbackTarget(releases[..1], releases[0], null, "prod"));
+        Assert.Throws<DeployFailedException>(() => ReleaseLedger.RollbackTarget(releases[..1], releases[0], null, "prod"));
     }
 
     [Fact]

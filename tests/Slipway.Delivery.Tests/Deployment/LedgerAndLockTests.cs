@@ -32,6 +32,32 @@ public sealed class LedgerAndLockTests : IAsyncLifetime
     }
 
     [DockerFact]
+    public async Task A_release_left_in_progress_is_recorded_as_interrupted_and_the_rest_is_kept_as_it_was()
+    {
+        var ledger = await ReleaseLedger.OpenAsync(docker, names);
+        Assert.Empty(await ledger.MarkInterruptedAsync());
+        var started = DateTimeOffset.UtcNow;
+        var images = new Dictionary<string, string> { ["api"] = "127.0.0.1:5000/slipway-api@sha256:0123456789abcdef" };
+        var served = new Release("1.0.0+abc1234", ReleaseKind.Deploy, "blue", "ops@host", started, started.AddSeconds(5), images, "3", ReleaseOutcome.Succeeded, null);
+        var killed = new Release("1.1.0+def5678", ReleaseKind.Deploy, "green", "dev@laptop", started.AddMinutes(1), null, images, "4", ReleaseOutcome.InProgress, "1.0.0+abc1234");
+        await ledger.RecordAsync(served);
+        await ledger.RecordAsync(killed);
+
+        var interrupted = Assert.Single(await ledger.MarkInterruptedAsync());
+
+        Assert.Equal((killed.Version, ReleaseOutcome.Failed, ReleaseLedger.InterruptedNote), (interrupted.Version, interrupted.Outcome, interrupted.Note));
+        var reopened = await (await ReleaseLedger.OpenAsync(docker, names)).ReadAsync();
+        Assert.Equal([(served.Version, ReleaseOutcome.Succeeded, null), (killed.Version, ReleaseOutcome.Failed, ReleaseLedger.InterruptedNote)],
+            reopened.Select(r => (r.Version, r.Outcome, r.Note)));
+        Assert.Equal((killed.StartedAt, killed.FinishedAt, killed.Who, killed.Colour, killed.MigrationVersion, killed.Previous),
+            (reopened[1].StartedAt, reopened[1].FinishedAt, reopened[1].Who, reopened[1].Colour, reopened[1].MigrationVersion, reopened[1].Previous));
+        Assert.Equal("1.0.0+abc1234", ReleaseLedger.Current(reopened)?.Version);
+        Assert.Contains("  1.1.0+def5678  deploy  failed", ReleaseLedger.Format(reopened), StringComparison.Ordinal);
+
+        Assert.Empty(await ledger.MarkInterruptedAsync());
+    }
+
+    [DockerFact]
     public async Task The_lock_is_exclusive_on_the_engine_and_can_be_broken()
     {
         var holder = LockHolder.Current();

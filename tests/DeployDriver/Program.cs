@@ -1,0 +1,25 @@
+using Slipway.Delivery.Deployment;
+using Slipway.DeployDriver;
+using Slipway.Tools.Docker;
+
+// Runs one single-host deploy in its own process, so a test can kill -9 it at a chosen step.
+if (args is not [var orderFile])
+{
+    await Console.Error.WriteLineAsync("usage: DeployDriver <deploy-order.json> (the registry password in the variable the environment's registry names)");
+    return 64;
+}
+
+var order = DeployOrder.Read(orderFile);
+using var docker = new DockerClient(order.Environment.Docker.Resolve(Environment.GetEnvironmentVariable));
+try
+{
+    // Console.Out flushes every line: whoever reads the pipe sees each step as it happens.
+    var result = await SingleHostDeployer.DeployAsync(docker, order.ToRequest(Environment.GetEnvironmentVariable), Console.WriteLine);
+    Console.WriteLine($"deployed {result.Release.Version}: {result.FromColour ?? "nothing"} → {result.ToColour}");
+    return 0;
+}
+catch (Exception e) when (e is DeployFailedException or DeployLockedException)
+{
+    await Console.Error.WriteLineAsync(e.Message);
+    return 1;
+}
