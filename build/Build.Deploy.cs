@@ -37,7 +37,7 @@ partial class Build
     string? deployedVersion;
 
     Target Deploy => _ => _
-        .Description("Deploys the pushed images to the environment with zero downtime (blue-green behind nginx)")
+        .Description("Deploys the pushed images to the environment with zero downtime (blue-green behind nginx, or a swarm's rolling update)")
         .DependsOn(PushEcr, Migrate)
         .Triggers(SmokeTest)
         .Executes(async ct =>
@@ -55,14 +55,13 @@ partial class Build
             // --dry-run (shared with Migrate): print the deploy plan and change nothing.
             if (DryRun)
             {
-                var plan = await Deployment(() => SingleHostDeployer.PlanAsync(docker, request, ct));
-                foreach (var line in plan.Describe())
-                    Log.Info(line);
-                ReportSummary($"plan only: {plan.LiveColour ?? "(none)"} → {plan.NewColour}");
+                await PrintPlanAsync(environment, docker, request, ct);
                 return;
             }
 
-            var result = await Deployment(() => SingleHostDeployer.DeployAsync(docker, request, Log.Info, ct));
+            var result = await Deployment(() => environment.Strategy == DeployStrategy.Swarm
+                ? SwarmDeployer.DeployAsync(docker, request, Log.Info, ct)
+                : SingleHostDeployer.DeployAsync(docker, request, Log.Info, ct));
             deployedVersion = result.Release.Version;
             ReportSummary(result.Summary);
         });
@@ -91,8 +90,9 @@ partial class Build
         {
             var environment = LoadEnvironment();
             var docker = await EngineAsync(ct);
-            var variables = StackVariables(environment, await ProxyImageInUseAsync(environment, docker, ct));
-            var result = await Deployment(() => SingleHostDeployer.RollbackAsync(docker, environment, RootDirectory, variables, ToVersion, Log.Info, ct));
+            var result = environment.Strategy == DeployStrategy.Swarm
+                ? await Deployment(async () => await SwarmDeployer.RollbackAsync(docker, environment, ToVersion, await RegistryAuthAsync(environment, docker.Endpoint, ct), Log.Info, ct))
+                : await Deployment(async () => await SingleHostDeployer.RollbackAsync(docker, environment, RootDirectory, StackVariables(environment, await ProxyImageInUseAsync(environment, docker, ct)), ToVersion, Log.Info, ct));
             ReportSummary($"back to {result.Release.Version}: {result.Summary}");
             // Migrations go down only when asked, and after the app: version N-1 runs on version N's schema.
             if (MigrateTo is { } schema)
@@ -140,6 +140,23 @@ partial class Build
             await LocalBootstrap.DownAsync(RootDirectory, Log.Info, ct);
             ReportSummary("engine and registry stopped");
         });
+
+    async Task PrintPlanAsync(DeployEnvironment environment, DockerClient docker, DeployRequest request, CancellationToken ct)
+    {
+        if (environment.Strategy == DeployStrategy.Swarm)
+        {
+            var swarm = await Deployment(() => SwarmDeployer.PlanAsync(docker, request, ct));
+            foreach (var line in swarm.Describe())
+                Log.Info(line);
+            ReportSummary($"plan only: {swarm.LiveVersion ?? "(none)"} → {swarm.Version}, rolling update");
+            return;
+        }
+
+        var plan = await Deployment(() => SingleHostDeployer.PlanAsync(docker, request, ct));
+        foreach (var line in plan.Describe())
+            Log.Info(line);
+        ReportSummary($"plan only: {plan.LiveColour ?? "(none)"} → {plan.NewColour}");
+    }
 
     DeployEnvironment LoadEnvironment()
     {

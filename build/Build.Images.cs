@@ -105,8 +105,11 @@ partial class Build
         });
 
     /// <summary>Images are built where they are pushed from: the local environment's engine, otherwise DOCKER_HOST.</summary>
+    DockerClient? buildEngine;
+
+    /// <summary>Where images are built: the local environment's engine (bootstrapped if need be), else DOCKER_HOST's; one client per build.</summary>
     async Task<DockerClient> BuildEngineAsync(CancellationToken ct) =>
-        TargetEnvironment == EnvironmentName.Local ? await EngineAsync(ct) : new DockerClient(DockerEndpoint.FromEnvironment());
+        TargetEnvironment == EnvironmentName.Local ? await EngineAsync(ct) : buildEngine ??= new DockerClient(DockerEndpoint.FromEnvironment());
 
     async Task<IReadOnlyList<ImageToScan>> SaveImagesAsync(CancellationToken ct)
     {

@@ -35,6 +35,8 @@ case ${1:-} in
       pid=$(cat "$pidfile"); kill "$pid"
       for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
       kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+      # A swarm engine leaves its network namespaces mounted; unmounted, the folder can be removed.
+      for ns in "$dir"/exec/netns/*; do umount "$ns" 2>/dev/null || true; done
       echo "engine stopped"
     fi
     ;;

@@ -16,6 +16,9 @@ public sealed record ComposeStack(
     IReadOnlyDictionary<string, ComposeNetwork> Networks,
     IReadOnlyList<string> Volumes)
 {
+    /// <summary>Swarm configs (top-level "configs" with "file"): name → absolute path of the file.</summary>
+    public IReadOnlyDictionary<string, string> Configs { get; init; } = new Dictionary<string, string>();
+
     public ComposeService Service(string name) =>
         Services.TryGetValue(name, out var service)
             ? service
@@ -65,14 +68,22 @@ public sealed record ComposeStack(
             n => n.Value is Dictionary<object, object> m ? new ComposeNetwork((string)n.Key, Flag(m, "internal"), Text(m, "driver") ?? "bridge") : new ComposeNetwork((string)n.Key, false, "bridge"),
             StringComparer.Ordinal);
         var volumes = Map(merged, "volumes", source).Keys.Cast<string>().ToArray();
+        var configs = Map(merged, "configs", source).ToDictionary(
+            c => (string)c.Key,
+            c => Text(AsMap(c.Value, $"{source}: configs.{c.Key}"), "file") is { } file
+                ? Path.GetFullPath(file, projectDirectory)
+                : throw new ComposeException($"{source}: configs.{c.Key} needs a file: (external or named configs are not supported)"),
+            StringComparer.Ordinal);
         foreach (var service in services.Values)
         {
             var unknown = service.Networks.FirstOrDefault(n => !networks.ContainsKey(n) && n != "default");
             if (unknown is not null)
                 throw new ComposeException($"{source}: service '{service.Name}' joins network '{unknown}', which is not declared under networks:");
+            foreach (var (config, _) in service.Configs.Where(c => !configs.ContainsKey(c.Source)))
+                throw new ComposeException($"{source}: service '{service.Name}' uses config '{config}', which is not declared under configs:");
         }
 
-        return new ComposeStack(services, networks, volumes);
+        return new ComposeStack(services, networks, volumes) { Configs = configs };
     }
 
     private static object Parse(string file)
@@ -98,7 +109,7 @@ public sealed record ComposeStack(
         _ => node,
     };
 
-    private static readonly HashSet<string> Concatenated = new(StringComparer.Ordinal) { "ports", "volumes", "tmpfs", "cap_drop", "security_opt" };
+    private static readonly HashSet<string> Concatenated = new(StringComparer.Ordinal) { "ports", "volumes", "tmpfs", "cap_drop", "security_opt", "configs" };
 
     private static void Merge(Dictionary<object, object> target, Dictionary<object, object> overlay)
     {
@@ -107,11 +118,22 @@ public sealed record ComposeStack(
             if (value is Dictionary<object, object> map && target.GetValueOrDefault(key) is Dictionary<object, object> existing)
                 Merge(existing, map);
             else if (value is List<object> list && target.GetValueOrDefault(key) is List<object> previous && Concatenated.Contains((string)key))
-                target[key] = previous.Concat(list.Where(item => !previous.Contains(item))).ToList();
+                target[key] = previous.Where(item => !(key is "ports" && list.Any(p => SamePublishedPort(p, item)))).Concat(list.Where(item => !previous.Contains(item))).ToList();
             else
                 target[key] = value;
         }
     }
+
+    /// <summary>As compose merges ports: a later file's port for the same published port replaces the earlier one.</summary>
+    private static bool SamePublishedPort(object later, object earlier) =>
+        PublishedPort(later) is { } port && port == PublishedPort(earlier);
+
+    private static string? PublishedPort(object port) => port switch
+    {
+        Dictionary<object, object> map => Text(map, "published"),
+        string text when text.Split('/')[0].Split(':') is { Length: >= 2 } parts => parts[^2],
+        _ => null,
+    };
 
     internal static Dictionary<object, object> Map(Dictionary<object, object> map, string key, string where) =>
         map.GetValueOrDefault(key) switch
@@ -149,6 +171,9 @@ public sealed partial record ComposeService
 
     public IReadOnlyList<PortBinding> Ports { get; init; } = [];
 
+    /// <summary>Per entry of <see cref="Ports"/>: the swarm publish mode, "ingress" unless the long syntax says "host".</summary>
+    public IReadOnlyList<string> PortModes { get; init; } = [];
+
     /// <summary>Named volumes: volume → mount path (with ":ro" when read-only).</summary>
     public IReadOnlyList<(string Volume, string Target)> NamedVolumes { get; init; } = [];
 
@@ -172,6 +197,14 @@ public sealed partial record ComposeService
     public IReadOnlyList<string> DependsOn { get; init; } = [];
 
     public string? StopSignal { get; init; }
+
+    public TimeSpan? StopGracePeriod { get; init; }
+
+    /// <summary>Swarm configs mounted as files: the top-level config's name and the path in the container.</summary>
+    public IReadOnlyList<(string Source, string Target)> Configs { get; init; } = [];
+
+    /// <summary>The "deploy" section: what a swarm does with the service (ignored on a single host).</summary>
+    public ComposeDeploy Deploy { get; init; } = new();
 
     internal static ComposeService Read(string name, Dictionary<object, object> map, string projectDirectory, string source)
     {
@@ -200,6 +233,7 @@ public sealed partial record ComposeService
             Environment = ReadEnvironment(map.GetValueOrDefault("environment"), $"{where}.environment"),
             User = ComposeStack.Text(map, "user"),
             Ports = Strings(map, "ports", where).Select(p => Port(p, where)).ToArray(),
+            PortModes = (map.GetValueOrDefault("ports") as List<object> ?? []).Select(p => p is Dictionary<object, object> port ? ComposeStack.Text(port, "mode") ?? "ingress" : "ingress").ToArray(),
             NamedVolumes = named,
             BindMounts = binds,
             Tmpfs = map.GetValueOrDefault("tmpfs") is string single ? [single] : Strings(map, "tmpfs", where),
@@ -213,6 +247,11 @@ public sealed partial record ComposeService
             SecurityOpt = Strings(map, "security_opt", where),
             DependsOn = map.GetValueOrDefault("depends_on") is Dictionary<object, object> dependsMap ? dependsMap.Keys.Cast<string>().ToArray() : Strings(map, "depends_on", where),
             StopSignal = ComposeStack.Text(map, "stop_signal"),
+            StopGracePeriod = ComposeStack.Text(map, "stop_grace_period") is { } grace ? Duration(grace, $"{where}.stop_grace_period") : null,
+            Configs = (map.GetValueOrDefault("configs") as List<object> ?? []).Select(c => c is Dictionary<object, object> config
+                ? (ComposeStack.Text(config, "source") ?? throw new ComposeException($"{where}.configs: an entry has no source"), ComposeStack.Text(config, "target") ?? "/" + ComposeStack.Text(config, "source"))
+                : (c.ToString()!, "/" + c)).ToArray(),
+            Deploy = ComposeDeploy.Read(ComposeStack.AsMap(map.GetValueOrDefault("deploy"), $"{where}.deploy"), $"{where}.deploy"),
         };
     }
 

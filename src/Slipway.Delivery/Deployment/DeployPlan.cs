@@ -55,7 +55,10 @@ public sealed record DeployPlan(
 /// <summary>The outcome of a deploy or rollback, for the build summary.</summary>
 public sealed record DeployResult(Release Release, string? FromColour, string ToColour, TimeSpan HealthyAfter, TimeSpan Duration)
 {
-    public string Summary =>
+    /// <summary>The strategy's own one-line account, when colours do not tell it (a swarm's rolling update).</summary>
+    public string? Described { get; init; }
+
+    public string Summary => Described ??
         $"{FromColour ?? "(none)"} → {ToColour}: healthy in {HealthyAfter.TotalSeconds:0.0} s, switched{(FromColour is null ? "" : $", {FromColour} drained")}";
 }
 

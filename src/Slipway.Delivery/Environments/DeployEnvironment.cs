@@ -110,5 +110,8 @@ public sealed record StackNames(string Project, string Environment)
 
     public string Network(string network) => $"{Stack}_{network}";
 
+    /// <summary>A swarm service, named as <c>docker stack deploy</c> names it.</summary>
+    public string SwarmService(string service) => $"{Stack}_{service}";
+
     public string Volume(string volume) => $"{Stack}_{volume}";
 }

@@ -58,7 +58,18 @@ public sealed record ContainerSummary(
 public sealed record NetworkAttachment(string Name, IReadOnlyList<string> Aliases);
 
 /// <summary>A container health check, as in a Dockerfile HEALTHCHECK or a compose healthcheck.</summary>
-public sealed record HealthcheckSpec(IReadOnlyList<string> Test, TimeSpan Interval, TimeSpan Timeout, int Retries, TimeSpan StartPeriod);
+public sealed record HealthcheckSpec(IReadOnlyList<string> Test, TimeSpan Interval, TimeSpan Timeout, int Retries, TimeSpan StartPeriod)
+{
+    /// <summary>The engine's HealthConfig, durations in nanoseconds: the same for a container and a swarm task.</summary>
+    internal object ToBody() => new Dictionary<string, object>
+    {
+        ["Test"] = Test,
+        ["Interval"] = Interval.Ticks * 100,
+        ["Timeout"] = Timeout.Ticks * 100,
+        ["Retries"] = Retries,
+        ["StartPeriod"] = StartPeriod.Ticks * 100,
+    };
+}
 
 /// <summary>Everything the deploy needs to say about a container, closer to the engine's create body than <see cref="CreateContainerParameters"/>.</summary>
 public sealed record ContainerSpec
@@ -114,14 +125,7 @@ public sealed record ContainerSpec
             ["User"] = User,
             ["Tty"] = false,
             ["StopSignal"] = StopSignal,
-            ["Healthcheck"] = Healthcheck is null ? null : new Dictionary<string, object>
-            {
-                ["Test"] = Healthcheck.Test,
-                ["Interval"] = Nanoseconds(Healthcheck.Interval),
-                ["Timeout"] = Nanoseconds(Healthcheck.Timeout),
-                ["Retries"] = Healthcheck.Retries,
-                ["StartPeriod"] = Nanoseconds(Healthcheck.StartPeriod),
-            },
+            ["Healthcheck"] = Healthcheck?.ToBody(),
             ["ExposedPorts"] = Ports.ToDictionary(p => $"{p.ContainerPort}/{p.Protocol}", _ => new object()),
             ["HostConfig"] = new Dictionary<string, object?>
             {
@@ -141,6 +145,4 @@ public sealed record ContainerSpec
                 : new { EndpointsConfig = new Dictionary<string, object> { [first.Name] = new { Aliases = first.Aliases } } },
         };
     }
-
-    private static long Nanoseconds(TimeSpan value) => value.Ticks * 100;
 }

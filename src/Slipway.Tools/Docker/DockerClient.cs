@@ -3,7 +3,8 @@ namespace Slipway.Tools.Docker;
 /// <summary>
 /// A small Docker Engine API client: HTTP over the unix socket or tcp(+TLS), grouped like the
 /// engine's API into <see cref="System"/>, <see cref="Images"/>, <see cref="Containers"/>,
-/// <see cref="Networks"/> and <see cref="Volumes"/>.
+/// <see cref="Networks"/>, <see cref="Volumes"/>, and the swarm's
+/// <see cref="Swarm"/>, <see cref="Services"/> and <see cref="Configs"/>.
 /// </summary>
 public sealed class DockerClient : IDisposable
 {
@@ -19,6 +20,9 @@ public sealed class DockerClient : IDisposable
         Containers = new ContainerOperations(transport);
         Networks = new NetworkOperations(transport);
         Volumes = new VolumeOperations(transport);
+        Swarm = new SwarmOperations(transport);
+        Services = new ServiceOperations(transport);
+        Configs = new ConfigOperations(transport);
     }
 
     public const string MaxApiVersion = DockerTransport.MaxApiVersion;
@@ -34,6 +38,12 @@ public sealed class DockerClient : IDisposable
     public NetworkOperations Networks { get; }
 
     public VolumeOperations Volumes { get; }
+
+    public SwarmOperations Swarm { get; }
+
+    public ServiceOperations Services { get; }
+
+    public ConfigOperations Configs { get; }
 
     /// <summary>The API version in use (negotiated on first call unless pinned).</summary>
     public Task<string> ApiVersionAsync(CancellationToken ct = default) => transport.ApiVersionAsync(ct);

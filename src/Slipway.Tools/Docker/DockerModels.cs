@@ -180,6 +180,9 @@ public sealed record NetworkCreateParameters(string Name)
     /// <summary>No route outside the network.</summary>
     public bool Internal { get; init; }
 
+    /// <summary>An overlay network that plain containers may join too, not only swarm tasks.</summary>
+    public bool Attachable { get; init; }
+
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 }
 

@@ -9,7 +9,7 @@ public sealed partial class NetworkOperations
     /// <summary>Creates a network; returns its id. A name already taken is an error, not a second network.</summary>
     public async Task<string> CreateAsync(NetworkCreateParameters parameters, CancellationToken ct = default)
     {
-        var body = new { parameters.Name, parameters.Driver, parameters.Internal, parameters.Labels, CheckDuplicate = true };
+        var body = new { parameters.Name, parameters.Driver, parameters.Internal, parameters.Attachable, parameters.Labels, CheckDuplicate = true };
         return (await transport.PostJsonAsync<Created>("networks/create", body, ct: ct).ConfigureAwait(false)).Id;
     }
 

@@ -74,4 +74,57 @@ public sealed class ComposeStackTests
     [Fact]
     public void A_duration_without_unit_is_rejected() =>
         Assert.Equal("x: '10' is not a duration such as 10s, 500ms or 1m30s", Assert.Throws<ComposeException>(() => ComposeService.Duration("10", "x")).Message);
+
+    [Fact]
+    public void The_swarm_variant_becomes_swarm_services_with_rolling_updates_host_ports_and_the_upstream_config()
+    {
+        var stack = ComposeStack.Load([RepositoryFiles.PathOf("docker/compose/docker-compose.yml"), RepositoryFiles.PathOf("docker/compose/docker-compose.swarm.yml")], Variables.GetValueOrDefault);
+
+        var nginx = stack.Service("nginx");
+        // The swarm file's long-syntax ports replace the base file's short ones for the same published port.
+        Assert.Equal([(8080, 80, "host"), (8443, 443, "host")], nginx.Ports.Select((p, i) => (p.ContainerPort, p.HostPort, nginx.PortModes[i])));
+        Assert.Equal([("nginx-upstream", "/etc/nginx/upstreams/api.conf")], nginx.Configs);
+        Assert.Equal(RepositoryFiles.PathOf("nginx/swarm/api.conf"), stack.Configs["nginx-upstream"]);
+        Assert.Equal(("stop-first", "rollback", TimeSpan.FromSeconds(15)), (nginx.Deploy.Update.Order, nginx.Deploy.Update.FailureAction, nginx.Deploy.Update.Monitor));
+
+        var api = stack.Service("api");
+        Assert.Equal((2, "dnsrr"), (api.Deploy.Replicas, api.Deploy.EndpointMode));
+        Assert.Equal(new Slipway.Tools.Docker.RollingUpdate(1, TimeSpan.Zero, "rollback", TimeSpan.FromSeconds(30), 0, "start-first"), api.Deploy.Update);
+        Assert.Equal("start-first", api.Deploy.Rollback.Order);
+        Assert.Equal(TimeSpan.FromSeconds(20), api.StopGracePeriod);
+        Assert.Equal(new Slipway.Tools.Docker.ServiceLimits(1_000_000_000, 512L << 20), api.Deploy.Limits);
+        Assert.Equal(1, stack.Service("postgres").Deploy.MaxReplicasPerNode);
+
+        var names = new Slipway.Delivery.Environments.StackNames("slipway", "prod");
+        var spec = SwarmServices.Spec(api, names, new Dictionary<string, SwarmConfig>(), "1.2.3");
+        Assert.Equal("slipway-prod_api", spec.Name);
+        Assert.Equal(["slipway-prod_edge", "slipway-prod_backend"], spec.Networks.Select(n => n.Name));
+        Assert.All(spec.Networks, n => Assert.Equal(["api"], n.Aliases));
+        Assert.Equal("1.2.3", spec.Labels["org.slipway.version"]);
+        Assert.Equal("slipway-prod", spec.Labels["com.docker.stack.namespace"]);
+        Assert.Equal([new Slipway.Tools.Docker.ServiceMount("tmpfs", "", "/tmp")], spec.Mounts);
+        Assert.Equal("any", spec.Restart?.Condition);
+        var again = SwarmServices.Spec(api, names, new Dictionary<string, SwarmConfig>(), "1.2.3");
+        var other = SwarmServices.Spec(api with { Image = "127.0.0.1:5000/slipway-api@sha256:def" }, names, new Dictionary<string, SwarmConfig>(), "1.2.4");
+        Assert.Equal(spec.Labels["org.slipway.spec"], again.Labels["org.slipway.spec"]);
+        Assert.NotEqual(spec.Labels["org.slipway.spec"], other.Labels["org.slipway.spec"]);
+
+        var proxy = SwarmServices.Spec(nginx, names, new Dictionary<string, SwarmConfig> { ["nginx-upstream"] = new("cfg1", "slipway-prod_nginx-upstream-abc") }, null);
+        Assert.Equal([new Slipway.Tools.Docker.ServiceConfigFile("cfg1", "slipway-prod_nginx-upstream-abc", "/etc/nginx/upstreams/api.conf")], proxy.Configs);
+        Assert.Equal([new Slipway.Tools.Docker.ServicePort(8080, 80, "tcp", "host"), new Slipway.Tools.Docker.ServicePort(8443, 443, "tcp", "host")], proxy.Ports);
+        Assert.Contains(proxy.Mounts, m => m == new Slipway.Tools.Docker.ServiceMount("volume", "slipway-prod_nginx-upstreams", "/etc/nginx/upstreams"));
+        Assert.Contains(proxy.Mounts, m => m.Type == "bind" && m.Target == "/etc/nginx/certs" && m.ReadOnly);
+    }
+
+    [Theory]
+    [InlineData("endpoint_mode: mesh", "x.yml: services.api.deploy.endpoint_mode: 'mesh' is not one of vip, dnsrr")]
+    [InlineData("replicas: two", "x.yml: services.api.deploy.replicas: 'two' is not a whole number")]
+    [InlineData("update_config: {order: last-first}", "x.yml: services.api.deploy.update_config.order: 'last-first' is not one of stop-first, start-first")]
+    [InlineData("resources: {limits: {memory: lots}}", "x.yml: services.api.deploy.resources.limits: cpus must be a number such as 0.50 and memory a size such as 128M")]
+    public void A_deploy_section_swarm_would_reject_is_rejected_naming_the_key(string deploy, string message)
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("slipway-compose-").FullName, "x.yml");
+        File.WriteAllText(file, $"services:\n  api:\n    image: app\n    deploy:\n      {deploy}\n");
+        Assert.Equal(message, Assert.Throws<ComposeException>(() => ComposeStack.Load([file], _ => null)).Message);
+    }
 }

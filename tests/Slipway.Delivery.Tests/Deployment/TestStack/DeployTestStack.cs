@@ -20,7 +20,7 @@ internal sealed class DeployTestStack : IAsyncDisposable
     private readonly List<string> pushedTags = [];
     private readonly string certs;
 
-    private DeployTestStack(DockerClient builder, DockerClient docker, string project, string certs, int httpsPort, int httpPort, RegistryAuth auth, string edgeImage)
+    private DeployTestStack(DockerClient builder, DockerClient docker, string project, string certs, int httpsPort, int httpPort, RegistryAuth auth, string edgeImage, DeployStrategy strategy)
     {
         Builder = builder;
         Docker = docker;
@@ -34,12 +34,16 @@ internal sealed class DeployTestStack : IAsyncDisposable
             SourceFile = "(test)",
             Docker = new DockerSettings(null, null),
             Registry = new RegistrySettings(RegistryKind.Basic, auth.ServerAddress, auth.Username, "SLIPWAY_TEST_REGISTRY_PASSWORD", null, null),
-            Strategy = DeployStrategy.SingleHost,
+            Strategy = strategy,
             Project = project,
             PublicUrl = new Uri($"https://localhost:{httpsPort}"),
             TrustedCaFile = Path.Combine(certs, "ca.crt"),
             Compose = new ComposeSettings(
-                [$"{Folder}/docker-compose.test-app.yml"], "api", "nginx", "/etc/nginx/upstreams/api.conf", 8080,
+                strategy == DeployStrategy.Swarm
+                    ? [$"{Folder}/docker-compose.test-app.yml", $"{Folder}/docker-compose.test-app.swarm.yml"]
+                    : [$"{Folder}/docker-compose.test-app.yml"],
+                "api",
+                "nginx", "/etc/nginx/upstreams/api.conf", 8080,
                 new Dictionary<string, string>
                 {
                     ["NGINX_IMAGE"] = edgeImage,
@@ -72,7 +76,8 @@ internal sealed class DeployTestStack : IAsyncDisposable
     public string Root => RepositoryFiles.Root;
 
     /// <param name="target">A second engine to deploy to; by default the test engine itself.</param>
-    public static async Task<DeployTestStack> CreateAsync(DockerEndpoint? target = null)
+    /// <param name="strategy">Swarm adds docker-compose.test-app.swarm.yml; the target must then be a swarm manager.</param>
+    public static async Task<DeployTestStack> CreateAsync(DockerEndpoint? target = null, DeployStrategy strategy = DeployStrategy.SingleHost)
     {
         var builder = new DockerClient();
         var docker = target is null ? builder : new DockerClient(target);
@@ -93,7 +98,7 @@ internal sealed class DeployTestStack : IAsyncDisposable
             edge = $"{repository}@{(await builder.Images.PushAsync(repository, "1", auth)).Digest}";
         }
 
-        var stack = new DeployTestStack(builder, docker, project, certs, FreePort(), FreePort(), auth, edge);
+        var stack = new DeployTestStack(builder, docker, project, certs, FreePort(), FreePort(), auth, edge, strategy);
         if (target is not null)
             stack.pushedTags.Add($"{auth.ServerAddress}/{project}/edge:1");
         return stack;
@@ -147,8 +152,18 @@ internal sealed class DeployTestStack : IAsyncDisposable
     public DeployRequest Request(string version, string image) =>
         new(Environment, Root, version, image, Auth, new Dictionary<string, string>());
 
-    public Task<DeployResult> DeployAsync(string version, string image, List<string>? log = null) =>
-        SingleHostDeployer.DeployAsync(Docker, Request(version, image), line => { lock (log ?? []) log?.Add(line); });
+    public Task<DeployResult> DeployAsync(string version, string image, List<string>? log = null)
+    {
+        void Log(string line)
+        {
+            lock (log ?? [])
+                log?.Add(line);
+        }
+
+        return Environment.Strategy == DeployStrategy.Swarm
+            ? SwarmDeployer.DeployAsync(Docker, Request(version, image), Log)
+            : SingleHostDeployer.DeployAsync(Docker, Request(version, image), Log);
+    }
 
     /// <summary>Containers of this stack that are running, by name.</summary>
     public async Task<IReadOnlyList<string>> RunningAsync(string? service = null)
@@ -166,6 +181,12 @@ internal sealed class DeployTestStack : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         var names = Environment.Names;
+        if (Environment.Strategy == DeployStrategy.Swarm && (await Docker.Swarm.NodeAsync()).IsManager)
+        {
+            foreach (var service in await Docker.Services.ListAsync([$"{StackContainersLabel}={names.Stack}"]))
+                await Ignore(() => Docker.Services.RemoveAsync(service.ID));
+        }
+
         foreach (var container in await Docker.Containers.ListAsync([$"{StackContainersLabel}={names.Stack}"]))
             await Ignore(() => Docker.Containers.RemoveAsync(container.Id, force: true, volumes: true));
         foreach (var name in new[] { names.Lock, names.LedgerContainer })
@@ -217,6 +238,24 @@ internal sealed class DeployTestStack : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A free UDP port below the ephemeral range (a swarm's data path port must be in 1024-49151).</summary>
+    internal static int FreeUdpPort()
+    {
+        while (true)
+        {
+            var port = Random.Shared.Next(20000, 49151);
+            try
+            {
+                using var socket = new UdpClient(new IPEndPoint(IPAddress.Any, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
     }
 
     private static async Task RunAsync(string file, params string[] arguments)
