@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -13,8 +11,7 @@ namespace Slipway.Delivery.Tests.Publishing;
 /// </summary>
 internal sealed class FakeEcrControlPlane : IDisposable
 {
-    private readonly HttpListener listener = new();
-    private readonly Task loop;
+    private readonly LoopbackHttpServer server;
     private readonly string token;
     private readonly string proxyEndpoint;
 
@@ -22,50 +19,28 @@ internal sealed class FakeEcrControlPlane : IDisposable
     {
         token = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{registryUser}:{registryPassword}"));
         this.proxyEndpoint = proxyEndpoint;
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        Url = new Uri($"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}/");
-        probe.Stop();
-        listener.Prefixes.Add(Url.ToString());
-        listener.Start();
-        loop = Task.Run(ServeAsync);
+        server = new LoopbackHttpServer(Answer);
     }
 
-    public Uri Url { get; }
+    public Uri Url => server.Url;
 
     public List<JsonObject> CreateRepositoryRequests { get; } = [];
 
     public HashSet<string> Repositories { get; } = [];
 
-    private async Task ServeAsync()
+    private Reply Answer(ReceivedRequest request)
     {
-        while (listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
+        var body = JsonNode.Parse(request.Text)!.AsObject();
+        var (status, reply) = request.Header("Authorization")?.StartsWith("AWS4-HMAC-SHA256 Credential=", StringComparison.Ordinal) != true
+            ? (400, Error("MissingAuthenticationTokenException", "Missing Authentication Token"))
+            : request.Header("X-Amz-Target") switch
             {
-                context = await listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            var body = JsonNode.Parse(await new StreamReader(context.Request.InputStream).ReadToEndAsync())!.AsObject();
-            var (status, reply) = context.Request.Headers["Authorization"]?.StartsWith("AWS4-HMAC-SHA256 Credential=", StringComparison.Ordinal) != true
-                ? (400, Error("MissingAuthenticationTokenException", "Missing Authentication Token"))
-                : context.Request.Headers["X-Amz-Target"] switch
-                {
-                    "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken" =>
-                        (200, $$"""{"authorizationData":[{"authorizationToken":"{{token}}","expiresAt":1.7356896E9,"proxyEndpoint":"{{proxyEndpoint}}"}]}"""),
-                    "AmazonEC2ContainerRegistry_V20150921.CreateRepository" => CreateRepository(body),
-                    var other => (400, Error("UnknownOperationException", $"unknown operation {other}")),
-                };
-            context.Response.StatusCode = status;
-            context.Response.ContentType = "application/x-amz-json-1.1";
-            await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(reply));
-            context.Response.Close();
-        }
+                "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken" =>
+                    (200, $$"""{"authorizationData":[{"authorizationToken":"{{token}}","expiresAt":1.7356896E9,"proxyEndpoint":"{{proxyEndpoint}}"}]}"""),
+                "AmazonEC2ContainerRegistry_V20150921.CreateRepository" => CreateRepository(body),
+                var other => (400, Error("UnknownOperationException", $"unknown operation {other}")),
+            };
+        return new Reply(status, "application/x-amz-json-1.1", reply);
     }
 
     private (int, string) CreateRepository(JsonObject body)
@@ -90,10 +65,5 @@ internal sealed class FakeEcrControlPlane : IDisposable
 
     private static string Error(string type, string message) => new JsonObject { ["__type"] = type, ["message"] = message }.ToJsonString();
 
-    public void Dispose()
-    {
-        listener.Stop();
-        listener.Close();
-        loop.Wait(TimeSpan.FromSeconds(5));
-    }
+    public void Dispose() => server.Dispose();
 }

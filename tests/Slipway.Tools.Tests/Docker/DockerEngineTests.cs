@@ -135,7 +135,7 @@ public sealed class DockerEngineTests : IDisposable
     public async Task Container_lifecycle_exit_code_and_separated_logs()
     {
         await TinyImage.EnsureAsync(docker);
-        var id = await docker.Containers.CreateAsync(new CreateContainerParameters
+        var id = await docker.Containers.CreateAsync(new ContainerSpec
         {
             Image = TinyImage.Name,
             Name = $"slipway-test-{unique}",
@@ -168,7 +168,7 @@ public sealed class DockerEngineTests : IDisposable
     public async Task Stop_ends_a_running_container()
     {
         await TinyImage.EnsureAsync(docker);
-        var id = await docker.Containers.CreateAsync(new CreateContainerParameters { Image = TinyImage.Name, Cmd = ["/bin/sleep", "300"] });
+        var id = await docker.Containers.CreateAsync(new ContainerSpec { Image = TinyImage.Name, Cmd = ["/bin/sleep", "300"] });
         try
         {
             await docker.Containers.StartAsync(id);
@@ -191,7 +191,7 @@ public sealed class DockerEngineTests : IDisposable
     public async Task Unknown_image_is_an_api_error_with_the_engine_message()
     {
         var error = await Assert.ThrowsAsync<DockerNotFoundException>(() =>
-            docker.Containers.CreateAsync(new CreateContainerParameters { Image = $"slipway-test/absent:{unique}" }));
+            docker.Containers.CreateAsync(new ContainerSpec { Image = $"slipway-test/absent:{unique}" }));
 
         Assert.Equal(HttpStatusCode.NotFound, error.StatusCode);
         Assert.Contains($"slipway-test/absent:{unique}", error.Message, StringComparison.Ordinal);
@@ -299,7 +299,7 @@ public sealed class DockerEngineTests : IDisposable
 
     private async Task<ContainerLogs> RunAsync(string image, string script, IReadOnlyList<string>? binds = null)
     {
-        var id = await docker.Containers.CreateAsync(new CreateContainerParameters { Image = image, Cmd = ["/bin/sh", "-c", script], Binds = binds ?? [] });
+        var id = await docker.Containers.CreateAsync(new ContainerSpec { Image = image, Cmd = ["/bin/sh", "-c", script], Binds = binds ?? [] });
         try
         {
             await docker.Containers.StartAsync(id);

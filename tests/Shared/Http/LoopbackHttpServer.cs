@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Slipway.Tools.Tests.Aws;
+namespace Slipway.Testing;
 
 /// <summary>A received request, as the fake services see it.</summary>
 internal sealed record ReceivedRequest(string Method, string RawUrl, WebHeaderCollection Headers, byte[] Body)
@@ -15,7 +15,7 @@ internal sealed record ReceivedRequest(string Method, string RawUrl, WebHeaderCo
 /// <summary>An answer from a fake service.</summary>
 internal sealed record Reply(int Status, string ContentType, string Body, IReadOnlyDictionary<string, string>? Headers = null);
 
-/// <summary>An HTTP server on 127.0.0.1 (random free port) that answers every request with a handler; for fakes of AWS services.</summary>
+/// <summary>An HTTP server on 127.0.0.1 (random free port) that answers every request with a handler; for fakes of services that cannot run here (AWS).</summary>
 internal sealed class LoopbackHttpServer : IDisposable
 {
     private readonly HttpListener listener = new();
