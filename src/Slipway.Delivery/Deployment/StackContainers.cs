@@ -73,8 +73,9 @@ internal sealed class StackContainers(DockerClient docker, DeployEnvironment env
     public async Task<bool> EnsureServiceAsync(ComposeService service, TimeSpan healthTimeout, CancellationToken ct)
     {
         await PullAsync(service.Image, always: false, ct).ConfigureAwait(false);
-        var spec = Spec(service, Names.Container(service.Name), service.Image, new Dictionary<string, string>(), service.Ports);
-        var existing = await docker.Containers.TryInspectAsync(spec.Name, ct).ConfigureAwait(false);
+        var name = Names.Container(service.Name);
+        var spec = Spec(service, name, service.Image, new Dictionary<string, string>(), service.Ports);
+        var existing = await docker.Containers.TryInspectAsync(name, ct).ConfigureAwait(false);
         if (existing is not null && existing.Config.Labels?.GetValueOrDefault(SpecLabel) == spec.Labels[SpecLabel])
         {
             if (existing.State.Running)
@@ -83,17 +84,17 @@ internal sealed class StackContainers(DockerClient docker, DeployEnvironment env
                 return false;
             }
 
-            await docker.Containers.StartAsync(spec.Name, ct).ConfigureAwait(false);
-            await WaitHealthyOrThrowAsync(service.Name, spec.Name, healthTimeout, ct).ConfigureAwait(false);
+            await docker.Containers.StartAsync(name, ct).ConfigureAwait(false);
+            await WaitHealthyOrThrowAsync(service.Name, name, healthTimeout, ct).ConfigureAwait(false);
             log($"{service.Name} started (was stopped), unchanged");
             return false;
         }
 
         if (existing is not null)
-            await docker.Containers.RemoveAsync(spec.Name, force: true, ct: ct).ConfigureAwait(false);
+            await docker.Containers.RemoveAsync(name, force: true, ct: ct).ConfigureAwait(false);
         await docker.Containers.CreateAsync(spec, ct).ConfigureAwait(false);
-        await docker.Containers.StartAsync(spec.Name, ct).ConfigureAwait(false);
-        await WaitHealthyOrThrowAsync(service.Name, spec.Name, healthTimeout, ct).ConfigureAwait(false);
+        await docker.Containers.StartAsync(name, ct).ConfigureAwait(false);
+        await WaitHealthyOrThrowAsync(service.Name, name, healthTimeout, ct).ConfigureAwait(false);
         log($"{service.Name} {(existing is null ? "created" : "recreated (configuration changed)")} and healthy");
         return true;
     }

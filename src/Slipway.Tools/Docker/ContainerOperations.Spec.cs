@@ -71,10 +71,11 @@ public sealed record HealthcheckSpec(IReadOnlyList<string> Test, TimeSpan Interv
     };
 }
 
-/// <summary>Everything the deploy needs to say about a container, closer to the engine's create body than <see cref="CreateContainerParameters"/>.</summary>
+/// <summary>A container to create: what the engine's create body says, in the terms the deploy and the tests use.</summary>
 public sealed record ContainerSpec
 {
-    public required string Name { get; init; }
+    /// <summary>Null: the engine picks a name.</summary>
+    public string? Name { get; init; }
 
     public required string Image { get; init; }
 

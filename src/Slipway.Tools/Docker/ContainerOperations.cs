@@ -10,14 +10,6 @@ public sealed partial class ContainerOperations
 
     internal ContainerOperations(DockerTransport transport) => this.transport = transport;
 
-    /// <summary>Creates (does not start) a container; returns its id.</summary>
-    public async Task<string> CreateAsync(CreateContainerParameters parameters, CancellationToken ct = default)
-    {
-        var created = await transport.PostJsonAsync<CreatedResponse>(
-            "containers/create", parameters.ToBody(), new Query().Add("name", parameters.Name), ct).ConfigureAwait(false);
-        return created.Id;
-    }
-
     public Task StartAsync(string id, CancellationToken ct = default) =>
         transport.SendAndForgetAsync(HttpMethod.Post, $"containers/{id}/start", ct: ct);
 

@@ -96,57 +96,6 @@ public sealed record PushResult(string Tag, string Digest, long Size);
 
 public sealed record PortBinding(int ContainerPort, int HostPort = 0, string HostIp = "127.0.0.1", string Protocol = "tcp");
 
-public sealed record CreateContainerParameters
-{
-    public required string Image { get; init; }
-
-    public string? Name { get; init; }
-
-    public IReadOnlyList<string>? Cmd { get; init; }
-
-    public IReadOnlyList<string>? Entrypoint { get; init; }
-
-    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
-
-    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
-
-    public string? User { get; init; }
-
-    /// <summary>A network name, or "none"/"host".</summary>
-    public string? Network { get; init; }
-
-    /// <summary>Names other containers on <see cref="Network"/> reach this one by.</summary>
-    public IReadOnlyList<string> NetworkAliases { get; init; } = [];
-
-    public IReadOnlyList<PortBinding> Ports { get; init; } = [];
-
-    /// <summary>"volume-or-host-path:/container/path[:ro]".</summary>
-    public IReadOnlyList<string> Binds { get; init; } = [];
-
-    internal object ToBody() => new Dictionary<string, object?>
-    {
-        ["Image"] = Image,
-        ["Cmd"] = Cmd,
-        ["Entrypoint"] = Entrypoint,
-        ["Env"] = Env.Select(e => $"{e.Key}={e.Value}").ToArray(),
-        ["Labels"] = Labels,
-        ["User"] = User,
-        ["Tty"] = false,
-        ["ExposedPorts"] = Ports.ToDictionary(p => $"{p.ContainerPort}/{p.Protocol}", _ => new object()),
-        ["HostConfig"] = new Dictionary<string, object?>
-        {
-            ["NetworkMode"] = Network,
-            ["Binds"] = Binds,
-            ["PortBindings"] = Ports.ToDictionary(
-                p => $"{p.ContainerPort}/{p.Protocol}",
-                p => new[] { new Dictionary<string, string> { ["HostIp"] = p.HostIp, ["HostPort"] = p.HostPort == 0 ? "" : p.HostPort.ToString(System.Globalization.CultureInfo.InvariantCulture) } }),
-        },
-        ["NetworkingConfig"] = Network is null || NetworkAliases.Count == 0
-            ? null
-            : new { EndpointsConfig = new Dictionary<string, object> { [Network] = new { Aliases = NetworkAliases } } },
-    };
-}
-
 public sealed record ContainerInspect(string Id, string Name, ContainerState State, ContainerConfig Config, NetworkSettings NetworkSettings)
 {
     /// <summary>The host port published for a container port, or null.</summary>

@@ -37,10 +37,10 @@ public sealed class ApiImageTests
 
         // The engine runs with --bridge=none: publishing a port needs a user-defined network.
         var network = await docker.Networks.CreateAsync(new NetworkCreateParameters($"slipway-test-api-{Guid.NewGuid():N}"));
-        var id = await docker.Containers.CreateAsync(new CreateContainerParameters
+        var id = await docker.Containers.CreateAsync(new ContainerSpec
         {
             Image = result.Reference,
-            Network = network,
+            Networks = [new NetworkAttachment(network, [])],
             // The app validates these at start-up; /health does not need either server.
             Env = new Dictionary<string, string> { ["DATABASE_URL"] = "postgres://u:p@db:5432/x", ["REDIS_URL"] = "redis://cache:6379" },
             Ports = [new PortBinding(8080)],
