@@ -2,6 +2,9 @@
 # A private Docker engine (Debian's docker.io, vfs storage) whose state lives in one folder.
 #   engine.sh start|stop|status     folder: $SLIPWAY_ENGINE_DIR (default .nuke/temp/engine)
 # The socket is $SLIPWAY_ENGINE_DIR/docker.sock; stop kills the engine by its pid file only.
+# With SLIPWAY_ENGINE_TLS_PORT and SLIPWAY_ENGINE_TLS_DIR (ca.pem, server-cert.pem, server-key.pem) it also
+# listens on tcp://127.0.0.1:<port> with TLS, accepting only client certificates signed by that ca.pem:
+# a remote engine as staging and prod reach theirs (DOCKER_HOST=tcp://..., DOCKER_CERT_PATH).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${SLIPWAY_ENGINE_DIR:-$root/.nuke/temp/engine}
@@ -17,8 +20,14 @@ case ${1:-} in
     mkdir -p "$dir/data" "$dir/exec"
     rm -f "$sock"
     # Debian's engine with vfs and no iptables: what runs in this kind of sandbox (see docker/README.md).
+    tls=()
+    if [[ -n ${SLIPWAY_ENGINE_TLS_PORT:-} ]]; then
+      certs=${SLIPWAY_ENGINE_TLS_DIR:?set SLIPWAY_ENGINE_TLS_DIR to the folder with ca.pem, server-cert.pem and server-key.pem}
+      tls=(--host="tcp://127.0.0.1:$SLIPWAY_ENGINE_TLS_PORT" --tlsverify --tlscacert="$certs/ca.pem"
+        --tlscert="$certs/server-cert.pem" --tlskey="$certs/server-key.pem")
+    fi
     nohup dockerd --storage-driver=vfs --iptables=false --ip6tables=false --bridge=none \
-      --host="unix://$sock" --data-root="$dir/data" --exec-root="$dir/exec" --pidfile="$pidfile" \
+      --host="unix://$sock" "${tls[@]}" --data-root="$dir/data" --exec-root="$dir/exec" --pidfile="$pidfile" \
       >"$dir/dockerd.log" 2>&1 &
     for _ in $(seq 1 120); do
       if DOCKER_HOST=unix://$sock docker version >/dev/null 2>&1; then
