@@ -123,8 +123,16 @@ public sealed class ComposeStackTests
     [InlineData("resources: {limits: {memory: lots}}", "x.yml: services.api.deploy.resources.limits: cpus must be a number such as 0.50 and memory a size such as 128M")]
     public void A_deploy_section_swarm_would_reject_is_rejected_naming_the_key(string deploy, string message)
     {
-        var file = Path.Combine(Directory.CreateTempSubdirectory("slipway-compose-").FullName, "x.yml");
-        File.WriteAllText(file, $"services:\n  api:\n    image: app\n    deploy:\n      {deploy}\n");
-        Assert.Equal(message, Assert.Throws<ComposeException>(() => ComposeStack.Load([file], _ => null)).Message);
+        var folder = Directory.CreateTempSubdirectory("slipway-compose-").FullName;
+        try
+        {
+            var file = Path.Combine(folder, "x.yml");
+            File.WriteAllText(file, $"services:\n  api:\n    image: app\n    deploy:\n      {deploy}\n");
+            Assert.Equal(message, Assert.Throws<ComposeException>(() => ComposeStack.Load([file], _ => null)).Message);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }

@@ -1,4 +1,5 @@
 using Slipway.Delivery.Deployment;
+using Slipway.Delivery.Deployment.SmokeTests;
 using Slipway.Delivery.Environments;
 using Slipway.Delivery.Tests.Deployment.TestStack;
 
@@ -95,6 +96,30 @@ public sealed class SwarmDeployTests(SwarmEngine swarm) : IClassFixture<SwarmEng
         var ledger = await (await ReleaseLedger.OpenAsync(stack.Docker, stack.Environment.Names)).ReadAsync();
         Assert.Equal((ReleaseOutcome.RolledBack, "3.0.0+ccccccc"), (ledger[^1].Outcome, ledger[^1].Version));
         Assert.Equal("2.0.0+bbbbbbb", ReleaseLedger.Current(ledger)?.Version);
+    }
+
+    [RegistryFact]
+    public async Task A_release_the_swarm_calls_healthy_but_the_smoke_checks_reject_is_rolled_back_by_the_deploy_itself()
+    {
+        await using var stack = await DeployTestStack.CreateAsync(await swarm.StartAsync(), DeployStrategy.Swarm);
+        var v2 = await stack.PushAppAsync("2.0.0+bbbbbbb");
+        // Healthy to Docker, but it reports another version than the one deployed: only a check through nginx sees it.
+        var mislabelled = await stack.PushAppAsync("2.5.0+ddddddd");
+        await stack.DeployAsync("2.0.0+bbbbbbb", v2);
+
+        var log = new List<string>();
+        var failure = await Assert.ThrowsAsync<DeployFailedException>(() => stack.DeployAsync("3.0.0+ccccccc", mislabelled, log));
+
+        Assert.True(failure.RolledBack);
+        Assert.StartsWith($"smoke checks through {stack.Environment.PublicUrl} failed after the rolling update: ", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("version 2.5.0+ddddddd, expected 3.0.0+ccccccc", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(log, l => l.StartsWith("api updated (start-first): converged in", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.StartsWith("api rolled back to its previous spec", StringComparison.Ordinal));
+        Assert.Equal(v2, (await stack.Docker.Services.InspectAsync(stack.Environment.Names.SwarmService("api"))).Image);
+        var serving = await SmokeTester.RunAsync(SingleHostDeployer.PublicSmokeTarget(stack.Environment, "2.0.0+bbbbbbb"));
+        Assert.True(serving.Passed, serving.Table());
+        var ledger = await (await ReleaseLedger.OpenAsync(stack.Docker, stack.Environment.Names)).ReadAsync();
+        Assert.Equal((ReleaseOutcome.RolledBack, "3.0.0+ccccccc"), (ledger[^1].Outcome, ledger[^1].Version));
     }
 
     [DockerFact]
