@@ -167,6 +167,17 @@ public sealed class ReleaseLedger
     public static Release? Current(IReadOnlyList<Release> releases) =>
         releases.LastOrDefault(r => r.Outcome == ReleaseOutcome.Succeeded);
 
+    /// <summary>What a rollback starts from: the release serving now, the one to go back to, and that one's image of <paramref name="appService"/>.</summary>
+    public async Task<RollbackChoice> ChooseRollbackAsync(string? toVersion, string environmentName, string appService, CancellationToken ct = default)
+    {
+        var releases = await ReadAsync(ct).ConfigureAwait(false);
+        var current = Current(releases);
+        var target = RollbackTarget(releases, current, toVersion, environmentName);
+        var image = target.Images.GetValueOrDefault(appService)
+            ?? throw new DeployFailedException($"release {target.Version} in the ledger has no {appService} image");
+        return new RollbackChoice(current, target, image);
+    }
+
     /// <summary>The release a rollback goes to: <paramref name="toVersion"/> when given, else the newest earlier one that succeeded with other images.</summary>
     public static Release RollbackTarget(IReadOnlyList<Release> releases, Release? current, string? toVersion, string environmentName)
     {
@@ -213,3 +224,8 @@ public sealed class ReleaseLedger
     private static string ShortDigest(string reference) =>
         reference.IndexOf("@sha256:", StringComparison.Ordinal) is var at and >= 0 ? reference[(at + 8)..Math.Min(reference.Length, at + 20)] : reference;
 }
+
+/// <param name="Current">The release serving now, if any.</param>
+/// <param name="Target">The release to go back to.</param>
+/// <param name="AppImage">The target's app image, by digest.</param>
+public sealed record RollbackChoice(Release? Current, Release Target, string AppImage);

@@ -100,11 +100,7 @@ public sealed class SingleHostDeployer
         var who = LockHolder.Current();
         await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, who, ct).ConfigureAwait(false);
         var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, environment.Names, log, ct).ConfigureAwait(false);
-        var releases = await ledger.ReadAsync(ct).ConfigureAwait(false);
-        var current = ReleaseLedger.Current(releases);
-        var target = ReleaseLedger.RollbackTarget(releases, current, toVersion, environment.Names.Environment);
-        var appImage = target.Images.GetValueOrDefault(environment.Compose.AppService)
-            ?? throw new DeployFailedException($"release {target.Version} in the ledger has no {environment.Compose.AppService} image");
+        var (current, target, appImage) = await ledger.ChooseRollbackAsync(toVersion, environment.Names.Environment, environment.Compose.AppService, ct).ConfigureAwait(false);
         if (await docker.Images.TryInspectAsync(appImage, ct).ConfigureAwait(false) is null)
             throw new DeployFailedException($"{appImage} of release {target.Version} is no longer on the engine: deploy that version again instead");
 

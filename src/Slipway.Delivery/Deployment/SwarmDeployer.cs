@@ -82,12 +82,8 @@ public sealed class SwarmDeployer
         var who = LockHolder.Current();
         await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, who, ct).ConfigureAwait(false);
         var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, environment.Names, log, ct).ConfigureAwait(false);
-        var releases = await ledger.ReadAsync(ct).ConfigureAwait(false);
-        var current = ReleaseLedger.Current(releases);
-        var target = ReleaseLedger.RollbackTarget(releases, current, toVersion, environment.Names.Environment);
         var appService = environment.Compose.AppService;
-        var image = target.Images.GetValueOrDefault(appService)
-            ?? throw new DeployFailedException($"release {target.Version} in the ledger has no {appService} image");
+        var (current, target, image) = await ledger.ChooseRollbackAsync(toVersion, environment.Names.Environment, appService, ct).ConfigureAwait(false);
         var service = await docker.Services.TryInspectAsync(environment.Names.SwarmService(appService), ct).ConfigureAwait(false)
             ?? throw new DeployFailedException($"{environment.Names.Environment} has no {appService} service on the swarm: deploy before rolling back");
 
