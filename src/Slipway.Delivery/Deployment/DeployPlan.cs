@@ -25,6 +25,24 @@ public sealed record DeployRequest(
     public Func<Action<string>, CancellationToken, Task<string?>>? Migrate { get; init; }
 
     public LockHolder Who { get; init; } = LockHolder.Current();
+
+    /// <summary>
+    /// Runs <see cref="Migrate"/>, if any, and returns the schema version it reached (null: none to record). A failing
+    /// migration stops the deploy before the app changes; <paramref name="serving"/> says what still serves.
+    /// </summary>
+    internal async Task<string?> MigrateBeforeTheAppAsync(string serving, Action<string> log, CancellationToken ct)
+    {
+        if (Migrate is null)
+            return null;
+        try
+        {
+            return await Migrate(log, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or DeployFailedException))
+        {
+            throw new DeployFailedException($"migration failed, so the app was not touched ({serving}): {e.Message}");
+        }
+    }
 }
 
 /// <summary>The plan of one deploy: which images, which colours, which infrastructure; printable before anything runs.</summary>

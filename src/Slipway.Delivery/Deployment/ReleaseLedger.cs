@@ -124,6 +124,17 @@ public sealed class ReleaseLedger
     }
 
     /// <summary>
+    /// Records how a release ended when its deploy or rollback failed: the outcome, when, and the failure's first line.
+    /// Not cancellable: whatever stopped the deploy (Ctrl+C included), the ledger must say so.
+    /// </summary>
+    public Task RecordFailureAsync(Release release, ReleaseOutcome outcome, Exception failure) =>
+        RecordAsync(release with { Outcome = outcome, FinishedAt = DateTimeOffset.UtcNow, Note = failure.Message.Split('\n')[0] }, CancellationToken.None);
+
+    /// <summary>A failed deploy's outcome: rolled back when the previous release kept (or went back to) serving.</summary>
+    public static ReleaseOutcome OutcomeOf(Exception failure) =>
+        failure is DeployFailedException { RolledBack: true } ? ReleaseOutcome.RolledBack : ReleaseOutcome.Failed;
+
+    /// <summary>
     /// Records every release still in progress as failed (<see cref="InterruptedNote"/>) and returns them as recorded now.
     /// Call it holding the deploy lock: a release in progress then belongs to a deploy that is gone
     /// (killed, or its machine lost) without saying how it ended.

@@ -64,8 +64,8 @@ public sealed class SingleHostDeployer
             await deployer.containers.PullAsync(request.AppImage, always: true, ct).ConfigureAwait(false);
             foreach (var service in plan.Infrastructure)
                 await deployer.containers.EnsureServiceAsync(service, request.Environment.Health.Timeout, ct).ConfigureAwait(false);
-            if (request.Migrate is { } migrate)
-                release = release with { MigrationVersion = await MigrateAsync(migrate, plan, log, ct).ConfigureAwait(false) ?? release.MigrationVersion };
+            var serving = plan.LiveColour is null ? "nothing was serving" : $"{plan.LiveColour} still serving";
+            release = release with { MigrationVersion = await request.MigrateBeforeTheAppAsync(serving, log, ct).ConfigureAwait(false) ?? release.MigrationVersion };
             var result = await deployer.SwitchAsync(plan, release, ct).ConfigureAwait(false);
             await ledger.RecordAsync(result.Release, ct).ConfigureAwait(false);
             return result;
@@ -73,21 +73,8 @@ public sealed class SingleHostDeployer
         catch (Exception e)
         {
             // Whatever stopped the deploy (a failed check, the engine, Ctrl+C), the ledger says how it ended.
-            var outcome = e is DeployFailedException { RolledBack: true } ? ReleaseOutcome.RolledBack : ReleaseOutcome.Failed;
-            await ledger.RecordAsync(release with { Outcome = outcome, FinishedAt = DateTimeOffset.UtcNow, Note = FirstLine(e.Message) }, CancellationToken.None).ConfigureAwait(false);
+            await ledger.RecordFailureAsync(release, ReleaseLedger.OutcomeOf(e), e).ConfigureAwait(false);
             throw;
-        }
-    }
-
-    private static async Task<string?> MigrateAsync(Func<Action<string>, CancellationToken, Task<string?>> migrate, DeployPlan plan, Action<string> log, CancellationToken ct)
-    {
-        try
-        {
-            return await migrate(log, ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not (OperationCanceledException or DeployFailedException))
-        {
-            throw new DeployFailedException($"migration failed, so the app was not touched ({(plan.LiveColour is null ? "nothing was serving" : $"{plan.LiveColour} still serving")}): {e.Message}");
         }
     }
 
@@ -118,7 +105,7 @@ public sealed class SingleHostDeployer
         }
         catch (Exception e)
         {
-            await ledger.RecordAsync(release with { Outcome = ReleaseOutcome.Failed, FinishedAt = DateTimeOffset.UtcNow, Note = FirstLine(e.Message) }, CancellationToken.None).ConfigureAwait(false);
+            await ledger.RecordFailureAsync(release, ReleaseOutcome.Failed, e).ConfigureAwait(false);
             throw;
         }
     }
@@ -283,6 +270,4 @@ public sealed class SingleHostDeployer
             : Environment.GetEnvironmentVariable(name) is { } fromProcess ? fromProcess
             : environment.Compose.Variables.GetValueOrDefault(name));
     }
-
-    private static string FirstLine(string text) => text.Split('\n')[0];
 }

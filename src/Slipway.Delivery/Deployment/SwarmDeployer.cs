@@ -66,8 +66,7 @@ public sealed class SwarmDeployer
         }
         catch (Exception e)
         {
-            var outcome = e is DeployFailedException { RolledBack: true } ? ReleaseOutcome.RolledBack : ReleaseOutcome.Failed;
-            await ledger.RecordAsync(release with { Outcome = outcome, FinishedAt = DateTimeOffset.UtcNow, Note = e.Message.Split('\n')[0] }, CancellationToken.None).ConfigureAwait(false);
+            await ledger.RecordFailureAsync(release, ReleaseLedger.OutcomeOf(e), e).ConfigureAwait(false);
             throw;
         }
     }
@@ -109,7 +108,7 @@ public sealed class SwarmDeployer
         }
         catch (Exception e)
         {
-            await ledger.RecordAsync(release with { Outcome = ReleaseOutcome.Failed, FinishedAt = DateTimeOffset.UtcNow, Note = e.Message.Split('\n')[0] }, CancellationToken.None).ConfigureAwait(false);
+            await ledger.RecordFailureAsync(release, ReleaseOutcome.Failed, e).ConfigureAwait(false);
             throw;
         }
     }
@@ -142,8 +141,7 @@ public sealed class SwarmDeployer
         var proxy = environment.Compose.ProxyService;
         foreach (var service in plan.Stack.StartOrder().Where(s => s.Name != app && s.Name != proxy))
             await EnsureOrThrowAsync(service, configs, null, ct).ConfigureAwait(false);
-        if (request.Migrate is { } migrate)
-            release = release with { MigrationVersion = await MigrateAsync(migrate, plan, ct).ConfigureAwait(false) ?? release.MigrationVersion };
+        release = release with { MigrationVersion = await request.MigrateBeforeTheAppAsync($"{plan.LiveVersion ?? "nothing"} still serving", log, ct).ConfigureAwait(false) ?? release.MigrationVersion };
 
         var appClock = Stopwatch.StartNew();
         var appOutcome = await EnsureAsync(plan.App, configs, plan.Version, ct).ConfigureAwait(false);
@@ -164,18 +162,6 @@ public sealed class SwarmDeployer
         {
             Described = $"rolling update of {app} to {plan.Version}: converged in {appTime.TotalSeconds:0.0} s",
         };
-    }
-
-    private async Task<string?> MigrateAsync(Func<Action<string>, CancellationToken, Task<string?>> migrate, SwarmPlan plan, CancellationToken ct)
-    {
-        try
-        {
-            return await migrate(log, ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not (OperationCanceledException or DeployFailedException))
-        {
-            throw new DeployFailedException($"migration failed, so the app was not touched ({plan.LiveVersion ?? "nothing"} still serving): {e.Message}");
-        }
     }
 
     /// <summary>Smoke checks through the public URL; on failure the app service (when it was updated) goes back to its previous spec.</summary>
@@ -237,12 +223,11 @@ public sealed class SwarmDeployer
         var clock = Stopwatch.StartNew();
         var previousStart = before.UpdateStatus?.StartedAt;
         await update().ConfigureAwait(false);
-        var after = await docker.Services.InspectAsync(before.ID, ct).ConfigureAwait(false);
-        if (JsonNode.DeepEquals(after.Spec["TaskTemplate"], before.Spec["TaskTemplate"]))
+        var service = await docker.Services.InspectAsync(before.ID, ct).ConfigureAwait(false);
+        if (JsonNode.DeepEquals(service.Spec["TaskTemplate"], before.Spec["TaskTemplate"]))
             return new Converged(ConvergeState.Converged, "no task changed");
         while (true)
         {
-            var service = await docker.Services.InspectAsync(before.ID, ct).ConfigureAwait(false);
             var status = service.UpdateStatus;
             if (status?.StartedAt is { } started && started != previousStart)
             {
@@ -261,6 +246,7 @@ public sealed class SwarmDeployer
             if (clock.Elapsed > UpdateTimeout(service))
                 return new Converged(ConvergeState.Failed, $"still {status?.State ?? "not started"} after {clock.Elapsed.TotalSeconds:0} s{await LastTaskErrorAsync(service.Name, ct).ConfigureAwait(false)}");
             await Task.Delay(250, ct).ConfigureAwait(false);
+            service = await docker.Services.InspectAsync(before.ID, ct).ConfigureAwait(false);
         }
     }
 

@@ -28,17 +28,8 @@ public sealed partial class ContainerOperations
             new Query().Add("all", true).AddJson("filters", new Dictionary<string, IReadOnlyList<string>> { ["label"] = labels }), ct);
 
     /// <summary>The container, or null when there is none by that name or id.</summary>
-    public async Task<ContainerInspect?> TryInspectAsync(string id, CancellationToken ct = default)
-    {
-        try
-        {
-            return await InspectAsync(id, ct).ConfigureAwait(false);
-        }
-        catch (DockerNotFoundException)
-        {
-            return null;
-        }
-    }
+    public Task<ContainerInspect?> TryInspectAsync(string id, CancellationToken ct = default) =>
+        InspectAsync(id, ct).OrNullWhenNotFoundAsync();
 }
 
 /// <summary>One row of a container listing.</summary>

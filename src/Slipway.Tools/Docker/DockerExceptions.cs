@@ -38,6 +38,23 @@ public sealed class DockerNotFoundException : DockerApiException
     }
 }
 
+internal static class NotFound
+{
+    /// <summary>The inspect's answer, or null when the engine has no such object: what every TryInspectAsync returns.</summary>
+    public static async Task<T?> OrNullWhenNotFoundAsync<T>(this Task<T> inspect)
+        where T : class
+    {
+        try
+        {
+            return await inspect.ConfigureAwait(false);
+        }
+        catch (DockerNotFoundException)
+        {
+            return null;
+        }
+    }
+}
+
 /// <summary>A streamed operation (build, push, pull) reported an error in its progress stream.</summary>
 public sealed class DockerStreamException : Exception
 {

@@ -78,17 +78,8 @@ public sealed class ImageOperations
         transport.GetJsonAsync<ImageInspect>($"images/{image}/json", ct: ct);
 
     /// <summary>The image, or null when the engine has no such image.</summary>
-    public async Task<ImageInspect?> TryInspectAsync(string image, CancellationToken ct = default)
-    {
-        try
-        {
-            return await InspectAsync(image, ct).ConfigureAwait(false);
-        }
-        catch (DockerNotFoundException)
-        {
-            return null;
-        }
-    }
+    public Task<ImageInspect?> TryInspectAsync(string image, CancellationToken ct = default) =>
+        InspectAsync(image, ct).OrNullWhenNotFoundAsync();
 
     public Task<IReadOnlyList<ImageSummary>> ListAsync(ImageListFilter? filter = null, CancellationToken ct = default) =>
         transport.GetJsonAsync<IReadOnlyList<ImageSummary>>("images/json", new Query().AddJson("filters", filter?.ToFilters()), ct);

@@ -8,15 +8,6 @@ public sealed partial class NetworkOperations
             body: new { Container = container, EndpointConfig = new { Aliases = aliases ?? [] } }, ct: ct);
 
     /// <summary>The network, or null when the engine has none by that name.</summary>
-    public async Task<NetworkInspect?> TryInspectAsync(string idOrName, CancellationToken ct = default)
-    {
-        try
-        {
-            return await InspectAsync(idOrName, ct).ConfigureAwait(false);
-        }
-        catch (DockerNotFoundException)
-        {
-            return null;
-        }
-    }
+    public Task<NetworkInspect?> TryInspectAsync(string idOrName, CancellationToken ct = default) =>
+        InspectAsync(idOrName, ct).OrNullWhenNotFoundAsync();
 }

@@ -38,17 +38,8 @@ public sealed class ServiceOperations
         transport.GetJsonAsync<ServiceInspect>($"services/{idOrName}", ct: ct);
 
     /// <summary>The service, or null when there is none by that name or id.</summary>
-    public async Task<ServiceInspect?> TryInspectAsync(string idOrName, CancellationToken ct = default)
-    {
-        try
-        {
-            return await InspectAsync(idOrName, ct).ConfigureAwait(false);
-        }
-        catch (DockerNotFoundException)
-        {
-            return null;
-        }
-    }
+    public Task<ServiceInspect?> TryInspectAsync(string idOrName, CancellationToken ct = default) =>
+        InspectAsync(idOrName, ct).OrNullWhenNotFoundAsync();
 
     /// <summary>Services carrying every given label ("key" or "key=value").</summary>
     public Task<IReadOnlyList<ServiceInspect>> ListAsync(IReadOnlyList<string> labels, CancellationToken ct = default) =>
