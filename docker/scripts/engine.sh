@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A private Docker engine (Debian's docker.io, vfs storage) whose state lives in one folder.
+# A private Docker engine (Debian's docker.io; overlay2 storage where the kernel allows it, else vfs)
+# whose state lives in one folder.
 #   engine.sh start|stop|status     folder: $SLIPWAY_ENGINE_DIR (default .nuke/temp/engine)
 # The socket is $SLIPWAY_ENGINE_DIR/docker.sock; stop kills the engine by its pid file only.
 # With SLIPWAY_ENGINE_TLS_PORT and SLIPWAY_ENGINE_TLS_DIR (ca.pem, server-cert.pem, server-key.pem) it also
@@ -19,22 +20,40 @@ case ${1:-} in
     command -v dockerd >/dev/null || { echo "dockerd not found: install Debian's docker.io (apt-get install docker.io)" >&2; exit 1; }
     mkdir -p "$dir/data" "$dir/exec"
     rm -f "$sock"
-    # Debian's engine with vfs and no iptables: what runs in this kind of sandbox (see docker/README.md).
     tls=()
     if [[ -n ${SLIPWAY_ENGINE_TLS_PORT:-} ]]; then
       certs=${SLIPWAY_ENGINE_TLS_DIR:?set SLIPWAY_ENGINE_TLS_DIR to the folder with ca.pem, server-cert.pem and server-key.pem}
       tls=(--host="tcp://127.0.0.1:$SLIPWAY_ENGINE_TLS_PORT" --tlsverify --tlscacert="$certs/ca.pem"
         --tlscert="$certs/server-cert.pem" --tlskey="$certs/server-key.pem")
     fi
-    nohup dockerd --storage-driver=vfs --iptables=false --ip6tables=false --bridge=none \
-      --host="unix://$sock" "${tls[@]}" --data-root="$dir/data" --exec-root="$dir/exec" --pidfile="$pidfile" \
-      >"$dir/dockerd.log" 2>&1 &
-    for _ in $(seq 1 120); do
-      if DOCKER_HOST=unix://$sock docker version >/dev/null 2>&1; then
-        echo "engine ready at unix://$sock"; exit 0
-      fi
-      sleep 0.5
-    done
+    # overlay2 where the kernel and the data root's file system allow it (it does on ext4); vfs copies
+    # every layer and is several times slower, so falling back to it is said in one line.
+    launch() {
+      nohup dockerd --storage-driver="$1" --iptables=false --ip6tables=false --bridge=none \
+        --host="unix://$sock" "${tls[@]}" --data-root="$dir/data" --exec-root="$dir/exec" --pidfile="$pidfile" \
+        >"$dir/dockerd.log" 2>&1 &
+      echo $!
+    }
+    wait_ready() { # wait_ready PID: 0 when the engine answers, 1 when dockerd exited or 60 s passed
+      for _ in $(seq 1 120); do
+        DOCKER_HOST=unix://$sock docker version >/dev/null 2>&1 && return 0
+        kill -0 "$1" 2>/dev/null || return 1
+        sleep 0.5
+      done
+      return 1
+    }
+    driver=${SLIPWAY_ENGINE_STORAGE_DRIVER:-overlay2}
+    pid=$(launch "$driver")
+    if ! wait_ready "$pid" && [[ $driver == overlay2 ]] && ! kill -0 "$pid" 2>/dev/null; then
+      echo "engine: overlay2 is not available here ($(grep -m1 -io 'overlay[^"]*not supported[^"]*' "$dir/dockerd.log" || echo 'see dockerd.log')); falling back to vfs, which is slower" >&2
+      driver=vfs
+      rm -f "$sock"
+      pid=$(launch vfs)
+      wait_ready "$pid" || true
+    fi
+    if DOCKER_HOST=unix://$sock docker version >/dev/null 2>&1; then
+      echo "engine ready at unix://$sock ($driver)"; exit 0
+    fi
     echo "engine did not start within 60 s; see $dir/dockerd.log" >&2
     tail -n 20 "$dir/dockerd.log" >&2 || true
     exit 1
