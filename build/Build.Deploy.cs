@@ -38,13 +38,13 @@ partial class Build
 
     Target Deploy => _ => _
         .Description("Deploys the pushed images to the environment with zero downtime (blue-green behind nginx, or a swarm's rolling update)")
-        .DependsOn(PushEcr, Migrate)
+        .DependsOn(Setup, PushEcr, Migrate)
         .Triggers(SmokeTest)
         .Executes(async ct =>
         {
             var environment = LoadEnvironment();
             var docker = await EngineAsync(ct);
-            var auth = await RegistryAuthAsync(environment, docker.Endpoint, ct);
+            var auth = await RegistryAuthAsync(environment, ct);
             var appImage = await ImageByDigestAsync(environment, docker, AppImageName, ct);
             var variables = StackVariables(environment, await ImageByDigestAsync(environment, docker, ProxyImageName, ct));
             var request = new DeployRequest(environment, RootDirectory, AppVersion, appImage, auth, variables)
@@ -91,7 +91,7 @@ partial class Build
             var environment = LoadEnvironment();
             var docker = await EngineAsync(ct);
             var result = environment.Strategy == DeployStrategy.Swarm
-                ? await Deployment(async () => await SwarmDeployer.RollbackAsync(docker, environment, ToVersion, await RegistryAuthAsync(environment, docker.Endpoint, ct), Log.Info, ct))
+                ? await Deployment(async () => await SwarmDeployer.RollbackAsync(docker, environment, ToVersion, await RegistryAuthAsync(environment, ct), Log.Info, ct))
                 : await Deployment(async () => await SingleHostDeployer.RollbackAsync(docker, environment, RootDirectory, StackVariables(environment, await ProxyImageInUseAsync(environment, docker, ct)), ToVersion, Log.Info, ct));
             ReportSummary($"back to {result.Release.Version}: {result.Summary}");
             // Migrations go down only when asked, and after the app: version N-1 runs on version N's schema.
@@ -132,15 +132,6 @@ partial class Build
             ReportSummary(note);
         });
 
-    Target Down => _ => _
-        .Description("Stops the private Docker engine and local registry that the local bootstrap started")
-        .Requires(() => TargetEnvironment == EnvironmentName.Local)
-        .Executes(async ct =>
-        {
-            await LocalBootstrap.DownAsync(RootDirectory, Log.Info, ct);
-            ReportSummary("engine and registry stopped");
-        });
-
     async Task PrintPlanAsync(DeployEnvironment environment, DockerClient docker, DeployRequest request, CancellationToken ct)
     {
         if (environment.Strategy == DeployStrategy.Swarm)
@@ -171,20 +162,18 @@ partial class Build
         }
     }
 
-    /// <summary>The environment's engine; for local, bootstrapped (private engine, certificates) when none answers.</summary>
+    /// <summary>The environment's engine: the one Setup readied, else the one that answers (nothing is started here).</summary>
     async Task<DockerClient> EngineAsync(CancellationToken ct)
     {
         if (environmentEngine is not null)
             return environmentEngine;
         var environment = LoadEnvironment();
-        var endpoint = await Deployment(() => LocalBootstrap.EnsureEngineAsync(environment, RootDirectory, Environment.GetEnvironmentVariable, Log.Info, ct));
-        if (environment.Bootstrap)
-            await Deployment(() => LocalBootstrap.EnsureCertificatesAsync(RootDirectory, Log.Info, ct));
+        var endpoint = setup?.Engine ?? await Deployment(() => LocalSetup.FindEngineAsync(environment, RootDirectory, Environment.GetEnvironmentVariable, ct));
         Log.Info($"{environment.Names.Environment} · engine {endpoint} · registry {environment.Registry.Address} · {(environment.Strategy == DeployStrategy.Swarm ? "swarm" : "single-host blue-green")}");
         return environmentEngine = new DockerClient(endpoint);
     }
 
-    async Task<RegistryAuth> RegistryAuthAsync(DeployEnvironment environment, DockerEndpoint engine, CancellationToken ct)
+    async Task<RegistryAuth> RegistryAuthAsync(DeployEnvironment environment, CancellationToken ct)
     {
         if (environment.Registry.Kind == RegistryKind.Ecr)
         {
@@ -195,9 +184,9 @@ partial class Build
             return new RegistryAuth(session.Credentials.User, session.Credentials.Password, session.Host);
         }
 
-        var password = await Deployment(() => LocalBootstrap.EnsureRegistryAsync(environment, RootDirectory, engine, Environment.GetEnvironmentVariable, Log.Info, ct));
-        MaskSecret(password);
-        return new RegistryAuth(environment.Registry.User!, password, environment.Registry.Address);
+        var credentials = setup?.Registry ?? Deployment(() => LocalSetup.RegistryCredentials(environment, RootDirectory, Environment.GetEnvironmentVariable));
+        MaskSecret(credentials.Password);
+        return new RegistryAuth(credentials.User, credentials.Password, credentials.Server);
     }
 
     /// <summary>

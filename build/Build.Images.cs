@@ -33,12 +33,12 @@ partial class Build
 
     Target BuildImages => _ => _
         .Description("Builds every container image, tagged <version>-<commit>; reuses images whose inputs are unchanged")
-        .DependsOn(Compile)
+        .DependsOn(Compile, Setup)
         .Executes(async ct =>
         {
             var docker = await BuildEngineAsync(ct);
             var mirrorAuth = ImageMirror is not null && ImageMirror == LoadEnvironment().Registry.Address
-                ? await RegistryAuthAsync(LoadEnvironment(), docker.Endpoint, ct)
+                ? await RegistryAuthAsync(LoadEnvironment(), ct)
                 : null;
             var request = new BuildImagesRequest(
                 RootDirectory,
@@ -89,7 +89,7 @@ partial class Build
         {
             var environment = LoadEnvironment();
             var docker = await BuildEngineAsync(ct);
-            var auth = await RegistryAuthAsync(environment, docker.Endpoint, ct);
+            var auth = await RegistryAuthAsync(environment, ct);
             RegistryTarget target = environment.Registry.Kind == RegistryKind.Ecr
                 ? new EcrRegistryTarget(environment.Registry.Region!, environment.Registry.Account!)
                 : new BasicAuthRegistryTarget(new RegistryCredentials(auth.ServerAddress, auth.Username, auth.Password));

@@ -45,7 +45,7 @@ case ${1:-} in
     driver=${SLIPWAY_ENGINE_STORAGE_DRIVER:-overlay2}
     pid=$(launch "$driver")
     if ! wait_ready "$pid" && [[ $driver == overlay2 ]] && ! kill -0 "$pid" 2>/dev/null; then
-      echo "engine: overlay2 is not available here ($(grep -m1 -io 'overlay[^"]*not supported[^"]*' "$dir/dockerd.log" || echo 'see dockerd.log')); falling back to vfs, which is slower" >&2
+      echo "engine: overlay2 is not available here ($(grep -m1 -io 'overlay[^"]*not supported[^"]*' "$dir/dockerd.log" || echo 'see dockerd.log')); falling back to vfs, which is slower"
       driver=vfs
       rm -f "$sock"
       pid=$(launch vfs)

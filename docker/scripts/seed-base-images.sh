@@ -25,7 +25,7 @@ suite=bookworm
 debian_mirror=${SLIPWAY_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 for tool in docker debootstrap curl; do
-  command -v "$tool" >/dev/null || { echo "seed-base-images: $tool not found: run .ci/install-packages.sh" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "seed-base-images: $tool not found: run docker/scripts/install.sh setup" >&2; exit 1; }
 done
 [[ $(id -u) == 0 ]] || { echo "seed-base-images: debootstrap needs root" >&2; exit 1; }
 docker version >/dev/null 2>&1 || { echo "seed-base-images: Docker engine not reachable at ${DOCKER_HOST:-unix:///var/run/docker.sock}: start docker/scripts/engine.sh or set DOCKER_HOST" >&2; exit 1; }
@@ -99,8 +99,8 @@ import() {
   tar -C "$dir" --numeric-owner --exclude=./proc/* --exclude=./sys/* --exclude=./dev/* -c . \
     | docker import --change "LABEL io.slipway.seed-recipe=$hash" "$@" - "$mirror" >/dev/null
   if [[ -n ${stopsignal:-} ]]; then
-    printf 'FROM %s\nSTOPSIGNAL %s\n' "$mirror" "$stopsignal" | DOCKER_BUILDKIT=0 docker build -q -t "$mirror" - >/dev/null 2>"$cache/build.log" \
-      || { echo "seed-base-images: setting STOPSIGNAL on $mirror failed: $(cat "$cache/build.log")" >&2; exit 1; }
+    printf 'FROM %s\nSTOPSIGNAL %s\n' "$mirror" "$stopsignal" | DOCKER_BUILDKIT=0 docker build -q -t "$mirror" - >/dev/null 2>"$cache/build-$name.log" \
+      || { echo "seed-base-images: setting STOPSIGNAL on $mirror failed: $(cat "$cache/build-$name.log")" >&2; exit 1; }
   fi
   docker tag "$mirror" "$upstream"
   rm -rf "$dir"
@@ -130,7 +130,7 @@ seed() {
 }
 
 add_user() { # add_user ROOTFS NAME UID HOME
-  chroot "$1" getent passwd "$2" >/dev/null || chroot "$1" useradd --uid "$3" --user-group --home-dir "$4" --no-create-home --shell /usr/sbin/nologin "$2"
+  chroot "$1" getent passwd "$2" >/dev/null || chroot "$1" useradd --uid "$3" --user-group --home-dir "$4" --no-create-home --shell /usr/sbin/nologin "$2" 2>/dev/null
 }
 
 build_aspnet() {
@@ -292,14 +292,17 @@ CONF
   stopsignal=SIGQUIT import nginx "$dir" "$1" --change 'EXPOSE 80' --change 'CMD ["nginx", "-g", "daemon off;"]'
 }
 
+# in_parallel "CMD ARGS" ...: runs each command in the background, then fails if any failed.
+in_parallel() {
+  local pids=() failed=0 pid
+  for command in "$@"; do eval "$command" & pids+=($!); done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  ((failed == 0)) || exit 1
+}
+
 mkdir -p "$cache"
-# The four debootstraps are network- and dpkg-bound; two at a time suit two cores.
-rootfs dotnet ca-certificates,libssl3 & p1=$!
-rootfs postgres postgresql-15 & p2=$!
-wait $p1; wait $p2
-rootfs redis redis-server & p1=$!
-rootfs nginx nginx-light & p2=$!
-wait $p1; wait $p2
+# The debootstraps are independent and mostly wait on the network and dpkg: all four at once.
+in_parallel "rootfs dotnet ca-certificates,libssl3" "rootfs postgres postgresql-15" "rootfs redis redis-server" "rootfs nginx nginx-light"
 
 # A private client config, so the registry login does not land in ~/.docker.
 export DOCKER_CONFIG=$cache/docker-config
@@ -307,10 +310,12 @@ mkdir -p "$DOCKER_CONFIG"; chmod 700 "$DOCKER_CONFIG"
 echo "$password" | docker login "$registry" --username "$user" --password-stdin >/dev/null 2>"$cache/login.log" \
   || { echo "seed-base-images: docker login $registry as $user failed: $(tail -n 1 "$cache/login.log")" >&2; exit 1; }
 
-seed aspnet "$(ls /usr/share/dotnet/shared/Microsoft.AspNetCore.App /usr/share/dotnet/shared/Microsoft.NETCore.App)"
-feed=$(nuget_feed)
-seed sdk "$(dotnet --version)" "$(cd "$feed" && find . -name '*.nupkg' | sort)"
-seed postgres
-seed redis
-seed nginx
+# Each image is imported and pushed on its own; the SDK's offline feed is restored meanwhile.
+seed_sdk() {
+  local feed; feed=$(nuget_feed)
+  seed sdk "$(dotnet --version)" "$(cd "$feed" && find . -name '*.nupkg' | sort)"
+}
+in_parallel \
+  'seed aspnet "$(ls /usr/share/dotnet/shared/Microsoft.AspNetCore.App /usr/share/dotnet/shared/Microsoft.NETCore.App)"' \
+  seed_sdk "seed postgres" "seed redis" "seed nginx"
 log "done: base images in the engine and in $registry"

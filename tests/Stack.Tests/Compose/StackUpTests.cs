@@ -21,7 +21,7 @@ public sealed class StackUpTests
     public async Task The_stack_comes_up_healthy_and_serves_through_nginx()
     {
         if (!ToolFactAttribute.OnPath("docker-compose"))
-            throw new InvalidOperationException("docker-compose is not on PATH: run .ci/install-packages.sh (Debian package docker-compose)");
+            throw new InvalidOperationException("docker-compose is not on PATH: run docker/scripts/install.sh test (Debian package docker-compose)");
         var mirror = RealServers.Registry ?? "127.0.0.1:5000";
         await RequireBaseImagesAsync(mirror);
         await BuildAsync("docker/nginx.Dockerfile", "nginx", "slipway/nginx:stack-test", $"NGINX_BASE={mirror}/library/{BaseImage("nginx")}");

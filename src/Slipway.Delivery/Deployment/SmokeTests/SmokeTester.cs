@@ -45,6 +45,9 @@ public sealed record SmokeReport(Uri BaseUrl, IReadOnlyList<SmokeCheck> Checks, 
 /// </summary>
 public static class SmokeTester
 {
+    /// <summary>The app's health endpoint: 200 with its status and version as JSON.</summary>
+    public const string HealthPath = "/health";
+
     public static readonly IReadOnlyList<string> SecurityHeaders =
         ["Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options", "Content-Security-Policy", "Referrer-Policy"];
 
@@ -58,7 +61,7 @@ public static class SmokeTester
         {
             await CheckAsync("GET /health", target, budget.Token, async token =>
             {
-                using var response = await http.GetAsync(new Uri(target.BaseUrl, "/health"), token).ConfigureAwait(false);
+                using var response = await http.GetAsync(new Uri(target.BaseUrl, HealthPath), token).ConfigureAwait(false);
                 var body = await response.Content.ReadAsStringAsync(token).ConfigureAwait(false);
                 if (!response.IsSuccessStatusCode)
                     return $"HTTP {(int)response.StatusCode}";
@@ -74,7 +77,7 @@ public static class SmokeTester
         {
             checks.Add(await CheckAsync("security headers", target, budget.Token, async token =>
             {
-                using var response = await http.GetAsync(new Uri(target.BaseUrl, "/health"), token).ConfigureAwait(false);
+                using var response = await http.GetAsync(new Uri(target.BaseUrl, HealthPath), token).ConfigureAwait(false);
                 var missing = SecurityHeaders.Where(h => !response.Headers.Contains(h)).ToArray();
                 return missing.Length == 0 ? null : "missing " + string.Join(", ", missing);
             }, $"{SecurityHeaders.Count} present").ConfigureAwait(false));
