@@ -45,10 +45,11 @@ partial class Build
                 Images,
                 Deployment(() => BaseImageCatalog.Load(RootDirectory / BaseImageCatalog.DefaultPath)),
                 new ImageVersion(Version, Git.Commit),
-                DateTimeOffset.UtcNow,
+                Git.CommitTime,
                 ImageMirror,
                 mirrorAuth,
-                SourceUrl: SourceUrl);
+                SourceUrl: SourceUrl,
+                Registry: await RegistryAuthAsync(LoadEnvironment(), docker.Endpoint, ct));
             var results = await Deployment(() => new ImageBuilder(docker).BuildAsync(request, Log.Info, ct));
             ReportSummary(string.Join(", ", results.Select(r => $"{r.Name} {(r.Reused ? "reused" : "built")}")));
         });
@@ -95,7 +96,15 @@ partial class Build
                 : new BasicAuthRegistryTarget(new RegistryCredentials(auth.ServerAddress, auth.Username, auth.Password));
             using var http = new HttpClient();
             var publisher = new ImagePublisher(new RegistryLogin(http, Slipway.Tools.Aws.AwsEnvironment.FromProcess()), new DockerImagePusher(docker), new RegistryClient(http));
-            var result = await publisher.PublishAsync(target, Images.Images.Select(i => new ImageToPublish(i.Name, ImageTag)).ToList(), Log.Info, ct);
+            var images = new List<ImageToPublish>();
+            foreach (var image in Images.Images)
+            {
+                var local = await docker.Images.TryInspectAsync($"{image.Name}:{ImageTag}", ct);
+                var inputs = local?.Labels.GetValueOrDefault(InputsHash.Label);
+                images.Add(new ImageToPublish(image.Name, ImageTag, inputs is null ? null : InputsHash.RegistryTag(inputs)));
+            }
+
+            var result = await publisher.PublishAsync(target, images, Log.Info, ct);
             PublishedImages = result;
             PushedImagesFile.Parent.CreateDirectory();
             await File.WriteAllTextAsync(PushedImagesFile, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }), ct);

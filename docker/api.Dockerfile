@@ -12,11 +12,14 @@ COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/Api/Api.csproj src/Api/
 RUN dotnet restore src/Api/Api.csproj
 COPY src/Api/ src/Api/
-RUN dotnet publish src/Api/Api.csproj -c Release --no-restore -o /app -p:AppVersion=${APP_VERSION} -p:UseAppHost=false
+# Deterministic compiler output with source paths mapped (ContinuousIntegrationBuild), so one commit gives one /app.
+RUN dotnet publish src/Api/Api.csproj -c Release --no-restore -o /app -p:AppVersion=${APP_VERSION} -p:UseAppHost=false \
+      -p:Deterministic=true -p:ContinuousIntegrationBuild=true
 
 FROM ${RUNTIME_IMAGE} AS runtime
 ARG APP_VERSION=0.0.0-local
 ARG GIT_SHA=unknown
+# The commit's time (BuildImages passes SOURCE_DATE_EPOCH's date), never the build's: see docker/README.md, reproducibility.
 ARG CREATED=unknown
 ARG SOURCE_URL=https://github.com/slipway/slipway
 LABEL org.opencontainers.image.title="slipway-api" \

@@ -8,19 +8,22 @@ namespace Slipway.Delivery.Images;
 /// <param name="RepositoryRoot">Where docker/, src/ and the plan's paths are relative to.</param>
 /// <param name="ImageMirror">Rewrites every base image to this registry (host[:port][/prefix]), or null.</param>
 /// <param name="MirrorAuth">Credentials for the mirror, to pull base images from it.</param>
-/// <param name="Created">Stamped into org.opencontainers.image.created.</param>
+/// <param name="SourceDateEpoch">The commit's committer time: org.opencontainers.image.created, the image's created time,
+/// and the latest file time in the layers the build makes (see <see cref="ReproducibleImage"/>).</param>
 /// <param name="SourceUrl">Stamped into org.opencontainers.image.source.</param>
 /// <param name="NoCache">Build every step afresh (no layer cache), as a cold build.</param>
+/// <param name="Registry">Where PushEcr pushes: an image missing on the engine is pulled from its inputs tag there instead of rebuilt.</param>
 public sealed record BuildImagesRequest(
     string RepositoryRoot,
     ImagePlan Plan,
     BaseImageCatalog BaseImages,
     ImageVersion Version,
-    DateTimeOffset Created,
+    DateTimeOffset SourceDateEpoch,
     string? ImageMirror = null,
     RegistryAuth? MirrorAuth = null,
     string? SourceUrl = null,
-    bool NoCache = false);
+    bool NoCache = false,
+    RegistryAuth? Registry = null);
 
 /// <summary>One line of the BuildImages summary.</summary>
 public sealed record ImageBuildResult(string Name, string Tag, string ImageId, long Size, bool Reused, TimeSpan Duration, string InputsHash)
@@ -36,7 +39,7 @@ public sealed record ImageBuildResult(string Name, string Tag, string ImageId, l
 public sealed class ImageBuilder
 {
     /// <summary>Build arguments stamped on every image; they do not enter the inputs hash.</summary>
-    public static readonly IReadOnlySet<string> StampArgs = new HashSet<string>(StringComparer.Ordinal) { "GIT_SHA", "CREATED" };
+    public static readonly IReadOnlySet<string> StampArgs = new HashSet<string>(StringComparer.Ordinal) { "GIT_SHA", "CREATED", "SOURCE_DATE_EPOCH" };
 
     private readonly DockerClient docker;
 
@@ -57,7 +60,7 @@ public sealed class ImageBuilder
         var contextDirectory = Path.GetFullPath(spec.Context, request.RepositoryRoot);
         var dockerfile = Path.GetFullPath(spec.Dockerfile, request.RepositoryRoot);
 
-        var (baseArgs, baseIds) = await ResolveBaseImagesAsync(request, spec, log, ct).ConfigureAwait(false);
+        var (baseArgs, baseIds, baseCreated) = await ResolveBaseImagesAsync(request, spec, log, ct).ConfigureAwait(false);
         var contentArgs = new Dictionary<string, string>(spec.BuildArgs ?? new Dictionary<string, string>(), StringComparer.Ordinal);
         foreach (var (arg, reference) in baseArgs)
             contentArgs[arg] = reference;
@@ -66,12 +69,12 @@ public sealed class ImageBuilder
         await using var context = await BuildContext.CreateAsync(contextDirectory, dockerfile, ct).ConfigureAwait(false);
         var hash = await InputsHash.ComputeAsync(context, contentArgs, baseIds, spec.Target, ct).ConfigureAwait(false);
 
-        var existing = await docker.Images.ListAsync(new ImageListFilter { Labels = [$"{InputsHash.Label}={hash}", $"{NameLabel}={spec.Name}"] }, ct).ConfigureAwait(false);
+        var existing = await FindAsync(request, spec, hash, log, ct).ConfigureAwait(false);
         string id;
         bool reused;
-        if (existing.Count > 0)
+        if (existing is not null)
         {
-            id = existing[0].Id;
+            id = existing;
             reused = true;
             await docker.Images.TagAsync(id, spec.Name, tag, ct).ConfigureAwait(false);
             log($"{spec.Name}: inputs unchanged ({hash[..19]}), re-tagged {id[..19]} as {spec.Name}:{tag}");
@@ -82,7 +85,8 @@ public sealed class ImageBuilder
             var args = new Dictionary<string, string>(contentArgs, StringComparer.Ordinal)
             {
                 ["GIT_SHA"] = request.Version.Commit,
-                ["CREATED"] = request.Created.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+                ["CREATED"] = ReproducibleImage.Format(request.SourceDateEpoch),
+                ["SOURCE_DATE_EPOCH"] = request.SourceDateEpoch.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
             };
             if (request.SourceUrl is { } source)
                 args["SOURCE_URL"] = source;
@@ -95,9 +99,10 @@ public sealed class ImageBuilder
                     buildLog.Dequeue();
             }
 
+            string built;
             try
             {
-                id = await BuildImageAsync(context, spec, tag, args, hash, request, Keep, ct).ConfigureAwait(false);
+                built = await BuildImageAsync(context, spec, args, request, Keep, ct).ConfigureAwait(false);
             }
             catch (DockerStreamException)
             {
@@ -106,9 +111,13 @@ public sealed class ImageBuilder
                 throw;
             }
 
+            // Only the rewritten image carries the inputs hash, so the builder's own (time-stamped) one is never reused.
+            id = await ReproducibleImage.NormaliseAsync(docker, built, $"{spec.Name}:{tag}", request.SourceDateEpoch, baseCreated,
+                new Dictionary<string, string> { [InputsHash.Label] = hash }, ct).ConfigureAwait(false);
             reused = false;
         }
 
+        await docker.Images.TagAsync(id, spec.Name, InputsHash.RegistryTag(hash), ct).ConfigureAwait(false);
         var image = await docker.Images.InspectAsync(id, ct).ConfigureAwait(false);
         var result = new ImageBuildResult(spec.Name, tag, image.Id, image.Size, reused, clock.Elapsed, hash);
         log($"{result.Reference}: {(reused ? "reused" : "built")}, {image.Size / 1_000_000.0:0.0} MB, {clock.Elapsed.TotalSeconds:0.0} s");
@@ -118,12 +127,47 @@ public sealed class ImageBuilder
     /// <summary>Label naming which plan entry an image was built for, so two images with equal inputs stay apart.</summary>
     public const string NameLabel = "io.slipway.image";
 
-    /// <summary>Base image build args (mirrored when a mirror is set) and the ids they resolve to, pulling what is missing.</summary>
-    private async Task<(Dictionary<string, string> Args, Dictionary<string, string> Ids)> ResolveBaseImagesAsync(
+    /// <summary>
+    /// The image with these inputs: on the engine, else pulled from the registry's inputs tag (an image PushEcr pushed
+    /// before, e.g. removed here since); null when neither has it. The registry is a cache: when it fails, the image is built.
+    /// </summary>
+    private async Task<string?> FindAsync(BuildImagesRequest request, ImageSpec spec, string hash, Action<string> log, CancellationToken ct)
+    {
+        var local = await docker.Images.ListAsync(new ImageListFilter { Labels = [$"{InputsHash.Label}={hash}", $"{NameLabel}={spec.Name}"] }, ct).ConfigureAwait(false);
+        if (local.Count > 0)
+            return local[0].Id;
+        if (request.Registry is not { } registry)
+            return null;
+
+        var remote = $"{registry.ServerAddress}/{spec.Name}:{InputsHash.RegistryTag(hash)}";
+        try
+        {
+            await docker.Images.PullAsync(remote, registry, null, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DockerApiException or DockerStreamException)
+        {
+            log($"{spec.Name}: not in the registry by its inputs ({e.Message.Split('\n')[0]}), building");
+            return null;
+        }
+
+        var pulled = await docker.Images.InspectAsync(remote, ct).ConfigureAwait(false);
+        if (pulled.Labels.GetValueOrDefault(InputsHash.Label) != hash || pulled.Labels.GetValueOrDefault(NameLabel) != spec.Name)
+        {
+            log($"{spec.Name}: {remote} is labelled with other inputs, building");
+            return null;
+        }
+
+        log($"{spec.Name}: pulled {remote} (built before from the same inputs)");
+        return pulled.Id;
+    }
+
+    /// <summary>Base image build args (mirrored when a mirror is set), the ids they resolve to, and the newest one's creation time; pulls what is missing.</summary>
+    private async Task<(Dictionary<string, string> Args, Dictionary<string, string> Ids, DateTimeOffset Created)> ResolveBaseImagesAsync(
         BuildImagesRequest request, ImageSpec spec, Action<string> log, CancellationToken ct)
     {
         var args = new Dictionary<string, string>(StringComparer.Ordinal);
         var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        var created = DateTimeOffset.MinValue;
         foreach (var (arg, name) in spec.BaseImages ?? new Dictionary<string, string>())
         {
             var reference = request.BaseImages.Resolve(name, request.ImageMirror);
@@ -137,20 +181,22 @@ public sealed class ImageBuilder
 
             args[arg] = reference;
             ids[arg] = image.Id;
+            if (image.Created is { } time && ReproducibleImage.ParseEngineTime(time) > created)
+                created = ReproducibleImage.ParseEngineTime(time);
         }
 
-        return (args, ids);
+        return (args, ids, created);
     }
 
     private const int FailureLogLines = 30;
 
-    private Task<string> BuildImageAsync(BuildContext context, ImageSpec spec, string tag, Dictionary<string, string> args, string hash, BuildImagesRequest request, Action<string> log, CancellationToken ct) =>
+    // Untagged: the image gets its name once rewritten by ReproducibleImage.
+    private Task<string> BuildImageAsync(BuildContext context, ImageSpec spec, Dictionary<string, string> args, BuildImagesRequest request, Action<string> log, CancellationToken ct) =>
         docker.Images.BuildAsync(context.Archive, new ImageBuildParameters
         {
-            Tags = [$"{spec.Name}:{tag}"],
             Dockerfile = context.Dockerfile,
             BuildArgs = args,
-            Labels = new Dictionary<string, string> { [InputsHash.Label] = hash, [NameLabel] = spec.Name },
+            Labels = new Dictionary<string, string> { [NameLabel] = spec.Name },
             Target = spec.Target,
             NoCache = request.NoCache,
             RegistryAuths = request.MirrorAuth is { } auth ? [auth] : [],

@@ -13,6 +13,9 @@ public static class InputsHash
 {
     public const string Label = "io.slipway.inputs-hash";
 
+    /// <summary>The tag naming an image by its inputs ("inputs-" and the hash's hex), pushed next to the version tag.</summary>
+    public static string RegistryTag(string hash) => "inputs-" + hash["sha256:".Length..];
+
     public static async Task<string> ComputeAsync(
         BuildContext context,
         IReadOnlyDictionary<string, string> buildArgs,

@@ -38,18 +38,36 @@ public sealed class ImagePublisher(RegistryLogin login, IImagePusher pusher, Reg
             if (!string.Equals(digest, pushed, StringComparison.Ordinal))
                 throw new ImageDigestMismatchException(reference.ToString(), pushed, digest);
             log($"{reference} verified: {digest}");
+            if (image.InputsTag is { } inputsTag)
+                await PushInputsTagAsync(new ImageReference(session.Host, image.Repository, inputsTag), session.Credentials, digest, log, cancellationToken);
             published.Add(new PublishedImage(reference.ToString(), digest, created));
         }
 
         return new PublishResult(session.Host, published);
     }
 
+    /// <summary>The inputs tag names the first image pushed for those inputs and is never moved (ECR tags are immutable).</summary>
+    private async Task PushInputsTagAsync(
+        ImageReference reference, RegistryCredentials credentials, string digest, Action<string> log, CancellationToken cancellationToken)
+    {
+        var present = await RegistryLookupAsync(() => registry.GetManifestDigestAsync(reference, credentials, cancellationToken));
+        if (present is null)
+            log($"{reference} pushed: {await pusher.PushAsync($"{reference.Registry}/{reference.Repository}", reference.Reference, credentials, log, cancellationToken)}");
+        else if (!string.Equals(present, digest, StringComparison.Ordinal))
+            log($"{reference} already names {present}, an earlier build of the same inputs; left as it is");
+    }
+
     private async Task<string> RegistryDigestAsync(ImageReference reference, RegistryCredentials credentials, CancellationToken cancellationToken)
+    {
+        return await RegistryLookupAsync(() => registry.GetManifestDigestAsync(reference, credentials, cancellationToken))
+            ?? throw new BuildFailedException($"{reference} is not in the registry after the push: check the push log above");
+    }
+
+    private static async Task<string?> RegistryLookupAsync(Func<Task<string?>> lookup)
     {
         try
         {
-            return await registry.GetManifestDigestAsync(reference, credentials, cancellationToken)
-                ?? throw new BuildFailedException($"{reference} is not in the registry after the push: check the push log above");
+            return await lookup();
         }
         catch (RegistryException e)
         {

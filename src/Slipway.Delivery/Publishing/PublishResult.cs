@@ -1,7 +1,8 @@
 namespace Slipway.Delivery.Publishing;
 
 /// <summary>An image to publish: its repository name in the registry (without host) and its immutable tag.</summary>
-public sealed record ImageToPublish(string Repository, string Tag);
+/// <param name="InputsTag">Also pushed, when the registry lacks it, so a build with the same inputs pulls this image instead of building it (<see cref="Images.InputsHash.RegistryTag"/>).</param>
+public sealed record ImageToPublish(string Repository, string Tag, string? InputsTag = null);
 
 /// <summary>A pushed image whose registry digest was verified; RepositoryCreated when PushEcr created its ECR repository.</summary>
 public sealed record PublishedImage(string Reference, string Digest, bool RepositoryCreated);

@@ -98,6 +98,15 @@ public sealed class ImageOperations
         await response.Content.CopyToAsync(destination, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Loads a `docker save` tarball (manifest.json, config, layers), tagging it as its manifest names.</summary>
+    public async Task LoadAsync(Stream archive, CancellationToken ct = default)
+    {
+        using var content = new StreamContent(archive);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-tar");
+        using var response = await transport.SendAsync(HttpMethod.Post, "images/load", new Query().Add("quiet", true), content, completion: HttpCompletionOption.ResponseHeadersRead, ct: ct).ConfigureAwait(false);
+        await JsonMessageStream.ReadAsync(response, "docker load", null, null, ct).ConfigureAwait(false);
+    }
+
     /// <summary>"repo:tag" → (repo, tag); "repo@sha256:x" → (repo, sha256:x); "repo" → (repo, latest).</summary>
     internal static (string Repository, string TagOrDigest) Split(string reference)
     {
