@@ -37,9 +37,8 @@ partial class Build
         .Executes(async ct =>
         {
             var docker = await BuildEngineAsync(ct);
-            var mirrorAuth = ImageMirror is not null && ImageMirror == LoadEnvironment().Registry.Address
-                ? await RegistryAuthAsync(LoadEnvironment(), ct)
-                : null;
+            var environment = LoadEnvironment();
+            var registryAuth = await RegistryAuthAsync(environment, ct);
             var request = new BuildImagesRequest(
                 RootDirectory,
                 Images,
@@ -47,9 +46,9 @@ partial class Build
                 new ImageVersion(Version, Git.Commit),
                 Git.CommitTime,
                 ImageMirror,
-                mirrorAuth,
+                ImageMirror == environment.Registry.Address ? registryAuth : null,
                 SourceUrl: SourceUrl,
-                Registry: await RegistryAuthAsync(LoadEnvironment(), docker.Endpoint, ct));
+                Registry: registryAuth);
             var results = await Deployment(() => new ImageBuilder(docker).BuildAsync(request, Log.Info, ct));
             ReportSummary(string.Join(", ", results.Select(r => $"{r.Name} {(r.Reused ? "reused" : "built")}")));
         });
