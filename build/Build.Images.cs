@@ -37,8 +37,8 @@ partial class Build
         .Executes(async ct =>
         {
             var docker = await BuildEngineAsync(ct);
-            var mirrorAuth = ImageMirror is not null && ImageMirror == LoadEnvironment().Registry.Address
-                ? await RegistryAuthAsync(LoadEnvironment(), docker.Endpoint, ct)
+            var mirrorAuth = ImageMirror is not null && ImageMirror == DeliveryEnvironment.Registry.Address
+                ? await RegistryAuthAsync(DeliveryEnvironment, docker.Endpoint, ct)
                 : null;
             var request = new BuildImagesRequest(
                 RootDirectory,
@@ -87,7 +87,7 @@ partial class Build
         .Produces("artifacts/images")
         .Executes(async ct =>
         {
-            var environment = LoadEnvironment();
+            var environment = DeliveryEnvironment;
             var docker = await BuildEngineAsync(ct);
             var auth = await RegistryAuthAsync(environment, docker.Endpoint, ct);
             RegistryTarget target = environment.Registry.Kind == RegistryKind.Ecr
