@@ -6,7 +6,7 @@ namespace Slipway.Engine;
 /// <summary>
 /// Gives each parameter its value. Precedence, lowest first: the declared default,
 /// <c>.nuke/parameters.json</c>, <c>.nuke/parameters.&lt;environment&gt;.json</c>, the environment variable
-/// (<c>UPPER_SNAKE_CASE</c>), the command line (<c>--kebab-case</c>).
+/// (<c>UPPER_SNAKE_CASE</c>, or the one the parameter names), the command line (<c>--kebab-case</c>).
 /// </summary>
 internal sealed class ParameterBinder(
     AbsolutePath rootDirectory,
