@@ -68,7 +68,7 @@ partial class Build
     /// <summary>Deploy's migration step for the local stack: its database, published on loopback only.</summary>
     async Task<string?> MigrateStackDatabaseAsync(IReadOnlyDictionary<string, string> variables, Action<string> log, CancellationToken ct)
     {
-        var compose = LoadEnvironment().Compose.Variables;
+        var compose = DeliveryEnvironment.Compose.Variables;
         string Variable(string name, string fallback) =>
             variables.GetValueOrDefault(name) ?? compose.GetValueOrDefault(name) ?? fallback;
         var url = $"postgres://{Variable("POSTGRES_USER", "slipway")}:{Uri.EscapeDataString(Variable("POSTGRES_PASSWORD", ""))}" +

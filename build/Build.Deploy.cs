@@ -32,7 +32,7 @@ partial class Build
 
     string ImageTag => $"{Version}-{Git.ShortCommit}";
 
-    DeployEnvironment? deployEnvironment;
+    DeployEnvironment? deliveryEnvironment;
     DockerClient? environmentEngine;
     string? deployedVersion;
 
@@ -42,7 +42,7 @@ partial class Build
         .Triggers(SmokeTest)
         .Executes(async ct =>
         {
-            var environment = LoadEnvironment();
+            var environment = DeliveryEnvironment;
             var docker = await EngineAsync(ct);
             var auth = await RegistryAuthAsync(environment, ct);
             var appImage = await ImageByDigestAsync(environment, docker, AppImageName, ct);
@@ -71,7 +71,7 @@ partial class Build
         .After(Deploy)
         .Executes(async ct =>
         {
-            var environment = LoadEnvironment();
+            var environment = DeliveryEnvironment;
             var version = deployedVersion ?? await CurrentVersionAsync(environment, ct);
             var report = await SmokeTester.RunAsync(SingleHostDeployer.PublicSmokeTarget(environment, version), ct);
             Log.Info(report.Table());
@@ -88,7 +88,7 @@ partial class Build
         .OnlyWhenDynamic(() => IsInvoked(Rollback) || HasFailed(SmokeTest))
         .Executes(async ct =>
         {
-            var environment = LoadEnvironment();
+            var environment = DeliveryEnvironment;
             var docker = await EngineAsync(ct);
             var result = environment.Strategy == DeployStrategy.Swarm
                 ? await Deployment(async () => await SwarmDeployer.RollbackAsync(docker, environment, ToVersion, await RegistryAuthAsync(environment, ct), Log.Info, ct))
@@ -109,7 +109,7 @@ partial class Build
         .Description("Prints the environment's release ledger: versions, outcomes, who, when, images by digest")
         .Executes(async ct =>
         {
-            var environment = LoadEnvironment();
+            var environment = DeliveryEnvironment;
             var docker = await EngineAsync(ct);
             var ledger = await Deployment(() => ReleaseLedger.OpenAsync(docker, environment.Names, ct));
             var releases = await Deployment(() => ledger.ReadAsync(ct));
@@ -124,7 +124,7 @@ partial class Build
         .Description("Breaks the environment's deploy lock left by a dead deploy")
         .Executes(async ct =>
         {
-            var environment = LoadEnvironment();
+            var environment = DeliveryEnvironment;
             var docker = await EngineAsync(ct);
             var broken = await DeployLock.BreakAsync(docker, environment.Names, ct);
             var note = broken is null ? $"{environment.Names.Environment} was not locked" : $"broke the lock of {broken}{(broken.IsStale ? " (stale)" : "")}";
@@ -149,12 +149,33 @@ partial class Build
         ReportSummary($"plan only: {plan.LiveColour ?? "(none)"} → {plan.NewColour}");
     }
 
-    DeployEnvironment LoadEnvironment()
+    /// <summary>The targets that read the environment file; when one is scheduled, OnBeforeTargets loads and checks it.</summary>
+    Target[] EnvironmentTargets => [Setup, BuildImages, ScanImages, PushEcr, Deploy, SmokeTest, Rollback, Releases, Unlock];
+
+    /// <summary>The environment file of --environment, as OnBeforeTargets loaded and checked it.</summary>
+    DeployEnvironment DeliveryEnvironment => deliveryEnvironment
+        ?? throw new InvalidOperationException($"the environment file was not loaded: add the running target to {nameof(EnvironmentTargets)}");
+
+    /// <summary>
+    /// Loads and checks the environment file once, before Compile and before any side effect: a typo in it, or a
+    /// secret or registry password the scheduled targets need but nobody exported, is one line and exit 2 at
+    /// once, not a failure half-way through a deploy.
+    /// </summary>
+    protected override void OnBeforeTargets()
     {
+        if (!EnvironmentTargets.Any(IsScheduled))
+            return;
         try
         {
-            var environment = deployEnvironment ??= EnvironmentFile.Load(RootDirectory, TargetEnvironment);
-            return environment.TrustedCaFile is { } ca ? environment with { TrustedCaFile = Path.GetFullPath(ca, RootDirectory) } : environment;
+            var environment = EnvironmentFile.Load(RootDirectory, TargetEnvironment);
+            var swarm = environment.Strategy == DeployStrategy.Swarm;
+            // Deploy and a single-host Rollback hand the secrets to the stack; PushEcr, Deploy, a swarm Rollback and
+            // a build from the environment's own mirror log in to its registry.
+            if (IsScheduled(Deploy) || (IsScheduled(Rollback) && !swarm))
+                SecretValues.EnsureAvailable(environment, Environment.GetEnvironmentVariable);
+            if (IsScheduled(PushEcr) || IsScheduled(Deploy) || (IsScheduled(Rollback) && swarm) || (IsScheduled(BuildImages) && ImageMirror == environment.Registry.Address))
+                SecretValues.EnsureRegistryPassword(environment, Environment.GetEnvironmentVariable);
+            deliveryEnvironment = environment.TrustedCaFile is { } ca ? environment with { TrustedCaFile = Path.GetFullPath(ca, RootDirectory) } : environment;
         }
         catch (EnvironmentFileException e)
         {
@@ -167,7 +188,7 @@ partial class Build
     {
         if (environmentEngine is not null)
             return environmentEngine;
-        var environment = LoadEnvironment();
+        var environment = DeliveryEnvironment;
         var endpoint = setup?.Engine ?? await Deployment(() => LocalSetup.FindEngineAsync(environment, RootDirectory, Environment.GetEnvironmentVariable, ct));
         Log.Info($"{environment.Names.Environment} · engine {endpoint} · registry {environment.Registry.Address} · {(environment.Strategy == DeployStrategy.Swarm ? "swarm" : "single-host blue-green")}");
         return environmentEngine = new DockerClient(endpoint);

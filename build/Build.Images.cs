@@ -37,8 +37,10 @@ partial class Build
         .Executes(async ct =>
         {
             var docker = await BuildEngineAsync(ct);
-            var environment = LoadEnvironment();
-            var registryAuth = await RegistryAuthAsync(environment, ct);
+            var environment = DeliveryEnvironment;
+            // The registry is asked for an image built before from the same inputs where its credentials are at hand
+            // (Setup's local registry, or the mirror); elsewhere a rebuild gives the same digest, so nothing is re-pushed.
+            var registryAuth = environment.Bootstrap || ImageMirror == environment.Registry.Address ? await RegistryAuthAsync(environment, ct) : null;
             var request = new BuildImagesRequest(
                 RootDirectory,
                 Images,
@@ -87,7 +89,7 @@ partial class Build
         .Produces("artifacts/images")
         .Executes(async ct =>
         {
-            var environment = LoadEnvironment();
+            var environment = DeliveryEnvironment;
             var docker = await BuildEngineAsync(ct);
             var auth = await RegistryAuthAsync(environment, ct);
             RegistryTarget target = environment.Registry.Kind == RegistryKind.Ecr

@@ -8,10 +8,10 @@ partial class Build
 
     Target Setup => _ => _
         .Description("Prepares this machine for local delivery: packages, a Docker engine, a registry, the base-image mirror, certificates (converges; safe to re-run)")
-        .OnlyWhenDynamic(() => IsInvoked(Setup) || LoadEnvironment().Bootstrap)
+        .OnlyWhenDynamic(() => IsInvoked(Setup) || DeliveryEnvironment.Bootstrap)
         .Executes(async ct =>
         {
-            var environment = LoadEnvironment();
+            var environment = DeliveryEnvironment;
             if (!environment.Bootstrap)
                 throw new UsageException($"{environment.Names.Environment} has no bootstrap (its engine and registry are run elsewhere): Setup prepares environments with \"bootstrap\": true, such as local");
             setup = await Deployment(() => new LocalSetup(environment, RootDirectory, Environment.GetEnvironmentVariable, Log.Info).RunAsync(ct));

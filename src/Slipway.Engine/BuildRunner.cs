@@ -50,19 +50,9 @@ internal static partial class BuildRunner
         var parameters = BuildParameter.Discover(build.GetType());
         var commandLine = CommandLine.Parse(args, parameters);
         Log.Verbose = commandLine.Verbose;
-        new ParameterBinder(root, parameters, environment).Bind(build, commandLine);
-        foreach (var secret in parameters.Where(p => p.IsSecret))
-        {
-            switch (secret.GetValue(build))
-            {
-                case string value:
-                    masker.Add(value);
-                    break;
-                case string[] values:
-                    Array.ForEach(values, masker.Add);
-                    break;
-            }
-        }
+        var binder = new ParameterBinder(root, parameters, environment);
+        binder.MaskSecrets(commandLine, masker);
+        binder.Bind(build, commandLine);
 
         var graph = TargetGraph.Create(build);
         var defaults = defaultTargets.Select(name => graph[name]).ToList();
@@ -99,8 +89,9 @@ internal static partial class BuildRunner
             return Success;
         }
 
-        SyncWorkflows(root, GenerateWorkflows(), environment);
         CheckRequirements(build, plan, parameters, environment);
+        build.OnBeforeTargets();
+        SyncWorkflows(root, GenerateWorkflows(), environment);
         return Execute(build, run, isConsole, cancellationToken);
     }
 

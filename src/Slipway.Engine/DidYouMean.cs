@@ -1,7 +1,7 @@
 namespace Slipway.Engine;
 
 /// <summary>The closest known name to a mistyped one, when it is close enough to be a typo.</summary>
-internal static class DidYouMean
+public static class DidYouMean
 {
     public static string? Closest(string typed, IEnumerable<string> candidates)
     {

@@ -41,6 +41,13 @@ public abstract class SlipwayBuild
     /// <summary>True when the target was named on the command line.</summary>
     protected bool IsInvoked(Target target) => Run.Plan.Invoked.Contains(Run.Graph.Resolve(target));
 
+    /// <summary>True when the target is in this invocation's plan and not skipped by --skip or a static condition.</summary>
+    protected bool IsScheduled(Target target)
+    {
+        var resolved = Run.Graph.Resolve(target);
+        return Run.Plan.Targets.Contains(resolved) && !Run.Plan.Skipped.ContainsKey(resolved);
+    }
+
     /// <summary>True when the target ran in this invocation and failed.</summary>
     protected bool HasFailed(Target target) => Run.Graph.Resolve(target).Status == TargetStatus.Failed;
 
@@ -56,6 +63,15 @@ public abstract class SlipwayBuild
 
     /// <summary>Called once after parameters are bound and before anything is planned or run.</summary>
     protected internal virtual void OnBuildInitialized()
+    {
+    }
+
+    /// <summary>
+    /// Called once when the plan is final and its requirements are met, before the first target runs (and before
+    /// generated CI files are refreshed): the place to load and check, once, configuration the scheduled targets
+    /// share. A <see cref="UsageException"/> thrown here is one line on stderr and exit code 2. Not called for --plan.
+    /// </summary>
+    protected internal virtual void OnBeforeTargets()
     {
     }
 

@@ -56,6 +56,58 @@ public sealed class ExecutionTests : IDisposable
         Assert.Equal(["Compile", "Test", "Cleanup"], build.Ran);
     }
 
+    private sealed class Configured : SlipwayBuild
+    {
+        public List<string> Ran { get; } = [];
+
+        /// <summary>What OnBeforeTargets saw, once per call.</summary>
+        public List<string> Seen { get; } = [];
+
+        public string? Refusal { get; init; }
+
+        Target Compile => _ => _.Executes(() => Ran.Add("Compile"));
+        Target Deploy => _ => _.DependsOn(Compile).Executes(() => Ran.Add("Deploy"));
+
+        protected internal override void OnBeforeTargets()
+        {
+            Seen.Add($"Compile {IsScheduled(Compile)}, Deploy {IsScheduled(Deploy)}");
+            if (Refusal is not null && IsScheduled(Deploy))
+                throw new UsageException(Refusal);
+        }
+    }
+
+    [Fact]
+    public void A_refusal_before_the_targets_is_one_line_exit_2_and_nothing_runs()
+    {
+        var build = new Configured { Refusal = "staging.json: unknown key \"registy\"" };
+        var result = harness.Run(build, ["Deploy"], ["Compile"]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("error: staging.json: unknown key \"registy\"", result.Error.Trim());
+        Assert.Empty(build.Ran);
+        Assert.DoesNotContain("▸", result.Output);
+    }
+
+    [Theory]
+    [InlineData(new[] { "Compile" }, "Compile True, Deploy False")]
+    [InlineData(new[] { "Deploy" }, "Compile True, Deploy True")]
+    [InlineData(new[] { "Deploy", "--skip", "Compile" }, "Compile False, Deploy True")]
+    public void The_hook_before_the_targets_runs_once_and_sees_what_is_scheduled(string[] args, string seen)
+    {
+        var build = new Configured();
+        var result = harness.Run(build, args, ["Compile"]);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal([seen], build.Seen);
+    }
+
+    [Fact]
+    public void The_hook_before_the_targets_is_not_called_for_a_plan()
+    {
+        var build = new Configured { Refusal = "refused" };
+        var result = harness.Run(build, ["--plan", "Deploy"], ["Compile"]);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Empty(build.Seen);
+    }
+
     private sealed class Slow : SlipwayBuild
     {
         public List<string> Ran { get; } = [];

@@ -16,7 +16,7 @@ public sealed class ParameterTests : IDisposable
 
     private sealed class Parameterized : SlipwayBuild
     {
-        [Parameter("where", Name = "environment")]
+        [Parameter("where", Name = "environment", EnvironmentVariable = "SLIPWAY_ENVIRONMENT")]
         public readonly Stage Stage = Stage.Local;
 
         [Parameter("region")]
@@ -40,7 +40,16 @@ public sealed class ParameterTests : IDisposable
         [Parameter("token"), Secret]
         public readonly string? ApiToken;
 
+        [Parameter("pin"), Secret]
+        public readonly long? ApiPin;
+
         Target Show => _ => _.Executes(() => Log.Info($"token is {ApiToken}"));
+
+        Target Connect => _ => _.Executes(() =>
+        {
+            if (!Uri.IsWellFormedUriString(ApiToken, UriKind.Absolute))
+                throw new BuildFailedException($"'{ApiToken}' is not a URL");
+        });
     }
 
     private Parameterized Bind(params string[] args)
@@ -93,8 +102,27 @@ public sealed class ParameterTests : IDisposable
     public void The_environment_variable_picks_the_environment_file()
     {
         harness.WriteParameters("""{ "MinCoverage": 90 }""", "prod");
-        harness.Environment["ENVIRONMENT"] = "prod";
+        harness.Environment["SLIPWAY_ENVIRONMENT"] = "prod";
         Assert.Equal(90, Bind().MinCoverage);
+    }
+
+    [Fact]
+    public void A_parameter_that_names_its_variable_is_read_from_that_variable_only()
+    {
+        harness.Environment["ENVIRONMENT"] = "prod";
+        Assert.Equal(Stage.Local, Bind().Stage);
+
+        harness.Environment["SLIPWAY_ENVIRONMENT"] = "staging";
+        Assert.Equal(Stage.Staging, Bind().Stage);
+        Assert.Equal(Stage.Prod, Bind("--environment", "prod").Stage);
+    }
+
+    [Fact]
+    public void An_option_takes_its_value_after_an_equals_sign()
+    {
+        var build = Bind("--region=eu-central-1", "--api-token=hunter2=with-equals");
+        Assert.Equal("eu-central-1", build.Region);
+        Assert.Equal("hunter2=with-equals", build.ApiToken);
     }
 
     [Theory]
@@ -142,6 +170,38 @@ public sealed class ParameterTests : IDisposable
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("token is ****", result.Output);
         Assert.DoesNotContain("hunter2-very-secret", result.Output + result.Error);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--api-token", "hunter2-first", "--api-token", "hunter2-second" }, "error: --api-token takes one value, got 2: **** ****")]
+    [InlineData(new[] { "--api-token=hunter2-first", "--api-token", "hunter2-second" }, "error: --api-token takes one value, got 2: **** ****")]
+    [InlineData(new[] { "--api-pin", "12ab-hunter2" }, "error: bad value '****' for --api-pin: expected int")]
+    [InlineData(new[] { "--api-pin=12ab-hunter2" }, "error: bad value '****' for --api-pin: expected int")]
+    public void A_secret_given_twice_or_malformed_is_masked_in_the_error(string[] args, string expected)
+    {
+        var result = harness.Run(new Parameterized(), ["Show", .. args], ["Show"]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(expected, result.Error.Trim());
+        Assert.DoesNotContain("hunter2", result.Output + result.Error);
+    }
+
+    [Fact]
+    public void A_malformed_secret_from_its_environment_variable_is_masked_in_the_error()
+    {
+        harness.Environment["API_PIN"] = "hunter2-not-a-number";
+        var result = harness.Run(new Parameterized(), ["Show"], ["Show"]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("error: bad value '****' for --api-pin: expected int", result.Error.Trim());
+    }
+
+    [Fact]
+    public void A_secret_that_a_target_rejects_is_masked_in_the_failure_and_the_summary()
+    {
+        var result = harness.Run(new Parameterized(), ["Connect", "--api-token", "postgres//admin:hunter2@db"], ["Show"]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("✗ '****' is not a URL", result.Error);
+        Assert.Matches(@"Connect\s+Failed\s+.*'\*\*\*\*' is not a URL", result.Output);
+        Assert.DoesNotContain("hunter2", result.Output + result.Error);
     }
 
     [Fact]

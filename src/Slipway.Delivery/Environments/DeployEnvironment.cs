@@ -29,7 +29,7 @@ public sealed record DeployEnvironment
     /// <summary>Names of environment variables holding secrets the stack needs (e.g. POSTGRES_PASSWORD).</summary>
     public IReadOnlyList<string> Secrets { get; init; } = [];
 
-    /// <summary>Local only: a missing secret is generated once and kept under .nuke/temp/secrets.</summary>
+    /// <summary>Local only: a missing secret is generated once and kept in .nuke/secrets (see <see cref="SecretValues"/>).</summary>
     public bool GenerateMissingSecrets { get; init; }
 
     public required HealthSettings Health { get; init; }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Slipway.Engine;
 
 namespace Slipway.Delivery.Environments;
 
@@ -11,15 +12,14 @@ public static class EnvironmentFile
 {
     public const string Folder = ".nuke/environments";
 
-    public static string PathOf(string repositoryRoot, EnvironmentName name) =>
-        Path.Combine(repositoryRoot, Folder, name.ToString().ToLowerInvariant() + ".json");
-
+    /// <summary>Reads the environment's file; messages name it relative to the repository root.</summary>
     public static DeployEnvironment Load(string repositoryRoot, EnvironmentName name)
     {
-        var path = PathOf(repositoryRoot, name);
+        var relative = $"{Folder}/{name.ToString().ToLowerInvariant()}.json";
+        var path = Path.Combine(repositoryRoot, relative);
         if (!File.Exists(path))
-            throw new EnvironmentFileException($"{path} not found: every environment is described by a file in {Folder}/");
-        return Parse(File.ReadAllText(path), name, path);
+            throw new EnvironmentFileException($"{relative} not found: every environment is described by a file in {Folder}/");
+        return Parse(File.ReadAllText(path), name, relative);
     }
 
     public static DeployEnvironment Parse(string json, EnvironmentName name, string source)
@@ -36,12 +36,13 @@ public static class EnvironmentFile
 
         using (document)
         {
-            var root = new Fields(document.RootElement, source, "");
-            var docker = root.Object("docker", required: false);
-            var registry = root.Object("registry");
-            var compose = root.Object("compose");
-            var health = root.Object("health");
-            var smoke = root.Object("smoke");
+            var root = new Fields(document.RootElement, source, "",
+                ["docker", "registry", "strategy", "project", "publicUrl", "trustedCaFile", "compose", "secrets", "generateMissingSecrets", "health", "smoke", "drainSeconds", "bootstrap"]);
+            var docker = root.Object("docker", required: false, ["host", "certPath"]);
+            var registry = root.Object("registry", ["kind", "address", "user", "passwordVariable", "region", "account"]);
+            var compose = root.Object("compose", ["files", "appService", "proxyService", "upstreamFile", "appPort", "variables"]);
+            var health = root.Object("health", ["timeoutSeconds"]);
+            var smoke = root.Object("smoke", ["timeoutSeconds", "retries", "initialBackoffMilliseconds"]);
             var isLocal = name == EnvironmentName.Local;
 
             var environment = new DeployEnvironment
@@ -90,9 +91,29 @@ public static class EnvironmentFile
             registry.Matching("passwordVariable", "^[A-Z_][A-Z0-9_]*$", "the NAME of an environment variable holding the password (never the password)"), null, null);
     }
 
-    /// <summary>Typed access to one JSON object's fields, with messages that name the field path.</summary>
-    private sealed class Fields(JsonElement element, string source, string prefix)
+    /// <summary>
+    /// Typed access to one JSON object's fields, with messages that name the field path. An unknown key (a typo
+    /// that would otherwise be ignored, or reported as its correct spelling "is missing") is refused on creation.
+    /// </summary>
+    private sealed class Fields
     {
+        private readonly JsonElement element;
+        private readonly string source;
+        private readonly string prefix;
+
+        public Fields(JsonElement element, string source, string prefix, IReadOnlyList<string> keys)
+        {
+            (this.element, this.source, this.prefix) = (element, source, prefix);
+            if (element.ValueKind != JsonValueKind.Object)
+                return;
+            foreach (var property in element.EnumerateObject().Where(p => !keys.Contains(p.Name, StringComparer.Ordinal)))
+            {
+                var suggestion = DidYouMean.Closest(property.Name, keys);
+                throw new EnvironmentFileException($"{source}: unknown key \"{prefix}{property.Name}\"" +
+                    (suggestion is null ? $" (known: {string.Join(", ", keys)})" : $" (did you mean \"{prefix}{suggestion}\"?)"));
+            }
+        }
+
         private JsonElement? Get(string name, bool required)
         {
             if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null)
@@ -102,12 +123,12 @@ public static class EnvironmentFile
 
         private EnvironmentFileException Error(string name, string problem) => new($"{source}: {prefix}{name} {problem}");
 
-        public Fields? Object(string name, bool required) =>
+        public Fields? Object(string name, bool required, IReadOnlyList<string> keys) =>
             Get(name, required) is { } value
-                ? value.ValueKind == JsonValueKind.Object ? new Fields(value, source, $"{prefix}{name}.") : throw Error(name, "must be an object")
+                ? value.ValueKind == JsonValueKind.Object ? new Fields(value, source, $"{prefix}{name}.", keys) : throw Error(name, "must be an object")
                 : null;
 
-        public Fields Object(string name) => Object(name, required: true)!;
+        public Fields Object(string name, IReadOnlyList<string> keys) => Object(name, required: true, keys)!;
 
         public string? String(string name, bool required = true) =>
             Get(name, required) is { } value

@@ -12,6 +12,7 @@ public sealed class BuildParameter
         this.member = member;
         Name = ParameterName.ToPascal(attribute.Name ?? member.Name);
         Description = attribute.Description;
+        EnvironmentVariable = attribute.EnvironmentVariable ?? ParameterName.ToUpperSnake(Name);
         IsSecret = member.GetCustomAttribute<SecretAttribute>() is not null;
         Type = member switch
         {
@@ -28,7 +29,7 @@ public sealed class BuildParameter
 
     public string CommandLineName => ParameterName.ToKebab(Name);
 
-    public string EnvironmentVariable => ParameterName.ToUpperSnake(Name);
+    public string EnvironmentVariable { get; }
 
     public string Description { get; }
 

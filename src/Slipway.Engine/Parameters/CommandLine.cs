@@ -1,8 +1,8 @@
 namespace Slipway.Engine;
 
 /// <summary>
-/// The parsed command line: <c>[targets...] [--option values...]</c>. Options that are not flags take the
-/// tokens after them; a scalar takes one and leaves the rest as targets, an array takes all up to the next option.
+/// The parsed command line: <c>[targets...] [--option values...]</c>. <c>--option=value</c> gives exactly that
+/// value; otherwise options that are not flags take the tokens after them; a scalar takes one and leaves the rest as targets, an array takes all up to the next option.
 /// </summary>
 internal sealed class CommandLine
 {
@@ -38,6 +38,9 @@ internal sealed class CommandLine
             }
 
             var typed = token.TrimStart('-');
+            string? inline = null;
+            if (typed.IndexOf('=', StringComparison.Ordinal) is var equals and > 0)
+                (typed, inline) = (typed[..equals], typed[(equals + 1)..]);
             switch (ParameterName.Normalize(typed))
             {
                 case "help" or "h" or "?":
@@ -67,7 +70,11 @@ internal sealed class CommandLine
             }
 
             var values = new List<string>();
-            if (ValueConverter.IsFlag(parameter.Type))
+            if (inline is not null)
+            {
+                values.Add(inline);
+            }
+            else if (ValueConverter.IsFlag(parameter.Type))
             {
                 if (i < args.Count && IsBoolText(args[i]))
                     values.Add(args[i++]);

@@ -6,7 +6,7 @@ namespace Slipway.Engine;
 /// <summary>
 /// Gives each parameter its value. Precedence, lowest first: the declared default,
 /// <c>.nuke/parameters.json</c>, <c>.nuke/parameters.&lt;environment&gt;.json</c>, the environment variable
-/// (<c>UPPER_SNAKE_CASE</c>), the command line (<c>--kebab-case</c>).
+/// (<c>UPPER_SNAKE_CASE</c>, or the one the parameter names), the command line (<c>--kebab-case</c>).
 /// </summary>
 internal sealed class ParameterBinder(
     AbsolutePath rootDirectory,
@@ -18,6 +18,27 @@ internal sealed class ParameterBinder(
 
     public static AbsolutePath ParametersFile(AbsolutePath root, string? environment = null) =>
         root / ".nuke" / (environment is null ? "parameters.json" : $"parameters.{environment}.json");
+
+    /// <summary>
+    /// Hands every text given for a [Secret] parameter, on the command line or in its environment variable, to the
+    /// masker before anything converts or checks it: an error about a repeated or malformed value shows <c>****</c>.
+    /// </summary>
+    public void MaskSecrets(CommandLine commandLine, SecretMasker masker)
+    {
+        foreach (var secret in parameters.Where(p => p.IsSecret))
+        {
+            var texts = commandLine.Options.TryGetValue(ParameterName.Normalize(secret.Name), out var given) ? given.Values : [];
+            if (environmentVariables[secret.EnvironmentVariable] is string variable)
+                texts = [.. texts, variable];
+            foreach (var text in texts)
+            {
+                masker.Add(text);
+                // An array's text is split at commas and each item converted (and reported) alone.
+                foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    masker.Add(item);
+            }
+        }
+    }
 
     public void Bind(object build, CommandLine commandLine)
     {

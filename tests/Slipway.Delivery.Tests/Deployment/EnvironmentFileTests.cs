@@ -80,6 +80,40 @@ public sealed class EnvironmentFileTests
         Assert.Equal(expected, error.Message);
     }
 
+    [Theory]
+    [InlineData("\"registry\":", "\"registy\":", "staging.json: unknown key \"registy\" (did you mean \"registry\"?)")]
+    [InlineData("\"drainSeconds\"", "\"colour\": \"blue\", \"drainSeconds\"", "staging.json: unknown key \"colour\" (known: docker, registry, strategy, project, publicUrl, trustedCaFile, compose, secrets, generateMissingSecrets, health, smoke, drainSeconds, bootstrap)")]
+    [InlineData("\"passwordVariable\":", "\"paswordVariable\":", "staging.json: unknown key \"registry.paswordVariable\" (did you mean \"registry.passwordVariable\"?)")]
+    [InlineData("\"certPath\":", "\"certpath\":", "staging.json: unknown key \"docker.certpath\" (did you mean \"docker.certPath\"?)")]
+    [InlineData("\"appService\":", "\"appServices\":", "staging.json: unknown key \"compose.appServices\" (did you mean \"compose.appService\"?)")]
+    [InlineData("\"health\": { \"timeoutSeconds\"", "\"health\": { \"timeout\"", "staging.json: unknown key \"health.timeout\" (known: timeoutSeconds)")]
+    [InlineData("\"retries\":", "\"retry\":", "staging.json: unknown key \"smoke.retry\" (known: timeoutSeconds, retries, initialBackoffMilliseconds)")]
+    public void An_unknown_key_at_any_level_is_refused_with_the_closest_known_one(string from, string to, string expected)
+    {
+        var json = Valid.Replace(from, to, StringComparison.Ordinal);
+        Assert.NotEqual(Valid, json);
+
+        var error = Assert.Throws<EnvironmentFileException>(() => EnvironmentFile.Parse(json, EnvironmentName.Staging, "staging.json"));
+        Assert.Equal(expected, error.Message);
+    }
+
+    [Fact]
+    public void The_file_is_named_relative_to_the_repository_root()
+    {
+        var root = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, ".nuke/environments"));
+            File.WriteAllText(Path.Combine(root, ".nuke/environments/staging.json"), Valid.Replace("\"registry\":", "\"registy\":", StringComparison.Ordinal));
+            var error = Assert.Throws<EnvironmentFileException>(() => EnvironmentFile.Load(root, EnvironmentName.Staging));
+            Assert.Equal(".nuke/environments/staging.json: unknown key \"registy\" (did you mean \"registry\"?)", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     [Fact]
     public void Ecr_needs_a_region_and_an_account()
     {
@@ -97,7 +131,7 @@ public sealed class EnvironmentFileTests
         try
         {
             var error = Assert.Throws<EnvironmentFileException>(() => EnvironmentFile.Load(root, EnvironmentName.Prod));
-            Assert.EndsWith("prod.json not found: every environment is described by a file in .nuke/environments/", error.Message, StringComparison.Ordinal);
+            Assert.Equal(".nuke/environments/prod.json not found: every environment is described by a file in .nuke/environments/", error.Message);
         }
         finally
         {
@@ -125,7 +159,7 @@ public sealed class EnvironmentFileTests
 
             var staging = EnvironmentFile.Parse(Valid, EnvironmentName.Staging, "staging.json");
             var error = Assert.Throws<EnvironmentFileException>(() => SecretValues.Resolve(staging, root, _ => null, _ => { }));
-            Assert.Equal("secret POSTGRES_PASSWORD is not set: export it from your secret store before deploying staging (never write it into staging.json)", error.Message);
+            Assert.Equal("staging.json: secret POSTGRES_PASSWORD is not set: export it from your secret store before deploying staging (never write its value into the file)", error.Message);
         }
         finally
         {
