@@ -189,7 +189,7 @@ partial class Build
         if (environment.Registry.Kind == RegistryKind.Ecr)
         {
             using var http = new HttpClient();
-            var session = await new RegistryLogin(http, AwsEnvironment.FromProcess())
+            var session = await new RegistryLogin(http)
                 .LoginAsync(new EcrRegistryTarget(environment.Registry.Region!, environment.Registry.Account!), Log.Info, ct);
             MaskSecret(session.Credentials.Password);
             return new RegistryAuth(session.Credentials.User, session.Credentials.Password, session.Host);

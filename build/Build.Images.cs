@@ -94,7 +94,7 @@ partial class Build
                 ? new EcrRegistryTarget(environment.Registry.Region!, environment.Registry.Account!)
                 : new BasicAuthRegistryTarget(new RegistryCredentials(auth.ServerAddress, auth.Username, auth.Password));
             using var http = new HttpClient();
-            var publisher = new ImagePublisher(new RegistryLogin(http, Slipway.Tools.Aws.AwsEnvironment.FromProcess()), new DockerImagePusher(docker), new RegistryClient(http));
+            var publisher = new ImagePublisher(new RegistryLogin(http), new DockerImagePusher(docker), new RegistryClient(http));
             var result = await publisher.PublishAsync(target, Images.Images.Select(i => new ImageToPublish(i.Name, ImageTag)).ToList(), Log.Info, ct);
             PublishedImages = result;
             PushedImagesFile.Parent.CreateDirectory();
