@@ -26,7 +26,7 @@ public static class AwsCredentialResolver
         {
             return new ResolvedAwsCredentials(await source.GetCredentialsAsync().ConfigureAwait(false), description);
         }
-        catch (Exception e) when (e is AmazonClientException or InvalidOperationException or HttpRequestException or IOException)
+        catch (Exception e) when (e is AmazonClientException or ProcessAWSCredentialException or InvalidOperationException or HttpRequestException or IOException)
         {
             var hint = source is SSOAWSCredentials ? $" (run 'aws sso login --profile {ProfileName}')" : "";
             throw new AwsCredentialsException($"AWS credentials from {description} failed: {OneLine(e)}{hint}", e);
@@ -49,7 +49,7 @@ public static class AwsCredentialResolver
         }
         catch (ProcessAWSCredentialException e)
         {
-            throw new AwsCredentialsException($"the credential_process of AWS profile '{ProfileName}' failed: {OneLine(e)}", e);
+            throw new AwsCredentialsException($"AWS credentials from credential_process of profile {ProfileName} failed: {OneLine(e)}", e);
         }
         catch (AmazonClientException e)
         {
@@ -81,7 +81,8 @@ public static class AwsCredentialResolver
             var line = e.Message.Split('\n', 2)[0].Trim().TrimEnd('.');
             if (e is AmazonServiceException { ErrorCode: { Length: > 0 } code } && !line.StartsWith(code, StringComparison.Ordinal))
                 line = $"{code}: {line}";
-            if (line.Length > 0 && !parts.Any(p => p.Contains(line, StringComparison.Ordinal)))
+            var saysNothing = line.Length == 0 || line.StartsWith("Exception of type '", StringComparison.Ordinal);
+            if (!saysNothing && !parts.Any(p => p.Contains(line, StringComparison.Ordinal)))
                 parts.Add(line);
         }
 

@@ -72,7 +72,8 @@ public sealed class AwsCredentialResolverTests(ITestOutputHelper output) : IDisp
         var error = await Assert.ThrowsAsync<AwsCredentialsException>(Resolve);
 
         output.WriteLine(error.Message);
-        Assert.StartsWith("the credential_process of AWS profile 'failing-process' failed: ", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("AWS credentials from credential_process of profile failing-process failed: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("token expired, log in again", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
     }
 
@@ -128,7 +129,7 @@ public sealed class AwsCredentialResolverTests(ITestOutputHelper output) : IDisp
 
         output.WriteLine(error.Message);
         Assert.StartsWith("AWS credentials from web identity arn:aws:iam::123456789012:role/github-deploy failed: ", error.Message, StringComparison.Ordinal);
-        Assert.Contains("InvalidIdentityToken: Token expired", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("InvalidIdentityToken: Token expired", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
     }
 
