@@ -5,7 +5,6 @@ using Slipway.Delivery.Deployment.SmokeTests;
 using Slipway.Delivery.Environments;
 using Slipway.Delivery.Publishing;
 using Slipway.Engine;
-using Slipway.Tools.Aws;
 using Slipway.Tools.Docker;
 
 partial class Build

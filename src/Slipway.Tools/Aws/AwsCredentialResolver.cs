@@ -20,8 +20,9 @@ public static class AwsCredentialResolver
     /// <summary>Credentials from <paramref name="source"/>, or from the SDK's default chain when it is null.</summary>
     public static async Task<ResolvedAwsCredentials> ResolveAsync(AWSCredentials? source, CancellationToken cancellationToken)
     {
+        var fromChain = source is null;
         source ??= await FindSourceAsync(cancellationToken).ConfigureAwait(false);
-        var description = Describe(source);
+        var description = Describe(source, fromChain);
         try
         {
             return new ResolvedAwsCredentials(await source.GetCredentialsAsync().ConfigureAwait(false), description);
@@ -60,8 +61,9 @@ public static class AwsCredentialResolver
 
     private static string ProfileName => DefaultAWSCredentialsIdentityResolver.GetProfileName();
 
-    private static string Describe(AWSCredentials source) => source switch
+    private static string Describe(AWSCredentials source, bool fromChain) => source switch
     {
+        BasicAWSCredentials or SessionAWSCredentials when !fromChain => "given credentials",
         EnvironmentVariablesAWSCredentials => "environment variables",
         AssumeRoleWithWebIdentityCredentials webIdentity => $"web identity {webIdentity.RoleArn}",
         AssumeRoleAWSCredentials role => $"role {role.RoleArn} of profile {ProfileName}",

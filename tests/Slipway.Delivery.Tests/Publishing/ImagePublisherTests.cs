@@ -63,7 +63,7 @@ public sealed class ImagePublisherTests : IDisposable
             Assert.Equal("IMMUTABLE", request["imageTagMutability"]!.GetValue<string>());
             Assert.True(request["imageScanningConfiguration"]!["scanOnPush"]!.GetValue<bool>());
         });
-        Assert.Contains("AWS credentials ****MPLE from environment", log);
+        Assert.Contains("AWS credentials ****MPLE from given credentials", log);
         Assert.Contains($"created ECR repository {repository} (immutable tags, scan on push)", log);
         Assert.DoesNotContain(log, line => line.Contains("wJalrXUtnFEMI", StringComparison.Ordinal) || line.Contains(RealServers.RegistryPassword!, StringComparison.Ordinal));
     }

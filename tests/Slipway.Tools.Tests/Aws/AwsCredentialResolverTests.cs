@@ -179,7 +179,7 @@ public sealed class AwsCredentialResolverTests(ITestOutputHelper output) : IDisp
     {
         var resolved = await AwsCredentialResolver.ResolveAsync(new BasicAWSCredentials("AKIAGIVENEXAMPLE", "given-secret"), CancellationToken.None);
 
-        Assert.Equal("AWS credentials ****MPLE from profile default", resolved.ToString());
+        Assert.Equal("AWS credentials ****MPLE from given credentials", resolved.ToString());
     }
 
     public void Dispose() => environment.Dispose();
