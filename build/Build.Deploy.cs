@@ -5,7 +5,6 @@ using Slipway.Delivery.Deployment.SmokeTests;
 using Slipway.Delivery.Environments;
 using Slipway.Delivery.Publishing;
 using Slipway.Engine;
-using Slipway.Tools.Aws;
 using Slipway.Tools.Docker;
 
 partial class Build
@@ -199,7 +198,7 @@ partial class Build
         if (environment.Registry.Kind == RegistryKind.Ecr)
         {
             using var http = new HttpClient();
-            var session = await new RegistryLogin(http, AwsEnvironment.FromProcess())
+            var session = await new RegistryLogin(http)
                 .LoginAsync(new EcrRegistryTarget(environment.Registry.Region!, environment.Registry.Account!), Log.Info, ct);
             MaskSecret(session.Credentials.Password);
             return new RegistryAuth(session.Credentials.User, session.Credentials.Password, session.Host);

@@ -96,7 +96,7 @@ partial class Build
                 ? new EcrRegistryTarget(environment.Registry.Region!, environment.Registry.Account!)
                 : new BasicAuthRegistryTarget(new RegistryCredentials(auth.ServerAddress, auth.Username, auth.Password));
             using var http = new HttpClient();
-            var publisher = new ImagePublisher(new RegistryLogin(http, Slipway.Tools.Aws.AwsEnvironment.FromProcess()), new DockerImagePusher(docker), new RegistryClient(http));
+            var publisher = new ImagePublisher(new RegistryLogin(http), new DockerImagePusher(docker), new RegistryClient(http));
             var images = new List<ImageToPublish>();
             foreach (var image in Images.Images)
             {

@@ -1,3 +1,4 @@
+using Amazon.Runtime;
 using Slipway.Engine;
 using Slipway.Tools.Aws;
 using Slipway.Tools.Registry;
@@ -8,10 +9,11 @@ namespace Slipway.Delivery.Publishing;
 public sealed record RegistrySession(string Host, RegistryCredentials Credentials, EcrClient? Ecr);
 
 /// <summary>
-/// Turns a registry target into credentials: for ECR, AWS credentials from the chain, then GetAuthorizationToken
-/// (whose token decodes to "AWS:password"); for a basic-auth registry, the credentials as given.
+/// Turns a registry target into credentials: for ECR, AWS credentials (<paramref name="aws"/>, else the AWS SDK's
+/// default chain), then GetAuthorizationToken (whose token decodes to "AWS:password"); for a basic-auth registry,
+/// the credentials as given.
 /// </summary>
-public sealed class RegistryLogin(HttpClient http, AwsEnvironment aws)
+public sealed class RegistryLogin(HttpClient http, AWSCredentials? aws = null)
 {
     public async Task<RegistrySession> LoginAsync(RegistryTarget target, Action<string> log, CancellationToken cancellationToken)
     {
@@ -25,9 +27,9 @@ public sealed class RegistryLogin(HttpClient http, AwsEnvironment aws)
             case EcrRegistryTarget ecr:
                 try
                 {
-                    var credentials = await AwsCredentialChain.ResolveAsync(aws, cancellationToken);
+                    var credentials = await AwsCredentialResolver.ResolveAsync(aws, cancellationToken);
                     log(credentials.ToString());
-                    var client = new EcrClient(http, credentials, ecr.Region, ecr.ApiEndpoint ?? aws.EndpointFor("ECR"));
+                    var client = new EcrClient(http, credentials.Credentials, ecr.Region, ecr.ApiEndpoint);
                     var authorization = await client.GetAuthorizationTokenAsync(cancellationToken);
                     var registryHost = authorization.ProxyEndpoint.Authority;
                     log($"{authorization} for account {ecr.AccountId}");

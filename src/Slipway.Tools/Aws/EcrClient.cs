@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Amazon.Runtime;
 
 namespace Slipway.Tools.Aws;
 
@@ -23,12 +24,17 @@ public sealed class EcrException(string message, string? errorType = null, Excep
 /// <summary>
 /// The two ECR control-plane calls the pipeline needs, over ECR's JSON 1.1 protocol
 /// (POST /, X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.Operation), signed with SigV4 (service "ecr").
+/// The endpoint is <paramref name="endpoint"/>, else AWS's endpoint variables AWS_ENDPOINT_URL_ECR or AWS_ENDPOINT_URL,
+/// else the region's.
 /// </summary>
-public sealed class EcrClient(HttpClient http, AwsCredentials credentials, string region, Uri? endpoint = null, TimeProvider? clock = null)
+public sealed class EcrClient(HttpClient http, ImmutableCredentials credentials, string region, Uri? endpoint = null, TimeProvider? clock = null)
 {
     private const string TargetPrefix = "AmazonEC2ContainerRegistry_V20150921.";
 
-    public Uri Endpoint { get; } = endpoint ?? DefaultEndpoint(region);
+    public Uri Endpoint { get; } = endpoint ?? ConfiguredEndpoint() ?? DefaultEndpoint(region);
+
+    private static Uri? ConfiguredEndpoint() =>
+        (Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_ECR") ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL")) is { Length: > 0 } url ? new Uri(url) : null;
 
     public static Uri DefaultEndpoint(string region) => new($"https://api.ecr.{region}.amazonaws.com/");
 

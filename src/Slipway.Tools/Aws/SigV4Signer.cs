@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Amazon.Runtime;
 using Amazon.Runtime.Internal.Auth;
 
 namespace Slipway.Tools.Aws;
@@ -22,20 +23,20 @@ public static class SigV4Signer
         Uri uri,
         IEnumerable<KeyValuePair<string, string>> headers,
         ReadOnlySpan<byte> body,
-        AwsCredentials credentials,
+        ImmutableCredentials credentials,
         string region,
         string service,
         DateTimeOffset now)
     {
         var amzDate = now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         var added = new List<KeyValuePair<string, string>> { new("X-Amz-Date", amzDate) };
-        if (credentials.SessionToken is { } token)
-            added.Add(new("X-Amz-Security-Token", token));
+        if (credentials.UseToken)
+            added.Add(new("X-Amz-Security-Token", credentials.Token));
 
         var toSign = headers.Concat(added).Append(new("Host", uri.IsDefaultPort ? uri.Host : $"{uri.Host}:{uri.Port}")).ToList();
         var (canonicalRequest, signedHeaders) = CanonicalRequest(method, uri, toSign, Convert.ToHexStringLower(SHA256.HashData(body)));
         var result = AWS4Signer.ComputeSignature(
-            credentials.AccessKeyId, credentials.SecretAccessKey, region, now.UtcDateTime, service, signedHeaders, canonicalRequest);
+            credentials, region, now.UtcDateTime, service, signedHeaders, canonicalRequest);
         added.Add(new("Authorization", result.ForAuthorizationHeader));
         return added;
     }

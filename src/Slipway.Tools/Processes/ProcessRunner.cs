@@ -1,10 +1,11 @@
 using System.ComponentModel;
-using System.Diagnostics;
+using System.Text;
+using CliWrap;
 
 namespace Slipway.Tools.Processes;
 
 /// <summary>
-/// Runs an executable with an argument list (never through a shell), streams its output lines,
+/// Runs an executable with an argument list (never through a shell) on CliWrap, streams its output lines,
 /// and kills the whole process tree on timeout or cancellation.
 /// </summary>
 public static class ProcessRunner
@@ -21,58 +22,38 @@ public static class ProcessRunner
         var command = Describe(executable, args);
         var resolved = Resolve(executable) ?? throw new ToolNotFoundException(executable);
 
-        var startInfo = new ProcessStartInfo(resolved)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = options.WorkingDirectory ?? "",
-        };
-        foreach (var arg in args)
-            startInfo.ArgumentList.Add(arg);
-        foreach (var (name, value) in options.Environment)
-        {
-            if (value is null)
-                startInfo.Environment.Remove(name);
-            else
-                startInfo.Environment[name] = value;
-        }
+        var stdout = new List<string>();
+        var stderr = new List<string>();
+        var cli = Cli.Wrap(resolved)
+            .WithArguments(args)
+            .WithEnvironmentVariables(EnvironmentOf(options))
+            .WithStandardInputPipe(options.StandardInput is { } input ? PipeSource.FromString(input, Encoding.UTF8) : PipeSource.Null)
+            .WithStandardOutputPipe(Collect(stdout, OutputStream.StandardOutput, options.OnOutput))
+            .WithStandardErrorPipe(Collect(stderr, OutputStream.StandardError, options.OnOutput))
+            .WithValidation(CommandResultValidation.None);
+        if (options.WorkingDirectory is { } directory)
+            cli = cli.WithWorkingDirectory(directory);
 
-        using var process = new Process { StartInfo = startInfo };
-        var stopwatch = Stopwatch.StartNew();
+        using var timeout = new CancellationTokenSource();
+        if (options.Timeout is { } limit)
+            timeout.CancelAfter(limit);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        CommandResult finished;
         try
         {
-            process.Start();
+            // Cancelling CliWrap's (forceful) token kills the process with its whole tree.
+            finished = await cli.ExecuteAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ProcessTimeoutException(command, options.Timeout!.Value);
         }
         catch (Win32Exception)
         {
             throw new ToolNotFoundException(executable);
         }
 
-        var stdout = new List<string>();
-        var stderr = new List<string>();
-        var pumpOut = Pump(process.StandardOutput, stdout, OutputStream.StandardOutput, options.OnOutput);
-        var pumpErr = Pump(process.StandardError, stderr, OutputStream.StandardError, options.OnOutput);
-
-        using var timeout = options.Timeout is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
-        {
-            await FeedInput(process, options.StandardInput).ConfigureAwait(false);
-            await process.WaitForExitAsync(linked.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            KillTree(process);
-            await Task.WhenAll(pumpOut, pumpErr).ConfigureAwait(false);
-            if (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-                throw new ProcessTimeoutException(command, options.Timeout!.Value);
-            throw;
-        }
-
-        await Task.WhenAll(pumpOut, pumpErr).ConfigureAwait(false);
-        var result = new ProcessResult(command, process.ExitCode, stdout, stderr, stopwatch.Elapsed);
+        var result = new ProcessResult(command, finished.ExitCode, stdout, stderr, finished.RunTime);
         if (options.CheckExitCode && result.ExitCode != 0)
             throw new ProcessFailedException(result);
         return result;
@@ -89,42 +70,30 @@ public static class ProcessRunner
             .FirstOrDefault(File.Exists);
     }
 
-    private static async Task FeedInput(Process process, string? input)
+    // CliWrap starts from this process's environment: a null value removes a variable.
+    private static Dictionary<string, string?> EnvironmentOf(ProcessOptions options)
     {
-        try
+        var variables = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (options.InheritOnly is { } inherited)
         {
-            if (input is not null)
-                await process.StandardInput.WriteAsync(input).ConfigureAwait(false);
-            process.StandardInput.Close();
+            foreach (var name in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(name => !inherited.Contains(name)))
+                variables[name] = null;
         }
-        catch (IOException)
-        {
-            // The process exited without reading its input; its exit code tells the story.
-        }
+
+        foreach (var (name, value) in options.Environment)
+            variables[name] = value;
+        return variables;
     }
 
-    private static async Task Pump(StreamReader reader, List<string> lines, OutputStream stream, Action<OutputLine>? onOutput)
-    {
-        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
-        {
-            lock (lines)
-                lines.Add(line);
-            onOutput?.Invoke(new OutputLine(stream, line));
-        }
-    }
-
-    private static void KillTree(Process process)
-    {
-        try
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-        }
-        catch (InvalidOperationException)
-        {
-            // Already exited.
-        }
-    }
+    private static PipeTarget Collect(List<string> lines, OutputStream stream, Action<OutputLine>? onOutput) =>
+        PipeTarget.ToDelegate(
+            line =>
+            {
+                lock (lines)
+                    lines.Add(line);
+                onOutput?.Invoke(new OutputLine(stream, line));
+            },
+            Encoding.UTF8);
 
     private static string Describe(string executable, IReadOnlyList<string> args) =>
         string.Join(' ', args.Prepend(executable).Select(Quote));

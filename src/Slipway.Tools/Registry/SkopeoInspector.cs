@@ -8,7 +8,7 @@ namespace Slipway.Tools.Registry;
 /// Reads an image's digest with skopeo, a client independent of our registry client and of the Docker engine,
 /// to verify pushes: `skopeo inspect --tls-verify=false --authfile FILE docker://host/name:tag`.
 /// The login goes through a private auth file rather than --creds, so the password is neither in the process
-/// list nor in an error message that echoes the command line.
+/// list nor in an error message that echoes the command line. skopeo gets a minimal environment, never our credentials.
 /// </summary>
 public sealed class SkopeoInspector(string executable = "skopeo")
 {
@@ -23,7 +23,7 @@ public sealed class SkopeoInspector(string executable = "skopeo")
         ProcessResult result;
         try
         {
-            result = await ProcessRunner.RunAsync(executable, arguments, new ProcessOptions { Timeout = TimeSpan.FromMinutes(2) }, cancellationToken);
+            result = await ProcessRunner.RunAsync(executable, arguments, new ProcessOptions { InheritOnly = ProcessOptions.ThirdPartyEnvironment("CONTAINERS_"), Timeout = TimeSpan.FromMinutes(2) }, cancellationToken);
         }
         catch (ToolNotFoundException)
         {

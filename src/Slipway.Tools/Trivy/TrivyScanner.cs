@@ -8,7 +8,8 @@ public sealed record TrivyScan(string ImageTarball, string JsonReportPath, strin
 /// <summary>
 /// Runs Trivy against an image saved with `docker save`: `trivy image --input TAR --format json --output FILE`,
 /// then `trivy convert --format sarif` on that JSON (no second scan). Policy (severities, ignores) is not
-/// applied here; the JSON holds every finding and the caller's policy decides.
+/// applied here; the JSON holds every finding and the caller's policy decides. Trivy runs with a minimal
+/// environment: our AWS credentials, the GitHub OIDC request token and GITHUB_TOKEN never reach it.
 /// <paramref name="searchPath"/> is the PATH to search (the process's PATH when null).
 /// </summary>
 public sealed class TrivyScanner(string executable = "trivy", string? searchPath = null)
@@ -59,7 +60,8 @@ public sealed class TrivyScanner(string executable = "trivy", string? searchPath
     {
         try
         {
-            await ProcessRunner.RunAsync(trivy, arguments, new ProcessOptions { OnOutput = line => log(line.Text) }, cancellationToken);
+            var options = new ProcessOptions { InheritOnly = ProcessOptions.ThirdPartyEnvironment("TRIVY_"), OnOutput = line => log(line.Text) };
+            await ProcessRunner.RunAsync(trivy, arguments, options, cancellationToken);
         }
         catch (ProcessFailedException e)
         {

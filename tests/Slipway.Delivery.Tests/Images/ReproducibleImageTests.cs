@@ -1,6 +1,5 @@
 using Slipway.Delivery.Images;
 using Slipway.Delivery.Publishing;
-using Slipway.Tools.Aws;
 using Slipway.Tools.Docker;
 using Slipway.Tools.Registry;
 
@@ -132,7 +131,7 @@ public sealed class ReproducibleImageTests : IAsyncLifetime
     private async Task<PublishedImage> PublishAsync(ImageBuildResult image)
     {
         var publisher = new ImagePublisher(
-            new RegistryLogin(http, new AwsEnvironment(_ => null, "/nonexistent-home")), new DockerImagePusher(docker), new RegistryClient(http));
+            new RegistryLogin(http), new DockerImagePusher(docker), new RegistryClient(http));
         var result = await publisher.PublishAsync(new BasicAuthRegistryTarget(Credentials),
             [new ImageToPublish(imageName, image.Tag, InputsHash.RegistryTag(image.InputsHash))], log.Add, CancellationToken.None);
         return Assert.Single(result.Images);

@@ -1,6 +1,6 @@
+using Amazon.Runtime;
 using Slipway.Delivery.Publishing;
 using Slipway.Engine;
-using Slipway.Tools.Aws;
 using Slipway.Tools.Registry;
 
 namespace Slipway.Delivery.Tests.Publishing;
@@ -11,14 +11,13 @@ public sealed class ImagePublisherTests : IDisposable
 {
     private readonly HttpClient http = new();
     private readonly List<string> log = [];
-    private readonly Dictionary<string, string> variables = [];
 
     private static RegistryCredentials RealLogin => new(RealServers.Registry!, RealServers.RegistryUser!, RealServers.RegistryPassword!);
 
     private static string UniqueTag() => "v1.0.0-" + Guid.NewGuid().ToString("N")[..10];
 
-    private ImagePublisher Publisher(IImagePusher pusher) =>
-        new(new RegistryLogin(http, new AwsEnvironment(name => variables.GetValueOrDefault(name), "/nonexistent-home")), pusher, new RegistryClient(http));
+    private ImagePublisher Publisher(IImagePusher pusher, AWSCredentials? aws = null) =>
+        new(new RegistryLogin(http, aws), pusher, new RegistryClient(http));
 
     [RegistryFact]
     public async Task Pushes_to_a_basic_auth_registry_and_verifies_the_digest()
@@ -49,13 +48,12 @@ public sealed class ImagePublisherTests : IDisposable
     public async Task Pushes_to_ecr_creating_immutable_scan_on_push_repositories_once()
     {
         using var ecr = new FakeEcrControlPlane(RealServers.RegistryUser!, RealServers.RegistryPassword!, $"http://{RealServers.Registry}");
-        variables["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE";
-        variables["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        var aws = new BasicAWSCredentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
         var target = new EcrRegistryTarget("eu-west-1", "123456789012", ecr.Url);
         var repository = "slipway-test/ecr-api-" + Guid.NewGuid().ToString("N")[..8];
 
-        var first = await Publisher(new SkopeoTestPusher()).PublishAsync(target, [new ImageToPublish(repository, UniqueTag())], log.Add, CancellationToken.None);
-        var second = await Publisher(new SkopeoTestPusher()).PublishAsync(target, [new ImageToPublish(repository, UniqueTag())], log.Add, CancellationToken.None);
+        var first = await Publisher(new SkopeoTestPusher(), aws).PublishAsync(target, [new ImageToPublish(repository, UniqueTag())], log.Add, CancellationToken.None);
+        var second = await Publisher(new SkopeoTestPusher(), aws).PublishAsync(target, [new ImageToPublish(repository, UniqueTag())], log.Add, CancellationToken.None);
 
         Assert.True(first.Images[0].RepositoryCreated);
         Assert.False(second.Images[0].RepositoryCreated);
@@ -65,7 +63,7 @@ public sealed class ImagePublisherTests : IDisposable
             Assert.Equal("IMMUTABLE", request["imageTagMutability"]!.GetValue<string>());
             Assert.True(request["imageScanningConfiguration"]!["scanOnPush"]!.GetValue<bool>());
         });
-        Assert.Contains("AWS credentials ****MPLE from environment", log);
+        Assert.Contains("AWS credentials ****MPLE from given credentials", log);
         Assert.Contains($"created ECR repository {repository} (immutable tags, scan on push)", log);
         Assert.DoesNotContain(log, line => line.Contains("wJalrXUtnFEMI", StringComparison.Ordinal) || line.Contains(RealServers.RegistryPassword!, StringComparison.Ordinal));
     }
@@ -99,24 +97,27 @@ public sealed class ImagePublisherTests : IDisposable
     {
         var pusher = new SkopeoTestPusher();
 
-        var error = await Assert.ThrowsAsync<BuildFailedException>(() => Publisher(pusher).PublishAsync(
+        var error = await Assert.ThrowsAsync<BuildFailedException>(() => Publisher(pusher, new NoAwsCredentials()).PublishAsync(
             new EcrRegistryTarget("eu-west-1", "123456789012", new Uri("http://127.0.0.1:9/")), [new ImageToPublish("slipway/api", "1.0.0")], log.Add, CancellationToken.None));
 
-        Assert.StartsWith("no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY", error.Message, StringComparison.Ordinal);
+        Assert.Equal("AWS credentials from NoAwsCredentials failed: Unable to find the \"default\" profile", error.Message);
         Assert.Empty(pusher.Pushed);
     }
 
     [Fact]
     public async Task An_unreachable_ecr_endpoint_fails_with_one_line()
     {
-        variables["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE";
-        variables["AWS_SECRET_ACCESS_KEY"] = "secret";
-
-        var error = await Assert.ThrowsAsync<BuildFailedException>(() => Publisher(new NoOpPusher()).PublishAsync(
+        var error = await Assert.ThrowsAsync<BuildFailedException>(() => Publisher(new NoOpPusher(), new BasicAWSCredentials("AKIAIOSFODNN7EXAMPLE", "secret")).PublishAsync(
             new EcrRegistryTarget("eu-west-1", "123456789012", new Uri("http://127.0.0.1:9/")), [new ImageToPublish("slipway/api", "1.0.0")], log.Add, CancellationToken.None));
 
         Assert.StartsWith("ECR not reachable at http://127.0.0.1:9/: ", error.Message, StringComparison.Ordinal);
     }
 
     public void Dispose() => http.Dispose();
+
+    // A credential source with nothing to give (the SDK's own chain is tested in Slipway.Tools.Tests).
+    private sealed class NoAwsCredentials : AWSCredentials
+    {
+        public override ImmutableCredentials GetCredentials() => throw new AmazonClientException("Unable to find the \"default\" profile.");
+    }
 }

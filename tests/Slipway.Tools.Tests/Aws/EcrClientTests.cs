@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Amazon.Runtime;
 using Slipway.Tools.Aws;
 
 namespace Slipway.Tools.Tests.Aws;
@@ -7,11 +8,11 @@ namespace Slipway.Tools.Tests.Aws;
 // each request's SigV4 signature independently.
 public sealed class EcrClientTests : IDisposable
 {
-    private static readonly AwsCredentials Valid = new(FakeEcr.AccessKeyId, FakeEcr.SecretAccessKey, null, "test");
+    private static readonly ImmutableCredentials Valid = new(FakeEcr.AccessKeyId, FakeEcr.SecretAccessKey, null);
     private readonly FakeEcr ecr = new(registryPassword: "eyJwYXlsb2FkIjoiZXhhbXBsZSJ9");
     private readonly HttpClient http = new();
 
-    private EcrClient Client(AwsCredentials credentials) => new(http, credentials, FakeEcr.Region, ecr.Url);
+    private EcrClient Client(ImmutableCredentials credentials) => new(http, credentials, FakeEcr.Region, ecr.Url);
 
     [Fact]
     public async Task Get_authorization_token_decodes_the_registry_login()
@@ -46,7 +47,7 @@ public sealed class EcrClientTests : IDisposable
     [Fact]
     public async Task Temporary_credentials_send_their_session_token()
     {
-        await Client(Valid with { SessionToken = "FwoGZXIvYXdzEXAMPLE" }).GetAuthorizationTokenAsync(CancellationToken.None);
+        await Client(new ImmutableCredentials(FakeEcr.AccessKeyId, FakeEcr.SecretAccessKey, "FwoGZXIvYXdzEXAMPLE")).GetAuthorizationTokenAsync(CancellationToken.None);
 
         var request = Assert.Single(ecr.Requests);
         Assert.Equal("FwoGZXIvYXdzEXAMPLE", request.Header("X-Amz-Security-Token"));
@@ -57,7 +58,7 @@ public sealed class EcrClientTests : IDisposable
     public async Task A_wrong_secret_is_rejected_with_aws_error()
     {
         var error = await Assert.ThrowsAsync<EcrException>(
-            () => Client(Valid with { SecretAccessKey = "not-the-secret" }).GetAuthorizationTokenAsync(CancellationToken.None));
+            () => Client(new ImmutableCredentials(FakeEcr.AccessKeyId, "not-the-secret", null)).GetAuthorizationTokenAsync(CancellationToken.None));
 
         Assert.Equal("InvalidSignatureException", error.ErrorType);
         Assert.StartsWith("ECR GetAuthorizationToken failed (403 InvalidSignatureException): The request signature we calculated does not match", error.Message, StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using Amazon.Runtime;
 using Slipway.Tools.Aws;
 
 namespace Slipway.Tools.Tests.Aws;
@@ -5,7 +6,7 @@ namespace Slipway.Tools.Tests.Aws;
 /// <summary>Cases from AWS's published Signature Version 4 test suite (aws-sig-v4-test-suite).</summary>
 public sealed class SigV4SignerTests
 {
-    private static readonly AwsCredentials Example = new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", null, "test suite");
+    private static readonly ImmutableCredentials Example = new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", null);
     private static readonly DateTimeOffset SignedAt = new(2015, 8, 30, 12, 36, 0, TimeSpan.Zero);
 
     private static string Authorization(string method, string url) =>
@@ -40,7 +41,7 @@ public sealed class SigV4SignerTests
     [Fact]
     public void Adds_the_date_header_and_signs_the_session_token_of_temporary_credentials()
     {
-        var temporary = Example with { SessionToken = "session-token-value" };
+        var temporary = new ImmutableCredentials(Example.AccessKey, Example.SecretKey, "session-token-value");
 
         var headers = SigV4Signer.Sign("POST", new Uri("https://api.ecr.eu-west-1.amazonaws.com/"), [new("X-Amz-Target", "T")], "{}"u8, temporary, "eu-west-1", "ecr", SignedAt);
 
@@ -61,9 +62,9 @@ public sealed class SigV4SignerTests
     [Fact]
     public void Credentials_never_print_their_secret()
     {
-        var credentials = new AwsCredentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "token-secret", "environment");
+        var credentials = new ResolvedAwsCredentials(new ImmutableCredentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "token-secret"), "environment variables");
 
-        Assert.Equal("AWS credentials ****MPLE from environment (temporary)", credentials.ToString());
+        Assert.Equal("AWS credentials ****MPLE from environment variables (temporary)", credentials.ToString());
         Assert.DoesNotContain("wJalr", $"{credentials}", StringComparison.Ordinal);
     }
 }

@@ -112,6 +112,31 @@ public sealed class ProcessRunnerTests
     }
 
     [Fact]
+    public async Task Cancellation_kills_the_process_tree()
+    {
+        var pidFile = Path.Combine(Path.GetTempPath(), $"slipway-child-{Guid.NewGuid():N}");
+        using var cts = new CancellationTokenSource();
+
+        var run = ProcessRunner.RunAsync("sh", ["-c", $"sleep 30 & echo $! > {pidFile}; wait"], cancellationToken: cts.Token);
+        for (var i = 0; i < 100 && !(File.Exists(pidFile) && File.ReadAllText(pidFile).EndsWith('\n')); i++)
+            await Task.Delay(50);
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        var child = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        File.Delete(pidFile);
+        Assert.False(IsAlive(child), "the grandchild 'sleep 30' survived the cancellation");
+    }
+
+    [Fact]
+    public async Task A_process_that_exits_without_reading_its_input_is_not_an_error()
+    {
+        var result = await ProcessRunner.RunAsync("true", [], new ProcessOptions { StandardInput = new string('x', 1 << 20) });
+
+        Assert.True(result.Succeeded);
+    }
+
+    [Fact]
     public async Task Environment_working_directory_and_stdin_are_passed()
     {
         var dir = Directory.CreateTempSubdirectory("slipway-proc-").FullName;

@@ -3,7 +3,8 @@ namespace Slipway.Tools.Tests.Trivy;
 /// <summary>
 /// A stand-in `trivy` executable: Trivy cannot be installed here, so tests put this script on the PATH
 /// they hand the scanner. It replays reports written in Trivy's real format (JSON for `trivy image`,
-/// SARIF for `trivy convert`) to the --output path it is given, and records each command line.
+/// SARIF for `trivy convert`) to the --output path it is given, and records each command line and the
+/// environment it was given.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 internal sealed class StubTrivy : IDisposable
@@ -15,6 +16,9 @@ internal sealed class StubTrivy : IDisposable
     public string SearchPath => Directory + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH");
 
     public IReadOnlyList<string> Calls => File.Exists(CallsLog) ? File.ReadAllLines(CallsLog) : [];
+
+    /// <summary>The names of the variables the last run was given.</summary>
+    public IReadOnlyList<string> EnvironmentNames => File.ReadAllLines(CallsLog + ".env").Select(line => line.Split('=', 2)[0]).ToList();
 
     private StubTrivy(string script)
     {
@@ -29,6 +33,7 @@ internal sealed class StubTrivy : IDisposable
         #!/usr/bin/env bash
         set -euo pipefail
         echo "$*" >> '@CALLS@'
+        env > '@CALLS@.env'
         command=$1; shift
         output=""; input=""
         while [ $# -gt 0 ]; do

@@ -5,6 +5,7 @@ namespace Slipway.Tools.Tests.Trivy;
 // Trivy cannot be installed in this environment: these tests run the scanner end to end against a stub
 // `trivy` on PATH (StubTrivy) that replays reports in Trivy's real JSON and SARIF formats.
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[Collection(ProcessEnvironmentCollection.Name)]
 public sealed class TrivyScannerTests : IDisposable
 {
     private readonly DirectoryInfo work = Directory.CreateTempSubdirectory("slipway-trivy-test-");
@@ -35,6 +36,24 @@ public sealed class TrivyScannerTests : IDisposable
         Assert.Equal(6, scan.Report.AllVulnerabilities.Count());
         Assert.Equal(File.ReadAllText(TrivyTestData.Fixture("slipway-api.sarif")), File.ReadAllText(sarif));
         Assert.Contains("INFO [vuln] Vulnerability scanning is enabled", log); // Trivy's own output is streamed
+    }
+
+    [Fact]
+    public async Task Trivy_gets_a_minimal_environment_without_aws_or_github_credentials()
+    {
+        using var trivy = StubTrivy.Replaying(TrivyTestData.Fixture("clean.json"), TrivyTestData.Fixture("slipway-api.sarif"));
+        using var scope = new EnvironmentScope()
+            .Set("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE").Set("AWS_SECRET_ACCESS_KEY", "secret").Set("AWS_SESSION_TOKEN", "token")
+            .Set("AWS_WEB_IDENTITY_TOKEN_FILE", "/tmp/token").Set("AWS_PROFILE", "prod")
+            .Set("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "oidc-request-token").Set("ACTIONS_ID_TOKEN_REQUEST_URL", "http://127.0.0.1:1/token")
+            .Set("GITHUB_TOKEN", "ghs_secret").Set("TRIVY_CACHE_DIR", work.FullName);
+
+        await new TrivyScanner(searchPath: trivy.SearchPath).ScanImageTarballAsync(Tarball(), work.FullName, "api", log.Add, CancellationToken.None);
+
+        Assert.Contains("TRIVY_CACHE_DIR", trivy.EnvironmentNames);
+        Assert.Contains("PATH", trivy.EnvironmentNames);
+        Assert.DoesNotContain(trivy.EnvironmentNames, name =>
+            name.StartsWith("AWS_", StringComparison.Ordinal) || name.StartsWith("ACTIONS_ID_TOKEN_", StringComparison.Ordinal) || name == "GITHUB_TOKEN");
     }
 
     [Fact]
