@@ -75,7 +75,7 @@ first_deploy() {
 }
 
 storage() {
-  local out=$reports/newcomer-storage.md work port=5055 driver
+  local out=$reports/newcomer-storage.md port=5055 driver
   work=$(mktemp -d /tmp/slipway-storage.XXXXXX)
   local cache=${SLIPWAY_ROOTFS_CACHE:-$repo/.nuke/temp/rootfs}
   [[ -f $cache/dotnet/.complete ]] || { echo "newcomer: no warm debootstrap cache in $cache: seed once first (./build.sh Setup)" >&2; exit 2; }
