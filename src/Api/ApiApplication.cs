@@ -39,6 +39,7 @@ public static class ApiApplication
         // own scope would carry Kestrel's connection-based id instead, so it is switched off.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("StackExchange.Redis", LogLevel.Warning);
 
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeout);
         builder.Services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
@@ -46,12 +47,14 @@ public static class ApiApplication
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(settings.DatabaseConnectionString));
-        builder.Services.AddSingleton(_ => new RedisClient(settings.Redis));
+        builder.Services.AddSingleton(settings.Redis);
+        builder.Services.AddSingleton(provider => settings.Redis.Connect(provider.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<UserRepository>();
         builder.Services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         builder.Services.AddSingleton(provider => new UserCache(
-            provider.GetRequiredService<RedisClient>(),
+            provider.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(),
+            settings.Redis,
             provider.GetRequiredService<UserRepository>(),
             provider.GetRequiredService<ApiMetrics>(),
             provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<JsonOptions>>().Value.SerializerOptions,

@@ -1,5 +1,6 @@
 using Api.Redis;
 using Npgsql;
+using StackExchange.Redis;
 
 namespace Api.Health;
 
@@ -35,18 +36,18 @@ public static partial class HealthEndpoints
             }
         });
 
-        routes.MapGet("/api/health/redis", async (RedisClient redis, ILogger<RedisClient> logger, CancellationToken cancellationToken) =>
+        routes.MapGet("/api/health/redis", async (IConnectionMultiplexer redis, RedisEndpoint endpoint, ILogger<RedisEndpoint> logger, CancellationToken cancellationToken) =>
         {
             try
             {
-                return await redis.PingAsync(cancellationToken)
-                    ? Results.Ok(new { Status = "healthy", Redis = "connected" })
-                    : Unhealthy("redis", "PING did not return PONG");
+                await redis.GetDatabase().PingAsync().WaitAsync(cancellationToken);
+                return Results.Ok(new { Status = "healthy", Redis = "connected" });
             }
-            catch (RedisException e)
+            catch (Exception e) when (RedisFailure.IsRedisFailure(e))
             {
-                LogUnhealthy(logger, "redis", e.Message);
-                return Unhealthy("redis", e.Message);
+                var reason = RedisFailure.Describe(endpoint, e);
+                LogUnhealthy(logger, "redis", reason);
+                return Unhealthy("redis", reason);
             }
         });
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Api.Observability;
 using Api.Redis;
+using StackExchange.Redis;
 
 namespace Api.Users;
 
@@ -9,7 +10,8 @@ namespace Api.Users;
 /// fall through to PostgreSQL and the failure is logged and counted, never shown to the client.
 /// </summary>
 public sealed partial class UserCache(
-    RedisClient redis,
+    IConnectionMultiplexer redis,
+    RedisEndpoint endpoint,
     UserRepository repository,
     ApiMetrics metrics,
     JsonSerializerOptions json,
@@ -19,22 +21,25 @@ public sealed partial class UserCache(
 
     public static string Key(Guid id) => $"user:{id:N}";
 
+    private IDatabase Database => redis.GetDatabase();
+
     public async Task<User?> FindAsync(Guid id, CancellationToken cancellationToken)
     {
         try
         {
-            if (await redis.GetAsync(Key(id), cancellationToken).ConfigureAwait(false) is { } cached)
+            var cached = await Database.StringGetAsync(Key(id)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (cached.HasValue)
             {
                 metrics.CacheHit();
-                return JsonSerializer.Deserialize<User>(cached, json);
+                return JsonSerializer.Deserialize<User>(cached.ToString(), json);
             }
 
             metrics.CacheMiss();
         }
-        catch (RedisException e)
+        catch (Exception e) when (RedisFailure.IsRedisFailure(e))
         {
             metrics.CacheError();
-            LogCacheFailure(logger, "read", e.Message);
+            LogCacheFailure(logger, "read", RedisFailure.Describe(endpoint, e));
         }
 
         var user = await repository.FindAsync(id, cancellationToken).ConfigureAwait(false);
@@ -42,12 +47,12 @@ public sealed partial class UserCache(
         {
             try
             {
-                await redis.SetAsync(Key(id), JsonSerializer.Serialize(user, json), TimeToLive, cancellationToken).ConfigureAwait(false);
+                await Database.StringSetAsync(Key(id), JsonSerializer.Serialize(user, json), TimeToLive).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (RedisException e)
+            catch (Exception e) when (RedisFailure.IsRedisFailure(e))
             {
                 metrics.CacheError();
-                LogCacheFailure(logger, "fill", e.Message);
+                LogCacheFailure(logger, "fill", RedisFailure.Describe(endpoint, e));
             }
         }
 
@@ -62,12 +67,12 @@ public sealed partial class UserCache(
     {
         try
         {
-            await redis.DeleteAsync([Key(id)], cancellationToken).ConfigureAwait(false);
+            await Database.KeyDeleteAsync(Key(id)).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (RedisException e)
+        catch (Exception e) when (RedisFailure.IsRedisFailure(e))
         {
             metrics.CacheError();
-            LogCacheFailure(logger, "invalidate", e.Message);
+            LogCacheFailure(logger, "invalidate", RedisFailure.Describe(endpoint, e));
         }
     }
 
