@@ -39,7 +39,6 @@ public static class ApiApplication
         // own scope would carry Kestrel's connection-based id instead, so it is switched off.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("StackExchange.Redis", LogLevel.Warning);
 
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeout);
         builder.Services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
@@ -47,14 +46,12 @@ public static class ApiApplication
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(settings.DatabaseConnectionString));
-        builder.Services.AddSingleton(settings.Redis);
-        builder.Services.AddSingleton(provider => settings.Redis.Connect(provider.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(provider => new RedisConnection(settings.Redis, provider.GetRequiredService<ILogger<RedisConnection>>()));
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<UserRepository>();
         builder.Services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         builder.Services.AddSingleton(provider => new UserCache(
-            provider.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(),
-            settings.Redis,
+            provider.GetRequiredService<RedisConnection>(),
             provider.GetRequiredService<UserRepository>(),
             provider.GetRequiredService<ApiMetrics>(),
             provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<JsonOptions>>().Value.SerializerOptions,

@@ -6,7 +6,6 @@ using System.Text.Json;
 using Api.Redis;
 using Api.Tests.Support;
 using Api.Users;
-using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
 namespace Api.Tests;

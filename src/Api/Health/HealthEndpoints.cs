@@ -1,6 +1,5 @@
 using Api.Redis;
 using Npgsql;
-using StackExchange.Redis;
 
 namespace Api.Health;
 
@@ -36,16 +35,16 @@ public static partial class HealthEndpoints
             }
         });
 
-        routes.MapGet("/api/health/redis", async (IConnectionMultiplexer redis, RedisEndpoint endpoint, ILogger<RedisEndpoint> logger, CancellationToken cancellationToken) =>
+        routes.MapGet("/api/health/redis", async (RedisConnection redis, ILogger<RedisConnection> logger, CancellationToken cancellationToken) =>
         {
             try
             {
-                await redis.GetDatabase().PingAsync().WaitAsync(cancellationToken);
+                await redis.Database.PingAsync().WaitAsync(cancellationToken);
                 return Results.Ok(new { Status = "healthy", Redis = "connected" });
             }
-            catch (Exception e) when (RedisFailure.IsRedisFailure(e))
+            catch (Exception e) when (RedisConnection.IsFailure(e))
             {
-                var reason = RedisFailure.Describe(endpoint, e);
+                var reason = redis.Describe(e);
                 LogUnhealthy(logger, "redis", reason);
                 return Unhealthy("redis", reason);
             }

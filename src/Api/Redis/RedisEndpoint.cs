@@ -77,14 +77,6 @@ public sealed record RedisEndpoint(string Host, int Port)
         return options;
     }
 
-    /// <summary>Returns within <see cref="Timeout"/> even when Redis is down; it then keeps reconnecting in the background.</summary>
-    public IConnectionMultiplexer Connect(ILoggerFactory loggers)
-    {
-        var options = ToConfigurationOptions();
-        options.LoggerFactory = loggers;
-        return ConnectionMultiplexer.Connect(options);
-    }
-
     /// <summary>The URL without its credentials: safe for logs and error messages.</summary>
     public override string ToString() =>
         $"{(Tls ? "rediss" : "redis")}://{(Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host)}:{Port}/{Database}";

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Api.Observability;
 using Api.Redis;
-using StackExchange.Redis;
 
 namespace Api.Users;
 
@@ -10,8 +9,7 @@ namespace Api.Users;
 /// fall through to PostgreSQL and the failure is logged and counted, never shown to the client.
 /// </summary>
 public sealed partial class UserCache(
-    IConnectionMultiplexer redis,
-    RedisEndpoint endpoint,
+    RedisConnection redis,
     UserRepository repository,
     ApiMetrics metrics,
     JsonSerializerOptions json,
@@ -21,13 +19,11 @@ public sealed partial class UserCache(
 
     public static string Key(Guid id) => $"user:{id:N}";
 
-    private IDatabase Database => redis.GetDatabase();
-
     public async Task<User?> FindAsync(Guid id, CancellationToken cancellationToken)
     {
         try
         {
-            var cached = await Database.StringGetAsync(Key(id)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var cached = await redis.Database.StringGetAsync(Key(id)).WaitAsync(cancellationToken).ConfigureAwait(false);
             if (cached.HasValue)
             {
                 metrics.CacheHit();
@@ -36,10 +32,10 @@ public sealed partial class UserCache(
 
             metrics.CacheMiss();
         }
-        catch (Exception e) when (RedisFailure.IsRedisFailure(e))
+        catch (Exception e) when (RedisConnection.IsFailure(e))
         {
             metrics.CacheError();
-            LogCacheFailure(logger, "read", RedisFailure.Describe(endpoint, e));
+            LogCacheFailure(logger, "read", redis.Describe(e));
         }
 
         var user = await repository.FindAsync(id, cancellationToken).ConfigureAwait(false);
@@ -47,12 +43,12 @@ public sealed partial class UserCache(
         {
             try
             {
-                await Database.StringSetAsync(Key(id), JsonSerializer.Serialize(user, json), TimeToLive).WaitAsync(cancellationToken).ConfigureAwait(false);
+                await redis.Database.StringSetAsync(Key(id), JsonSerializer.Serialize(user, json), TimeToLive).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (RedisFailure.IsRedisFailure(e))
+            catch (Exception e) when (RedisConnection.IsFailure(e))
             {
                 metrics.CacheError();
-                LogCacheFailure(logger, "fill", RedisFailure.Describe(endpoint, e));
+                LogCacheFailure(logger, "fill", redis.Describe(e));
             }
         }
 
@@ -67,12 +63,12 @@ public sealed partial class UserCache(
     {
         try
         {
-            await Database.KeyDeleteAsync(Key(id)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await redis.Database.KeyDeleteAsync(Key(id)).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (RedisFailure.IsRedisFailure(e))
+        catch (Exception e) when (RedisConnection.IsFailure(e))
         {
             metrics.CacheError();
-            LogCacheFailure(logger, "invalidate", RedisFailure.Describe(endpoint, e));
+            LogCacheFailure(logger, "invalidate", redis.Describe(e));
         }
     }
 

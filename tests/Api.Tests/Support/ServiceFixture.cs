@@ -1,5 +1,4 @@
 using Api.Redis;
-using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
 namespace Api.Tests.Support;
@@ -26,7 +25,7 @@ public sealed class ServiceFixture : IAsyncLifetime
         if (!RealServers.TcpReachable(RealServers.DatabaseUrl) || !RealServers.TcpReachable(RealServers.RedisUrl))
             return;
         database = await TestDatabase.CreateAsync();
-        redis = RedisEndpoint.Parse(RealServers.RedisUrl!).Connect(NullLoggerFactory.Instance);
+        redis = await ConnectionMultiplexer.ConnectAsync(RedisEndpoint.Parse(RealServers.RedisUrl!).ToConfigurationOptions());
         api = await RunningApi.StartAsync(new Dictionary<string, string>
         {
             ["DATABASE_URL"] = database.Url,
