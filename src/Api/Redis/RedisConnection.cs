@@ -13,7 +13,10 @@ public sealed partial class RedisConnection : IAsyncDisposable
 {
     private readonly ConnectionMultiplexer multiplexer;
     private readonly ILogger<RedisConnection> logger;
-    private volatile string? lastConnectionFailure;
+    private readonly TaskCompletionSource firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock state = new();
+    private long lastSequence = -1;
+    private string? lastConnectionFailure;
 
     /// <summary>Returns within the endpoint's timeout even when Redis is down, and keeps reconnecting in the background.</summary>
     public RedisConnection(RedisEndpoint endpoint, ILogger<RedisConnection> logger)
@@ -21,9 +24,13 @@ public sealed partial class RedisConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(endpoint);
         Endpoint = endpoint;
         this.logger = logger;
-        multiplexer = ConnectionMultiplexer.Connect(endpoint.ToConfigurationOptions());
+        var options = endpoint.ToConfigurationOptions();
+        options.ConnectionAttemptCompleted += OnConnectionAttemptCompleted;
+        multiplexer = ConnectionMultiplexer.Connect(options);
         multiplexer.ConnectionFailed += OnConnectionFailed;
-        multiplexer.ConnectionRestored += OnConnectionRestored;
+        // The outcome of the first attempt reaches us on a worker thread; waiting for it means the
+        // very first failed command can already say why (wrong password, untrusted certificate).
+        firstAttempt.Task.Wait(endpoint.Timeout);
     }
 
     public RedisEndpoint Endpoint { get; }
@@ -40,7 +47,7 @@ public sealed partial class RedisConnection : IAsyncDisposable
         return Cause(failure) ?? failure switch
         {
             RedisTimeoutException => $"Redis at {Endpoint} did not answer within {Endpoint.Timeout.TotalSeconds:0.###} s",
-            RedisConnectionException connection => lastConnectionFailure ?? $"Redis at {Endpoint} is not reachable ({connection.FailureType})",
+            RedisConnectionException connection => LastConnectionFailure ?? $"Redis at {Endpoint} is not reachable ({connection.FailureType})",
             _ => $"Redis at {Endpoint} failed: {failure.Message.Split('\n', 2)[0].TrimEnd('\r')}",
         };
     }
@@ -48,8 +55,16 @@ public sealed partial class RedisConnection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         multiplexer.ConnectionFailed -= OnConnectionFailed;
-        multiplexer.ConnectionRestored -= OnConnectionRestored;
         await multiplexer.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private string? LastConnectionFailure
+    {
+        get
+        {
+            lock (state)
+                return lastConnectionFailure;
+        }
     }
 
     /// <summary>TLS and credential failures, which the library reports as inner exceptions of a connection failure.</summary>
@@ -66,22 +81,45 @@ public sealed partial class RedisConnection : IAsyncDisposable
         return null;
     }
 
-    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    private void OnConnectionAttemptCompleted(object? sender, ConnectionAttemptCompletedEventArgs e)
     {
         if (e.ConnectionType != ConnectionType.Interactive)
             return;
-        var reason = (e.Exception is { } failure ? Cause(failure) : null) ?? $"Redis at {Endpoint} is not reachable ({e.FailureType})";
-        if (reason != lastConnectionFailure)
-            LogConnectionFailed(logger, reason);
-        lastConnectionFailure = reason;
+        var failure = e.IsSuccess
+            ? null
+            : (e.Exception is { } exception ? Cause(exception) : null) ?? $"Redis at {Endpoint} is not reachable ({e.FailureType} during {e.Stage})";
+        Record(failure, e.SequenceNumber);
+        firstAttempt.TrySetResult();
     }
 
-    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    /// <summary>An established connection that broke (attempts that never got that far are reported above).</summary>
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
-        if (e.ConnectionType != ConnectionType.Interactive)
-            return;
-        lastConnectionFailure = null;
-        LogConnectionRestored(logger, Endpoint.ToString());
+        if (e.ConnectionType == ConnectionType.Interactive)
+            Record((e.Exception is { } exception ? Cause(exception) : null) ?? $"Redis at {Endpoint} is not reachable ({e.FailureType})", sequence: null);
+    }
+
+    /// <summary>Keeps the newest outcome (attempt outcomes arrive on worker threads, possibly out of order) and logs changes only.</summary>
+    private void Record(string? failure, long? sequence)
+    {
+        string? previous;
+        lock (state)
+        {
+            if (sequence is { } number)
+            {
+                if (number < lastSequence)
+                    return;
+                lastSequence = number;
+            }
+
+            previous = lastConnectionFailure;
+            lastConnectionFailure = failure;
+        }
+
+        if (failure is not null && failure != previous)
+            LogConnectionFailed(logger, failure);
+        else if (failure is null && previous is not null)
+            LogConnectionRestored(logger, Endpoint.ToString());
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis connection failed: {Reason}")]
