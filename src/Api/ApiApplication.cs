@@ -58,6 +58,8 @@ public static class ApiApplication
             provider.GetRequiredService<ILogger<UserCache>>()));
 
         var app = builder.Build();
+        // Connect at start-up (it returns even when Redis is down), so that no request waits for it.
+        app.Services.GetRequiredService<RedisConnection>();
         app.UseMiddleware<RequestTracking>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

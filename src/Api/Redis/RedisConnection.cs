@@ -6,8 +6,8 @@ namespace Api.Redis;
 /// <summary>
 /// The service's connection to Redis (one StackExchange.Redis multiplexer, shared by every request).
 /// It says why Redis fails in one line: the library's own messages and logs carry a dump of its
-/// internal state and stack traces, so its logger is not attached; connection loss and recovery are
-/// logged here instead, once per change, never with credentials.
+/// internal state and stack traces, so its logger is not attached: failed and restored connections
+/// are logged here instead, one line per change, never with credentials.
 /// </summary>
 public sealed partial class RedisConnection : IAsyncDisposable
 {
@@ -27,7 +27,6 @@ public sealed partial class RedisConnection : IAsyncDisposable
         var options = endpoint.ToConfigurationOptions();
         options.ConnectionAttemptCompleted += OnConnectionAttemptCompleted;
         multiplexer = ConnectionMultiplexer.Connect(options);
-        multiplexer.ConnectionFailed += OnConnectionFailed;
         // The outcome of the first attempt reaches us on a worker thread; waiting for it means the
         // very first failed command can already say why (wrong password, untrusted certificate).
         firstAttempt.Task.Wait(endpoint.Timeout);
@@ -36,6 +35,15 @@ public sealed partial class RedisConnection : IAsyncDisposable
     public RedisEndpoint Endpoint { get; }
 
     public IDatabase Database => multiplexer.GetDatabase();
+
+    private string? LastConnectionFailure
+    {
+        get
+        {
+            lock (state)
+                return lastConnectionFailure;
+        }
+    }
 
     /// <summary>What StackExchange.Redis throws when a command fails (its timeouts are not <see cref="RedisException"/>s).</summary>
     public static bool IsFailure(Exception failure) => failure is RedisException or RedisTimeoutException;
@@ -52,20 +60,7 @@ public sealed partial class RedisConnection : IAsyncDisposable
         };
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        multiplexer.ConnectionFailed -= OnConnectionFailed;
-        await multiplexer.DisposeAsync().ConfigureAwait(false);
-    }
-
-    private string? LastConnectionFailure
-    {
-        get
-        {
-            lock (state)
-                return lastConnectionFailure;
-        }
-    }
+    public ValueTask DisposeAsync() => multiplexer.DisposeAsync();
 
     /// <summary>TLS and credential failures, which the library reports as inner exceptions of a connection failure.</summary>
     private string? Cause(Exception failure)
@@ -92,26 +87,15 @@ public sealed partial class RedisConnection : IAsyncDisposable
         firstAttempt.TrySetResult();
     }
 
-    /// <summary>An established connection that broke (attempts that never got that far are reported above).</summary>
-    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
-    {
-        if (e.ConnectionType == ConnectionType.Interactive)
-            Record((e.Exception is { } exception ? Cause(exception) : null) ?? $"Redis at {Endpoint} is not reachable ({e.FailureType})", sequence: null);
-    }
-
     /// <summary>Keeps the newest outcome (attempt outcomes arrive on worker threads, possibly out of order) and logs changes only.</summary>
-    private void Record(string? failure, long? sequence)
+    private void Record(string? failure, long sequence)
     {
         string? previous;
         lock (state)
         {
-            if (sequence is { } number)
-            {
-                if (number < lastSequence)
-                    return;
-                lastSequence = number;
-            }
-
+            if (sequence < lastSequence)
+                return;
+            lastSequence = sequence;
             previous = lastConnectionFailure;
             lastConnectionFailure = failure;
         }

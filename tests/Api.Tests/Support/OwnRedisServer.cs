@@ -85,6 +85,11 @@ public sealed class OwnRedisServer : IDisposable
         process = null;
     }
 
+    /// <summary>SIGSTOP: connections stay open, nothing is answered (a hung server); <see cref="Thaw"/> resumes it.</summary>
+    public void Freeze() => Signal("-STOP");
+
+    public void Thaw() => Signal("-CONT");
+
     public Task RestartAsync()
     {
         Kill();
@@ -95,6 +100,12 @@ public sealed class OwnRedisServer : IDisposable
     {
         Kill();
         Directory.Delete(folder, recursive: true);
+    }
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [signal, process!.Id.ToString(CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
     }
 
     private string Config()
