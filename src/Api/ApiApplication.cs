@@ -46,18 +46,20 @@ public static class ApiApplication
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(settings.DatabaseConnectionString));
-        builder.Services.AddSingleton(_ => new RedisClient(settings.Redis));
+        builder.Services.AddSingleton(provider => new RedisConnection(settings.Redis, provider.GetRequiredService<ILogger<RedisConnection>>()));
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<UserRepository>();
         builder.Services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         builder.Services.AddSingleton(provider => new UserCache(
-            provider.GetRequiredService<RedisClient>(),
+            provider.GetRequiredService<RedisConnection>(),
             provider.GetRequiredService<UserRepository>(),
             provider.GetRequiredService<ApiMetrics>(),
             provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<JsonOptions>>().Value.SerializerOptions,
             provider.GetRequiredService<ILogger<UserCache>>()));
 
         var app = builder.Build();
+        // Connect at start-up (it returns even when Redis is down), so that no request waits for it.
+        app.Services.GetRequiredService<RedisConnection>();
         app.UseMiddleware<RequestTracking>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Api.Configuration;
 using Npgsql;
 
@@ -23,8 +25,7 @@ public class ApiSettingsTests
         Assert.Equal("app", builder.Username);
         Assert.Equal("p@ss:word", builder.Password);
         Assert.Equal(SslMode.Require, builder.SslMode);
-        Assert.Equal("cache", settings.Redis.Host);
-        Assert.Equal(6380, settings.Redis.Port);
+        Assert.Equal(new Api.Redis.RedisEndpoint("cache", 6380), settings.Redis);
         Assert.Null(settings.Port);
         Assert.False(settings.EnableTestEndpoints);
     }
@@ -45,7 +46,7 @@ public class ApiSettingsTests
 
         Assert.Equal(2, error.Problems.Count);
         Assert.Contains(error.Problems, p => p.StartsWith("DATABASE_URL is not set; expected postgres://", StringComparison.Ordinal));
-        Assert.Contains(error.Problems, p => p.StartsWith("REDIS_URL is not set; expected redis://", StringComparison.Ordinal));
+        Assert.Contains("REDIS_URL is not set; expected redis://[user:password@]host[:port][/db], or rediss:// for TLS", error.Problems);
     }
 
     [Theory]
@@ -66,14 +67,53 @@ public class ApiSettingsTests
     }
 
     [Theory]
-    [InlineData("http://cache:6379", "must start with redis://")]
-    [InlineData("redis://:secret@cache:6379", "must be just redis://host:port")]
-    [InlineData("redis://cache:6379/2", "must be just redis://host:port")]
-    public void A_malformed_redis_url_is_named(string url, string reason)
+    [InlineData("http://cache:6379", "must start with redis:// or rediss://")]
+    [InlineData("redis://app@cache:6379", "names a user but no password")]
+    [InlineData("redis://:secret-pw@cache:6379/db", "has a path that is not a database number")]
+    public void A_malformed_redis_url_is_named_without_echoing_it(string url, string reason)
     {
         var error = Assert.Throws<InvalidSettingsException>(() => Load(("DATABASE_URL", "postgres://u:p@h/db"), ("REDIS_URL", url)));
 
-        Assert.Contains(reason, Assert.Single(error.Problems), StringComparison.Ordinal);
+        var problem = Assert.Single(error.Problems);
+        Assert.StartsWith($"REDIS_URL is malformed: it {reason}", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain(url, problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Redis_ca_file_is_loaded_as_the_trusted_issuer_for_rediss()
+    {
+        using var ca = SelfSignedCa();
+        var path = Path.Combine(Directory.CreateTempSubdirectory("slipway-ca-").FullName, "ca.crt");
+        File.WriteAllText(path, ca.ExportCertificatePem());
+        try
+        {
+            var settings = Load(("DATABASE_URL", "postgres://u:p@h/db"), ("REDIS_URL", "rediss://cache"), ("REDIS_CA_FILE", path));
+
+            Assert.Equal(ca.Thumbprint, settings.Redis.TrustedCa?.Thumbprint);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("redis://cache", "/etc/hostname", "REDIS_CA_FILE is set but REDIS_URL is not rediss://")]
+    [InlineData("rediss://cache", "/nonexistent/ca.crt", "REDIS_CA_FILE is '/nonexistent/ca.crt', which is not a readable PEM or DER certificate")]
+    [InlineData("rediss://cache", "/etc/hostname", "REDIS_CA_FILE is '/etc/hostname', which is not a readable PEM or DER certificate")]
+    public void A_redis_ca_file_that_cannot_apply_is_named(string url, string caFile, string problem)
+    {
+        var error = Assert.Throws<InvalidSettingsException>(() => Load(("DATABASE_URL", "postgres://u:p@h/db"), ("REDIS_URL", url), ("REDIS_CA_FILE", caFile)));
+
+        Assert.StartsWith(problem, Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    private static X509Certificate2 SelfSignedCa()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=Slipway settings test CA", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1));
     }
 
     [Theory]

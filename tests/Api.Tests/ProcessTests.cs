@@ -18,7 +18,7 @@ public class ProcessTests
         Assert.Equal(
             [
                 "configuration error: DATABASE_URL is not set; expected postgres://user:password@host:5432/database",
-                "configuration error: REDIS_URL is not set; expected redis://host:6379",
+                "configuration error: REDIS_URL is not set; expected redis://[user:password@]host[:port][/db], or rediss:// for TLS",
                 "configuration error: PORT is 'http', expected a TCP port number between 1 and 65535",
             ],
             api.Stderr);

@@ -97,11 +97,11 @@ public sealed class UserEndpointTests(ServiceFixture service) : IClassFixture<Se
         var created = await CreateAsync(new { email = UniqueEmail(), password = "password-one", credits = 5 });
         var id = created.GetProperty("id").GetGuid();
         var key = UserCache.Key(id);
-        Assert.Null(await service.Redis.GetAsync(key));
+        Assert.Null(await service.CachedAsync(key));
 
         var first = await service.Client.GetFromJsonAsync<JsonElement>($"/api/users/{id}");
         Assert.Equal(5, first.GetProperty("credits").GetInt32());
-        var cached = await service.Redis.GetAsync(key);
+        var cached = await service.CachedAsync(key);
         Assert.NotNull(cached);
         Assert.DoesNotContain("password", cached, StringComparison.OrdinalIgnoreCase);
 
@@ -112,7 +112,7 @@ public sealed class UserEndpointTests(ServiceFixture service) : IClassFixture<Se
 
         using var patch = await service.Client.PatchAsJsonAsync($"/api/users/{id}", new { name = "Renamed", free_videos_used = 2 });
         Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
-        Assert.Null(await service.Redis.GetAsync(key));
+        Assert.Null(await service.CachedAsync(key));
 
         var third = await service.Client.GetFromJsonAsync<JsonElement>($"/api/users/{id}");
         Assert.Equal("Renamed", third.GetProperty("name").GetString());
@@ -151,14 +151,14 @@ public sealed class UserEndpointTests(ServiceFixture service) : IClassFixture<Se
     {
         var id = (await CreateAsync(new { email = UniqueEmail(), password = "password-one" })).GetProperty("id").GetGuid();
         (await service.Client.GetAsync($"/api/users/{id}")).Dispose();
-        Assert.NotNull(await service.Redis.GetAsync(UserCache.Key(id)));
+        Assert.NotNull(await service.CachedAsync(UserCache.Key(id)));
 
         using var deleted = await service.Client.DeleteAsync($"/api/users/{id}");
         using var gone = await service.Client.GetAsync($"/api/users/{id}");
         using var again = await service.Client.DeleteAsync($"/api/users/{id}");
 
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
-        Assert.Null(await service.Redis.GetAsync(UserCache.Key(id)));
+        Assert.Null(await service.CachedAsync(UserCache.Key(id)));
         await ProblemAsync(gone, HttpStatusCode.NotFound);
         await ProblemAsync(again, HttpStatusCode.NotFound);
     }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Api.Redis;
 using Npgsql;
 
@@ -13,8 +15,11 @@ public sealed record ApiSettings(
 {
     public const string DatabaseUrlVariable = "DATABASE_URL";
     public const string RedisUrlVariable = "REDIS_URL";
+    public const string RedisCaFileVariable = "REDIS_CA_FILE";
     public const string PortVariable = "PORT";
     public const string TestEndpointsVariable = "API_ENABLE_TEST_ENDPOINTS";
+
+    private const string RedisUrlForms = "redis://[user:password@]host[:port][/db], or rediss:// for TLS";
 
     /// <summary>Reads the settings through <paramref name="variable"/> (an environment lookup).</summary>
     /// <exception cref="InvalidSettingsException">One message per missing or malformed variable.</exception>
@@ -23,7 +28,9 @@ public sealed record ApiSettings(
         ArgumentNullException.ThrowIfNull(variable);
         var problems = new List<string>();
         var database = Required(variable, DatabaseUrlVariable, "postgres://user:password@host:5432/database", problems, ParseDatabaseUrl);
-        var redis = Required(variable, RedisUrlVariable, "redis://host:6379", problems, ParseRedisUrl);
+        var redis = Required(variable, RedisUrlVariable, RedisUrlForms, problems, RedisEndpoint.Parse);
+        if (variable(RedisCaFileVariable) is { Length: > 0 } caFile && redis is not null)
+            redis = WithTrustedCa(redis, caFile, problems);
         int? port = null;
         if (variable(PortVariable) is { Length: > 0 } portText)
         {
@@ -75,16 +82,23 @@ public sealed record ApiSettings(
         return builder.ConnectionString;
     }
 
-    /// <summary>Parses redis://host[:port].</summary>
-    public static RedisEndpoint ParseRedisUrl(string url)
+    private static RedisEndpoint? WithTrustedCa(RedisEndpoint redis, string caFile, List<string> problems)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "redis")
-            throw new FormatException("must start with redis://");
-        if (uri.Host.Length == 0)
-            throw new FormatException("has no host");
-        if (uri.UserInfo.Length > 0 || uri.AbsolutePath is not ("/" or "") || uri.Query.Length > 0)
-            throw new FormatException("must be just redis://host:port (credentials, database numbers and options are not supported)");
-        return new RedisEndpoint(uri.Host.Trim('[', ']'), uri.Port < 0 ? 6379 : uri.Port);
+        if (!redis.Tls)
+        {
+            problems.Add($"{RedisCaFileVariable} is set but {RedisUrlVariable} is not rediss://; use rediss:// or unset {RedisCaFileVariable}");
+            return null;
+        }
+
+        try
+        {
+            return redis with { TrustedCa = X509CertificateLoader.LoadCertificateFromFile(caFile) };
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            problems.Add($"{RedisCaFileVariable} is '{caFile}', which is not a readable PEM or DER certificate: {e.Message}");
+            return null;
+        }
     }
 
     private static T? Required<T>(Func<string, string?> variable, string name, string example, List<string> problems, Func<string, T> parse)

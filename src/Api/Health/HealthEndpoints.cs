@@ -35,18 +35,18 @@ public static partial class HealthEndpoints
             }
         });
 
-        routes.MapGet("/api/health/redis", async (RedisClient redis, ILogger<RedisClient> logger, CancellationToken cancellationToken) =>
+        routes.MapGet("/api/health/redis", async (RedisConnection redis, ILogger<RedisConnection> logger, CancellationToken cancellationToken) =>
         {
             try
             {
-                return await redis.PingAsync(cancellationToken)
-                    ? Results.Ok(new { Status = "healthy", Redis = "connected" })
-                    : Unhealthy("redis", "PING did not return PONG");
+                await redis.Database.PingAsync().WaitAsync(cancellationToken);
+                return Results.Ok(new { Status = "healthy", Redis = "connected" });
             }
-            catch (RedisException e)
+            catch (Exception e) when (RedisConnection.IsFailure(e))
             {
-                LogUnhealthy(logger, "redis", e.Message);
-                return Unhealthy("redis", e.Message);
+                var reason = redis.Describe(e);
+                LogUnhealthy(logger, "redis", reason);
+                return Unhealthy("redis", reason);
             }
         });
     }

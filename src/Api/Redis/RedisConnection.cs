@@ -1,107 +1,114 @@
-using System.Net.Sockets;
+using System.Security.Authentication;
+using StackExchange.Redis;
 
 namespace Api.Redis;
 
 /// <summary>
-/// One TCP connection to Redis. Not thread-safe: <see cref="RedisClient"/> hands each connection to one
-/// caller at a time. Any transport failure or timeout leaves it <see cref="IsBroken"/>, because a reply
-/// may still be in flight and the next reader would get the wrong one.
+/// The service's connection to Redis (one StackExchange.Redis multiplexer, shared by every request).
+/// It says why Redis fails in one line: the library's own messages and logs carry a dump of its
+/// internal state and stack traces, so its logger is not attached: failed and restored connections
+/// are logged here instead, one line per change, never with credentials.
 /// </summary>
-public sealed class RedisConnection : IAsyncDisposable
+public sealed partial class RedisConnection : IAsyncDisposable
 {
-    private readonly Socket socket;
-    private readonly NetworkStream stream;
-    private readonly BufferedStream reader;
-    private readonly RedisEndpoint endpoint;
+    private readonly ConnectionMultiplexer multiplexer;
+    private readonly ILogger<RedisConnection> logger;
+    private readonly TaskCompletionSource firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock state = new();
+    private long lastSequence = -1;
+    private string? lastConnectionFailure;
 
-    private RedisConnection(Socket socket, RedisEndpoint endpoint)
+    /// <summary>Returns within the endpoint's timeout even when Redis is down, and keeps reconnecting in the background.</summary>
+    public RedisConnection(RedisEndpoint endpoint, ILogger<RedisConnection> logger)
     {
-        this.socket = socket;
-        this.endpoint = endpoint;
-        stream = new NetworkStream(socket, ownsSocket: true);
-        reader = new BufferedStream(stream, 16 * 1024);
+        ArgumentNullException.ThrowIfNull(endpoint);
+        Endpoint = endpoint;
+        this.logger = logger;
+        var options = endpoint.ToConfigurationOptions();
+        options.ConnectionAttemptCompleted += OnConnectionAttemptCompleted;
+        multiplexer = ConnectionMultiplexer.Connect(options);
+        // The outcome of the first attempt reaches us on a worker thread; waiting for it means the
+        // very first failed command can already say why (wrong password, untrusted certificate).
+        firstAttempt.Task.Wait(endpoint.Timeout);
     }
 
-    public bool IsBroken { get; private set; }
+    public RedisEndpoint Endpoint { get; }
 
-    /// <summary>True when the server closed its side while the connection sat idle.</summary>
-    public bool ClosedByServer
+    public IDatabase Database => multiplexer.GetDatabase();
+
+    private string? LastConnectionFailure
     {
         get
         {
-            try
-            {
-                return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
-            }
-            catch (SocketException)
-            {
-                return true;
-            }
-            catch (ObjectDisposedException)
-            {
-                return true;
-            }
+            lock (state)
+                return lastConnectionFailure;
         }
     }
 
-    public static async Task<RedisConnection> OpenAsync(RedisEndpoint endpoint, CancellationToken cancellationToken)
+    /// <summary>What StackExchange.Redis throws when a command fails (its timeouts are not <see cref="RedisException"/>s).</summary>
+    public static bool IsFailure(Exception failure) => failure is RedisException or RedisTimeoutException;
+
+    /// <summary>One line: what went wrong with Redis and, where we know, what to do.</summary>
+    public string Describe(Exception failure)
     {
-        ArgumentNullException.ThrowIfNull(endpoint);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(endpoint.ConnectTimeout);
-        try
+        ArgumentNullException.ThrowIfNull(failure);
+        return Cause(failure) ?? failure switch
         {
-            await socket.ConnectAsync(endpoint.Host, endpoint.Port, timeout.Token).ConfigureAwait(false);
-            return new RedisConnection(socket, endpoint);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            socket.Dispose();
-            throw new RedisConnectionException(
-                $"Redis at {endpoint} did not accept a connection within {endpoint.ConnectTimeout.TotalSeconds:0.###} s");
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw new RedisConnectionException($"Redis at {endpoint} is not reachable: {e.Message}", e);
-        }
+            RedisTimeoutException => $"Redis at {Endpoint} did not answer within {Endpoint.Timeout.TotalSeconds:0.###} s",
+            RedisConnectionException connection => LastConnectionFailure ?? $"Redis at {Endpoint} is not reachable ({connection.FailureType})",
+            _ => $"Redis at {Endpoint} failed: {failure.Message.Split('\n', 2)[0].TrimEnd('\r')}",
+        };
     }
 
-    /// <summary>Sends one command and reads its reply. Error replies are returned, not thrown.</summary>
-    public async Task<RedisReply> ExecuteAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    public ValueTask DisposeAsync() => multiplexer.DisposeAsync();
+
+    /// <summary>TLS and credential failures, which the library reports as inner exceptions of a connection failure.</summary>
+    private string? Cause(Exception failure)
     {
-        ObjectDisposedException.ThrowIf(IsBroken, this);
-        var command = RespProtocol.EncodeCommand(arguments);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(endpoint.CommandTimeout);
-        try
+        for (Exception? cause = failure; cause is not null; cause = cause.InnerException)
         {
-            await stream.WriteAsync(command, timeout.Token).ConfigureAwait(false);
-            return await RespProtocol.ReadReplyAsync(reader, timeout.Token).ConfigureAwait(false);
+            if (cause is AuthenticationException tls)
+                return $"Redis at {Endpoint}: TLS handshake failed ({tls.Message}); is the server's CA trusted (system store or REDIS_CA_FILE)?";
+            if (cause.Message.Contains("WRONGPASS", StringComparison.Ordinal) || cause.Message.Contains("NOAUTH", StringComparison.Ordinal))
+                return $"Redis at {Endpoint} refused the user or password in REDIS_URL (WRONGPASS/NOAUTH); fix REDIS_URL";
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            IsBroken = true;
-            throw new RedisConnectionException(
-                $"Redis at {endpoint} did not answer {arguments[0]} within {endpoint.CommandTimeout.TotalSeconds:0.###} s");
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-        {
-            IsBroken = true;
-            throw new RedisConnectionException($"Redis at {endpoint} dropped the connection during {arguments[0]}: {e.Message}", e);
-        }
-        catch
-        {
-            IsBroken = true;
-            throw;
-        }
+
+        return null;
     }
 
-    public async ValueTask DisposeAsync()
+    private void OnConnectionAttemptCompleted(object? sender, ConnectionAttemptCompletedEventArgs e)
     {
-        IsBroken = true;
-        await reader.DisposeAsync().ConfigureAwait(false);
-        await stream.DisposeAsync().ConfigureAwait(false);
+        if (e.ConnectionType != ConnectionType.Interactive)
+            return;
+        var failure = e.IsSuccess
+            ? null
+            : (e.Exception is { } exception ? Cause(exception) : null) ?? $"Redis at {Endpoint} is not reachable ({e.FailureType} during {e.Stage})";
+        Record(failure, e.SequenceNumber);
+        firstAttempt.TrySetResult();
     }
+
+    /// <summary>Keeps the newest outcome (attempt outcomes arrive on worker threads, possibly out of order) and logs changes only.</summary>
+    private void Record(string? failure, long sequence)
+    {
+        string? previous;
+        lock (state)
+        {
+            if (sequence < lastSequence)
+                return;
+            lastSequence = sequence;
+            previous = lastConnectionFailure;
+            lastConnectionFailure = failure;
+        }
+
+        if (failure is not null && failure != previous)
+            LogConnectionFailed(logger, failure);
+        else if (failure is null && previous is not null)
+            LogConnectionRestored(logger, Endpoint.ToString());
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis connection failed: {Reason}")]
+    private static partial void LogConnectionFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Redis connection to {Endpoint} restored")]
+    private static partial void LogConnectionRestored(ILogger logger, string endpoint);
 }

@@ -9,7 +9,7 @@ namespace Api.Users;
 /// fall through to PostgreSQL and the failure is logged and counted, never shown to the client.
 /// </summary>
 public sealed partial class UserCache(
-    RedisClient redis,
+    RedisConnection redis,
     UserRepository repository,
     ApiMetrics metrics,
     JsonSerializerOptions json,
@@ -23,18 +23,19 @@ public sealed partial class UserCache(
     {
         try
         {
-            if (await redis.GetAsync(Key(id), cancellationToken).ConfigureAwait(false) is { } cached)
+            var cached = await redis.Database.StringGetAsync(Key(id)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (cached.HasValue)
             {
                 metrics.CacheHit();
-                return JsonSerializer.Deserialize<User>(cached, json);
+                return JsonSerializer.Deserialize<User>(cached.ToString(), json);
             }
 
             metrics.CacheMiss();
         }
-        catch (RedisException e)
+        catch (Exception e) when (RedisConnection.IsFailure(e))
         {
             metrics.CacheError();
-            LogCacheFailure(logger, "read", e.Message);
+            LogCacheFailure(logger, "read", redis.Describe(e));
         }
 
         var user = await repository.FindAsync(id, cancellationToken).ConfigureAwait(false);
@@ -42,12 +43,12 @@ public sealed partial class UserCache(
         {
             try
             {
-                await redis.SetAsync(Key(id), JsonSerializer.Serialize(user, json), TimeToLive, cancellationToken).ConfigureAwait(false);
+                await redis.Database.StringSetAsync(Key(id), JsonSerializer.Serialize(user, json), TimeToLive).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (RedisException e)
+            catch (Exception e) when (RedisConnection.IsFailure(e))
             {
                 metrics.CacheError();
-                LogCacheFailure(logger, "fill", e.Message);
+                LogCacheFailure(logger, "fill", redis.Describe(e));
             }
         }
 
@@ -62,12 +63,12 @@ public sealed partial class UserCache(
     {
         try
         {
-            await redis.DeleteAsync([Key(id)], cancellationToken).ConfigureAwait(false);
+            await redis.Database.KeyDeleteAsync(Key(id)).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (RedisException e)
+        catch (Exception e) when (RedisConnection.IsFailure(e))
         {
             metrics.CacheError();
-            LogCacheFailure(logger, "invalidate", e.Message);
+            LogCacheFailure(logger, "invalidate", redis.Describe(e));
         }
     }
 

@@ -1,5 +1,5 @@
-using Api.Configuration;
 using Api.Redis;
+using StackExchange.Redis;
 
 namespace Api.Tests.Support;
 
@@ -8,21 +8,24 @@ public sealed class ServiceFixture : IAsyncLifetime
 {
     private TestDatabase? database;
     private RunningApi? api;
-    private RedisClient? redis;
+    private IConnectionMultiplexer? redis;
 
     public TestDatabase Database => database ?? throw NotRunning();
 
     public HttpClient Client => (api ?? throw NotRunning()).Client;
 
-    /// <summary>A separate client onto the same Redis, to look at what the service cached.</summary>
-    public RedisClient Redis => redis ?? throw NotRunning();
+    /// <summary>A separate connection to the same Redis, to look at what the service cached.</summary>
+    public IDatabase Redis => (redis ?? throw NotRunning()).GetDatabase();
+
+    /// <summary>The value cached under <paramref name="key"/>, or null.</summary>
+    public async Task<string?> CachedAsync(string key) => await Redis.StringGetAsync(key);
 
     public async Task InitializeAsync()
     {
         if (!RealServers.TcpReachable(RealServers.DatabaseUrl) || !RealServers.TcpReachable(RealServers.RedisUrl))
             return;
         database = await TestDatabase.CreateAsync();
-        redis = new RedisClient(ApiSettings.ParseRedisUrl(RealServers.RedisUrl!));
+        redis = await ConnectionMultiplexer.ConnectAsync(RedisEndpoint.Parse(RealServers.RedisUrl!).ToConfigurationOptions());
         api = await RunningApi.StartAsync(new Dictionary<string, string>
         {
             ["DATABASE_URL"] = database.Url,
