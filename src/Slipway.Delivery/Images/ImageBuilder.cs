@@ -87,8 +87,9 @@ public sealed class ImageBuilder(DockerClient docker, ProgressDisplay? progress 
             if (request.SourceUrl is { } source)
                 args["SOURCE_URL"] = source;
             // The engine's build log is kept back: one line per image on success, its last lines when the build fails.
-            // Each of its lines is also the build's progress.
+            // Each of its lines is also the build's progress, under the step it belongs to ("Step 9/24 · Restored ...").
             var buildLog = new Queue<string>();
+            var step = "";
             var built = "";
             try
             {
@@ -99,7 +100,15 @@ public sealed class ImageBuilder(DockerClient docker, ProgressDisplay? progress 
                         buildLog.Enqueue(line);
                         if (buildLog.Count > FailureLogLines)
                             buildLog.Dequeue();
-                        events.Report(line);
+                        if (line.StartsWith("Step ", StringComparison.Ordinal))
+                        {
+                            step = line.Split(" :")[0];
+                            events.Report(line);
+                        }
+                        else
+                        {
+                            events.Report(step.Length == 0 ? line : $"{step} · {line.Trim()}");
+                        }
                     }, ct).ConfigureAwait(false)).ConfigureAwait(false);
             }
             catch (DockerStreamException)
