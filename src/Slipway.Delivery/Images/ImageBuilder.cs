@@ -105,8 +105,9 @@ public sealed class ImageBuilder(DockerClient docker, ProgressDisplay? progress 
                             step = line.Split(" :")[0];
                             events.Report(line);
                         }
-                        else
+                        else if (!line.TrimStart().StartsWith("--->", StringComparison.Ordinal))
                         {
+                            // "---> Running in 2d7d..." and "---> 36ff..." name the builder's containers and layers: no progress to a person.
                             events.Report(step.Length == 0 ? line : $"{step} · {line.Trim()}");
                         }
                     }, ct).ConfigureAwait(false)).ConfigureAwait(false);
