@@ -51,7 +51,7 @@ partial class Build
                 ImageMirror == environment.Registry.Address ? registryAuth : null,
                 SourceUrl: SourceUrl,
                 Registry: registryAuth);
-            var results = await Deployment(() => new ImageBuilder(docker).BuildAsync(request, Log.Info, ct));
+            var results = await Deployment(() => new ImageBuilder(docker, Log.ProgressAsync).BuildAsync(request, Log.Info, ct));
             ReportSummary(string.Join(", ", results.Select(r => $"{r.Name} {(r.Reused ? "reused" : "built")}")));
         });
 
@@ -96,7 +96,7 @@ partial class Build
                 ? new EcrRegistryTarget(environment.Registry.Region!, environment.Registry.Account!)
                 : new BasicAuthRegistryTarget(new RegistryCredentials(auth.ServerAddress, auth.Username, auth.Password));
             using var http = new HttpClient();
-            var publisher = new ImagePublisher(new RegistryLogin(http), new DockerImagePusher(docker), new RegistryClient(http));
+            var publisher = new ImagePublisher(new RegistryLogin(http), new DockerImagePusher(docker), new RegistryClient(http), Log.ProgressAsync);
             var images = new List<ImageToPublish>();
             foreach (var image in Images.Images)
             {

@@ -24,6 +24,7 @@ internal static partial class BuildRunner
         var isConsole = ReferenceEquals(stdout, Console.Out);
         if (isConsole)
         {
+            Log.Terminal = TerminalStatus.For(stdout, Console.IsOutputRedirected, environment, masker);
             Console.SetOut(output);
             Console.SetError(errors);
         }
@@ -39,6 +40,7 @@ internal static partial class BuildRunner
         }
         finally
         {
+            Log.Terminal = null;
             output.Flush();
             errors.Flush();
         }

@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Images;
+using Slipway.Engine;
 using Slipway.Tools.Docker;
 using Slipway.Tools.Processes;
 using Slipway.Tools.Registry;
@@ -19,9 +20,10 @@ public sealed record SetupResult(DockerEndpoint Engine, RegistryCredentials Regi
 /// Debian packages (docker/scripts/requirements.txt), an engine that answers (else a private one under
 /// .nuke/temp/engine), a registry that answers and accepts our credentials (else a local one), every base image
 /// of docker/base-images.json in the registry (else seeded from Debian packages), nginx's certificates valid for
-/// 30 more days. One line per step. <c>./build.sh Down</c> stops what it started.
+/// 30 more days. One line per step (seeding's progress shown by <paramref name="progress"/>, by default not at all).
+/// <c>./build.sh Down</c> stops what it started.
 /// </summary>
-public sealed class LocalSetup(DeployEnvironment environment, string root, Func<string, string?> variable, Action<string> log)
+public sealed class LocalSetup(DeployEnvironment environment, string root, Func<string, string?> variable, Action<string> log, ProgressDisplay? progress = null)
 {
     public const string EngineFolder = ".nuke/temp/engine";
     public const string RegistryFolder = ".nuke/temp/registry";
@@ -165,14 +167,16 @@ public sealed class LocalSetup(DeployEnvironment environment, string root, Func<
         var missing = await MissingBaseImagesAsync(catalog, credentials, ct).ConfigureAwait(false);
         if (missing.Count > 0)
         {
-            log($"base images: {string.Join(", ", missing)} not in {credentials.Server}: seeding them from Debian packages (a few minutes the first time; resumes if interrupted)");
-            await RunScriptAsync("docker/scripts/seed-base-images.sh", [], new Dictionary<string, string?>
-            {
-                ["DOCKER_HOST"] = engine.Address,
-                ["SLIPWAY_TEST_REGISTRY"] = credentials.Server,
-                ["SLIPWAY_TEST_REGISTRY_USER"] = credentials.User,
-                ["SLIPWAY_TEST_REGISTRY_PASSWORD"] = credentials.Password,
-            }, TimeSpan.FromMinutes(20), ct, _ => { }).ConfigureAwait(false);
+            // The script's "seed: ..." lines are its progress.
+            await (progress ?? PlainProgress.Through(log))(
+                $"base images: {string.Join(", ", missing)} not in {credentials.Server}: seeding them from Debian packages (a few minutes the first time; resumes if interrupted)",
+                events => RunScriptAsync("docker/scripts/seed-base-images.sh", [], new Dictionary<string, string?>
+                {
+                    ["DOCKER_HOST"] = engine.Address,
+                    ["SLIPWAY_TEST_REGISTRY"] = credentials.Server,
+                    ["SLIPWAY_TEST_REGISTRY_USER"] = credentials.User,
+                    ["SLIPWAY_TEST_REGISTRY_PASSWORD"] = credentials.Password,
+                }, TimeSpan.FromMinutes(20), ct, events.Report)).ConfigureAwait(false);
             missing = await MissingBaseImagesAsync(catalog, credentials, ct).ConfigureAwait(false);
             if (missing.Count > 0)
                 throw new DeployFailedException($"base images {string.Join(", ", missing)} are still not in {credentials.Server} after seeding: see .nuke/temp/rootfs/*.log");

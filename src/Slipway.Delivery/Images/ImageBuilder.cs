@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Slipway.Engine;
 using Slipway.Tools.Docker;
 
 namespace Slipway.Delivery.Images;
@@ -34,16 +35,12 @@ public sealed record ImageBuildResult(string Name, string Tag, string ImageId, l
 /// <summary>
 /// Builds every image of the plan and tags it with the immutable version tag. The content hash of the
 /// inputs is kept as a label; when an image with the same hash exists, the build is skipped and that
-/// image is re-tagged instead.
+/// image is re-tagged instead. A build's steps are shown by <paramref name="progress"/> (by default not at all).
 /// </summary>
-public sealed class ImageBuilder
+public sealed class ImageBuilder(DockerClient docker, ProgressDisplay? progress = null)
 {
     /// <summary>Build arguments stamped on every image; they do not enter the inputs hash.</summary>
     public static readonly IReadOnlySet<string> StampArgs = new HashSet<string>(StringComparer.Ordinal) { "GIT_SHA", "CREATED", "SOURCE_DATE_EPOCH" };
-
-    private readonly DockerClient docker;
-
-    public ImageBuilder(DockerClient docker) => this.docker = docker;
 
     public async Task<IReadOnlyList<ImageBuildResult>> BuildAsync(BuildImagesRequest request, Action<string> log, CancellationToken ct = default)
     {
@@ -81,7 +78,6 @@ public sealed class ImageBuilder
         }
         else
         {
-            log($"{spec.Name}: building {spec.Dockerfile} ({context.Files.Count} files in context, inputs {hash[..19]})");
             var args = new Dictionary<string, string>(contentArgs, StringComparer.Ordinal)
             {
                 ["GIT_SHA"] = request.Version.Commit,
@@ -91,18 +87,30 @@ public sealed class ImageBuilder
             if (request.SourceUrl is { } source)
                 args["SOURCE_URL"] = source;
             // The engine's build log is kept back: one line per image on success, its last lines when the build fails.
+            // Each of its lines is also the build's progress, under the step it belongs to ("Step 9/24 · Restored ...").
             var buildLog = new Queue<string>();
-            void Keep(string line)
-            {
-                buildLog.Enqueue(line);
-                if (buildLog.Count > FailureLogLines)
-                    buildLog.Dequeue();
-            }
-
-            string built;
+            var step = "";
+            var built = "";
             try
             {
-                built = await BuildImageAsync(context, spec, args, request, Keep, ct).ConfigureAwait(false);
+                await (progress ?? PlainProgress.Through(log))(
+                    $"{spec.Name}: building {spec.Dockerfile} ({context.Files.Count} files in context, inputs {hash[..19]})",
+                    async events => built = await BuildImageAsync(context, spec, args, request, line =>
+                    {
+                        buildLog.Enqueue(line);
+                        if (buildLog.Count > FailureLogLines)
+                            buildLog.Dequeue();
+                        if (line.StartsWith("Step ", StringComparison.Ordinal))
+                        {
+                            step = line.Split(" :")[0];
+                            events.Report(line);
+                        }
+                        else if (!line.TrimStart().StartsWith("--->", StringComparison.Ordinal))
+                        {
+                            // "---> Running in 2d7d..." and "---> 36ff..." name the builder's containers and layers: no progress to a person.
+                            events.Report(step.Length == 0 ? line : $"{step} · {line.Trim()}");
+                        }
+                    }, ct).ConfigureAwait(false)).ConfigureAwait(false);
             }
             catch (DockerStreamException)
             {
@@ -174,8 +182,8 @@ public sealed class ImageBuilder
             var image = await docker.Images.TryInspectAsync(reference, ct).ConfigureAwait(false);
             if (image is null)
             {
-                log($"{spec.Name}: pulling base image {reference}");
-                await docker.Images.PullAsync(reference, request.MirrorAuth, null, ct).ConfigureAwait(false);
+                await (progress ?? PlainProgress.Through(log))($"{spec.Name}: pulling base image {reference}",
+                    events => docker.Images.PullAsync(reference, request.MirrorAuth, events.Report, ct)).ConfigureAwait(false);
                 image = await docker.Images.InspectAsync(reference, ct).ConfigureAwait(false);
             }
 

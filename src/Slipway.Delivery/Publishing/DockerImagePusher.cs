@@ -14,8 +14,8 @@ public sealed class DockerImagePusher(DockerClient docker) : IImagePusher
             ?? throw new BuildFailedException($"{localName}:{tag} is not on the engine: run ./build.sh BuildImages first");
         await docker.Images.TagAsync(local.Id, image, tag, cancellationToken).ConfigureAwait(false);
         var auth = new RegistryAuth(credentials.User, credentials.Password, credentials.Server);
-        // Layer progress is noise; a failed push throws with the engine's message.
-        var pushed = await docker.Images.PushAsync(image, tag, auth, log: null, cancellationToken).ConfigureAwait(false);
+        // A failed push throws with the engine's message.
+        var pushed = await docker.Images.PushAsync(image, tag, auth, log, cancellationToken).ConfigureAwait(false);
         return pushed.Digest;
     }
 }

@@ -5,9 +5,10 @@ namespace Slipway.Delivery.Publishing;
 
 /// <summary>
 /// PushEcr: log in, make sure each ECR repository exists (immutable tags, scan on push), push every image, and
-/// confirm the registry now serves exactly the pushed manifest digest.
+/// confirm the registry now serves exactly the pushed manifest digest. Each push's layers are shown by
+/// <paramref name="progress"/> (by default not at all).
 /// </summary>
-public sealed class ImagePublisher(RegistryLogin login, IImagePusher pusher, RegistryClient registry)
+public sealed class ImagePublisher(RegistryLogin login, IImagePusher pusher, RegistryClient registry, ProgressDisplay? progress = null)
 {
     public async Task<PublishResult> PublishAsync(
         RegistryTarget target, IReadOnlyList<ImageToPublish> images, Action<string> log, CancellationToken cancellationToken)
@@ -32,8 +33,9 @@ public sealed class ImagePublisher(RegistryLogin login, IImagePusher pusher, Reg
             }
 
             var reference = new ImageReference(session.Host, image.Repository, image.Tag);
-            log($"pushing {reference}");
-            var pushed = await pusher.PushAsync($"{session.Host}/{image.Repository}", image.Tag, session.Credentials, log, cancellationToken);
+            var pushed = "";
+            await (progress ?? PlainProgress.Through(log))($"pushing {reference}", async events =>
+                pushed = await pusher.PushAsync($"{session.Host}/{image.Repository}", image.Tag, session.Credentials, events.Report, cancellationToken));
             var digest = await RegistryDigestAsync(reference, session.Credentials, cancellationToken);
             if (!string.Equals(digest, pushed, StringComparison.Ordinal))
                 throw new ImageDigestMismatchException(reference.ToString(), pushed, digest);
@@ -52,7 +54,7 @@ public sealed class ImagePublisher(RegistryLogin login, IImagePusher pusher, Reg
     {
         var present = await RegistryLookupAsync(() => registry.GetManifestDigestAsync(reference, credentials, cancellationToken));
         if (present is null)
-            log($"{reference} pushed: {await pusher.PushAsync($"{reference.Registry}/{reference.Repository}", reference.Reference, credentials, log, cancellationToken)}");
+            log($"{reference} pushed: {await pusher.PushAsync($"{reference.Registry}/{reference.Repository}", reference.Reference, credentials, PlainProgress.Dropped.Report, cancellationToken)}");
         else if (!string.Equals(present, digest, StringComparison.Ordinal))
             log($"{reference} already names {present}, an earlier build of the same inputs; left as it is");
     }

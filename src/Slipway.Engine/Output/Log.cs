@@ -14,6 +14,9 @@ public static class Log
 
     internal static TextWriter Error { get; set; } = Console.Error;
 
+    /// <summary>The interactive terminal's status line, or null for the plain output (CI, redirected, TERM=dumb).</summary>
+    internal static TerminalStatus? Terminal { get; set; }
+
     public static void Info(string message) => Write(Out, "  ", message);
 
     /// <summary>A line without indentation, for results other tools read (e.g. "Tests: 3 passed, 0 failed").</summary>
@@ -30,10 +33,22 @@ public static class Log
             Write(Out, "  · ", message);
     }
 
+    /// <summary>
+    /// Runs long work under its title line (a <see cref="ProgressDisplay"/>): in an interactive terminal the latest
+    /// event the work reports is shown, masked, on a status line that is cleared when the work ends; otherwise the
+    /// events are dropped and the output is the title line alone.
+    /// </summary>
+    public static async Task ProgressAsync(string title, Func<IProgress<string>, Task> work)
+    {
+        Info(title);
+        if (Terminal is not { } terminal || !await terminal.TryShowAsync(title, work).ConfigureAwait(false))
+            await work(PlainProgress.Dropped).ConfigureAwait(false);
+    }
+
     internal static void Raw(string line)
     {
         lock (Gate)
-            Out.WriteLine(line);
+            WriteLine(Out, line);
     }
 
     internal static void RawError(string line)
@@ -47,7 +62,16 @@ public static class Log
         lock (Gate)
         {
             foreach (var line in message.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'))
-                writer.WriteLine(prefix + line);
+                WriteLine(writer, prefix + line);
         }
+    }
+
+    /// <summary>While a status line is shown, standard output goes through it so the line lands above the status.</summary>
+    private static void WriteLine(TextWriter writer, string line)
+    {
+        if (writer == Out && Terminal is { IsShown: true } terminal)
+            terminal.WriteLine(line);
+        else
+            writer.WriteLine(line);
     }
 }
