@@ -57,11 +57,18 @@ public sealed class DeploymentRecorder(GitHubAccess github, Action<string> info,
     }
 
     /// <param name="rolledBack">The previous release serves again: the description says so.</param>
-    public async Task FailedAsync(string reason, bool rolledBack, CancellationToken ct)
+    public async Task FailedAsync(bool rolledBack, CancellationToken ct)
     {
-        var description = rolledBack ? $"rolled back: {reason}" : $"failed: {reason}";
-        if (recorded is not null && await AddStatusAsync(DeploymentStatusState.Failure, description, ct).ConfigureAwait(false))
-            info($"GitHub deployment {deploymentId}: failure ({(rolledBack ? "rolled back" : "failed")})");
+        // Only what GitHub needs to show: the failure's own message may quote logs, which are not GitHub's to keep.
+        if (recorded is not null && await AddStatusAsync(DeploymentStatusState.Failure, rolledBack ? $"{recorded.Version} failed and was rolled back" : $"{recorded.Version} failed", ct).ConfigureAwait(false))
+            info($"GitHub deployment {deploymentId}: failure{(rolledBack ? " (rolled back)" : "")}");
+    }
+
+    /// <summary>After the deploy succeeded, its smoke checks failed and the environment went back to <paramref name="toVersion"/>.</summary>
+    public async Task RolledBackAsync(string toVersion, CancellationToken ct)
+    {
+        if (recorded is not null && await AddStatusAsync(DeploymentStatusState.Failure, $"{recorded.Version} rolled back to {toVersion}", ct).ConfigureAwait(false))
+            info($"GitHub deployment {deploymentId}: failure (rolled back to {toVersion})");
     }
 
     /// <summary>A release tagged v&lt;version&gt; at the commit, its body listing the deployed images by digest.</summary>
