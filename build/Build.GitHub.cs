@@ -28,7 +28,7 @@ partial class Build
         .Before(Restore, Migrate)
         .OnlyWhenStatic(() => TargetEnvironment != EnvironmentName.Local)
         .Executes(async ct =>
-            await CommitCheckGate.VerifyAsync(await GitHubAsync(ct), new CommitCheckRequest(Git.Commit, Git.IsDirty, Force), Log.Info, Log.Warn, ct));
+            ReportSummary(await CommitCheckGate.VerifyAsync(await GitHubAsync(ct), new CommitCheckRequest(Git.Commit, Git.IsDirty, Force), Log.Info, Log.Warn, ct)));
 
     /// <summary>Deploy's hook: a staging or prod deploy becomes a GitHub Deployment with its statuses; GitHub never fails the deploy.</summary>
     async Task<DeployResult> RecordedOnGitHubAsync(DeployEnvironment environment, Func<Task<DeployResult>> deploy, CancellationToken ct)

@@ -20,25 +20,17 @@ public sealed class CommitChecksFailedException(string message) : BuildFailedExc
 /// </summary>
 public static class CommitCheckGate
 {
-    public static async Task VerifyAsync(GitHubAccess github, CommitCheckRequest request, Action<string> info, Action<string> warn, CancellationToken ct)
+    /// <returns>The line it printed, for the build summary.</returns>
+    public static async Task<string> VerifyAsync(GitHubAccess github, CommitCheckRequest request, Action<string> info, Action<string> warn, CancellationToken ct)
     {
         if (github.OnGitHubActions)
-        {
-            info("commit checks: skipped on GitHub Actions (the workflow deploys only after its checks passed)");
-            return;
-        }
+            return Said(info, "commit checks: skipped on GitHub Actions (the workflow deploys only after its checks passed)");
 
         if (github.Api is not { } api)
-        {
-            info($"commit checks skipped: {github.Unavailable}");
-            return;
-        }
+            return Said(info, $"commit checks skipped: {github.Unavailable}");
 
         if (request.UncommittedChanges)
-        {
-            Refuse($"the checkout has uncommitted changes, so this deploy would not be commit {request.ShortCommit}", "commit and push them and let CI run", request, warn);
-            return;
-        }
+            return Refuse($"the checkout has uncommitted changes, so this deploy would not be commit {request.ShortCommit}", "commit and push them and let CI run", request, warn);
 
         CommitChecksVerdict verdict;
         try
@@ -46,35 +38,31 @@ public static class CommitCheckGate
             verdict = CommitChecks.Evaluate(await api.GetCommitChecksAsync(request.Commit, ct).ConfigureAwait(false));
         }
         catch (GitHubUnreachableException e)
-        {
-            info($"commit checks skipped: {e.Message}");
-            return;
-        }
+            return Said(info, $"commit checks skipped: {e.Message}");
         catch (GitHubRequestException e) when (e.Status is HttpStatusCode.NotFound or HttpStatusCode.UnprocessableEntity)
-        {
-            Refuse($"commit {request.ShortCommit} is not on GitHub ({api.Repository}: {e.Message})", "push it and let CI run", request, warn);
-            return;
-        }
+            return Refuse($"commit {request.ShortCommit} is not on GitHub ({api.Repository}: {e.Message})", "push it and let CI run", request, warn);
         catch (GitHubRequestException e)
-        {
-            Refuse($"GitHub refused to show the checks of {request.ShortCommit} ({e.Message})", $"give the token statuses:read and checks:read on {api.Repository}", request, warn);
-            return;
-        }
+            return Refuse($"GitHub refused to show the checks of {request.ShortCommit} ({e.Message})", $"give the token statuses:read and checks:read on {api.Repository}", request, warn);
 
         if (verdict.Failed.Count > 0)
-            Refuse($"commit {request.ShortCommit} failed its checks on GitHub: {string.Join(", ", verdict.Failed)}", "fix them and push", request, warn);
-        else if (verdict.Pending.Count > 0)
-            Refuse($"commit {request.ShortCommit} has checks still running on GitHub: {string.Join(", ", verdict.Pending)}", "wait for them", request, warn);
-        else if (verdict.HasNoChecks)
-            Refuse($"commit {request.ShortCommit} has no checks on GitHub ({api.Repository})", "push it and let CI run", request, warn);
-        else
-            info($"commit {request.ShortCommit} passed its {verdict.Passed} checks on GitHub ({api.Repository})");
+            return Refuse($"commit {request.ShortCommit} failed its checks on GitHub: {string.Join(", ", verdict.Failed)}", "fix them and push", request, warn);
+        if (verdict.Pending.Count > 0)
+            return Refuse($"commit {request.ShortCommit} has checks still running on GitHub: {string.Join(", ", verdict.Pending)}", "wait for them", request, warn);
+        if (verdict.HasNoChecks)
+            return Refuse($"commit {request.ShortCommit} has no checks on GitHub ({api.Repository})", "push it and let CI run", request, warn);
+        return Said(info, $"commit {request.ShortCommit} passed its {verdict.Passed} checks on GitHub ({api.Repository})");
     }
 
-    private static void Refuse(string problem, string remedy, CommitCheckRequest request, Action<string> warn)
+    private static string Refuse(string problem, string remedy, CommitCheckRequest request, Action<string> warn)
     {
         if (!request.Force)
             throw new CommitChecksFailedException($"{problem}: {remedy}, or deploy anyway with --force");
-        warn($"{problem}: deploying anyway (--force)");
+        return Said(warn, $"{problem}: deploying anyway (--force)");
+    }
+
+    private static string Said(Action<string> say, string line)
+    {
+        say(line);
+        return line;
     }
 }

@@ -10,7 +10,7 @@ public sealed class CommitCheckGateTests : IDisposable
 
     public void Dispose() => github.Dispose();
 
-    private Task VerifyAsync(bool force = false, bool uncommittedChanges = false, GitHubAccess? access = null) =>
+    private Task<string> VerifyAsync(bool force = false, bool uncommittedChanges = false, GitHubAccess? access = null) =>
         CommitCheckGate.VerifyAsync(access ?? GitHubOutput.Access(github.Url), new CommitCheckRequest(FakeGitHub.Commit, uncommittedChanges, force), output.Info.Add, output.Warnings.Add, CancellationToken.None);
 
     private async Task<string> RefusedAsync()
@@ -108,9 +108,10 @@ public sealed class CommitCheckGateTests : IDisposable
     {
         github.CheckRuns = "check-runs-failure.json";
 
-        await VerifyAsync(force: true);
+        var summary = await VerifyAsync(force: true);
 
         var warning = Assert.Single(output.Warnings);
+        Assert.Equal(warning, summary);
         Assert.StartsWith("commit 6dcb09b failed its checks on GitHub: check run 'Test' failure", warning, StringComparison.Ordinal);
         Assert.EndsWith(": deploying anyway (--force)", warning, StringComparison.Ordinal);
     }
