@@ -38,11 +38,17 @@ public static class CommitCheckGate
             verdict = CommitChecks.Evaluate(await api.GetCommitChecksAsync(request.Commit, ct).ConfigureAwait(false));
         }
         catch (GitHubUnreachableException e)
+        {
             return Said(info, $"commit checks skipped: {e.Message}");
+        }
         catch (GitHubRequestException e) when (e.Status is HttpStatusCode.NotFound or HttpStatusCode.UnprocessableEntity)
+        {
             return Refuse($"commit {request.ShortCommit} is not on GitHub ({api.Repository}: {e.Message})", "push it and let CI run", request, warn);
+        }
         catch (GitHubRequestException e)
+        {
             return Refuse($"GitHub refused to show the checks of {request.ShortCommit} ({e.Message})", $"give the token statuses:read and checks:read on {api.Repository}", request, warn);
+        }
 
         if (verdict.Failed.Count > 0)
             return Refuse($"commit {request.ShortCommit} failed its checks on GitHub: {string.Join(", ", verdict.Failed)}", "fix them and push", request, warn);

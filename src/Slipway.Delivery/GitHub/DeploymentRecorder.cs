@@ -23,8 +23,7 @@ public sealed class DeploymentRecorder(GitHubAccess github, Action<string> info,
     /// <summary>GitHub rejects longer deployment status descriptions.</summary>
     private const int MaxDescription = 140;
 
-    private long? deploymentId;
-    private DeploymentToRecord? recorded;
+    private Recorded? recorded;
 
     public async Task StartAsync(DeploymentToRecord deployment, CancellationToken ct)
     {
@@ -44,31 +43,30 @@ public sealed class DeploymentRecorder(GitHubAccess github, Action<string> info,
             new NewDeploymentRecord(deployment.Commit, deployment.GitHubEnvironment, $"Slipway {deployment.Version}", deployment.Environment == EnvironmentName.Prod), ct).ConfigureAwait(false)).ConfigureAwait(false);
         if (id is null)
             return;
-        deploymentId = id;
-        recorded = deployment;
-        if (await AddStatusAsync(DeploymentStatusState.InProgress, $"deploying {deployment.Version}", ct).ConfigureAwait(false))
+        recorded = new Recorded(api, id.Value, deployment);
+        if (await AddStatusAsync(recorded, DeploymentStatusState.InProgress, $"deploying {deployment.Version}", ct).ConfigureAwait(false))
             info($"GitHub deployment {id} of {deployment.Version} to {deployment.GitHubEnvironment} ({api.Repository}): in progress");
     }
 
     public async Task SucceededAsync(CancellationToken ct)
     {
-        if (recorded is not null && await AddStatusAsync(DeploymentStatusState.Success, $"{recorded.Version} deployed", ct).ConfigureAwait(false))
-            info($"GitHub deployment {deploymentId}: success, {recorded.PublicUrl}");
+        if (recorded is { } record && await AddStatusAsync(record, DeploymentStatusState.Success, $"{record.Deployment.Version} deployed", ct).ConfigureAwait(false))
+            info($"GitHub deployment {record.Id}: success, {record.Deployment.PublicUrl}");
     }
 
     /// <param name="rolledBack">The previous release serves again: the description says so.</param>
     public async Task FailedAsync(bool rolledBack, CancellationToken ct)
     {
         // Only what GitHub needs to show: the failure's own message may quote logs, which are not GitHub's to keep.
-        if (recorded is not null && await AddStatusAsync(DeploymentStatusState.Failure, rolledBack ? $"{recorded.Version} failed and was rolled back" : $"{recorded.Version} failed", ct).ConfigureAwait(false))
-            info($"GitHub deployment {deploymentId}: failure{(rolledBack ? " (rolled back)" : "")}");
+        if (recorded is { } record && await AddStatusAsync(record, DeploymentStatusState.Failure, rolledBack ? $"{record.Deployment.Version} failed and was rolled back" : $"{record.Deployment.Version} failed", ct).ConfigureAwait(false))
+            info($"GitHub deployment {record.Id}: failure{(rolledBack ? " (rolled back)" : "")}");
     }
 
     /// <summary>After the deploy succeeded, its smoke checks failed and the environment went back to <paramref name="toVersion"/>.</summary>
     public async Task RolledBackAsync(string toVersion, CancellationToken ct)
     {
-        if (recorded is not null && await AddStatusAsync(DeploymentStatusState.Failure, $"{recorded.Version} rolled back to {toVersion}", ct).ConfigureAwait(false))
-            info($"GitHub deployment {deploymentId}: failure (rolled back to {toVersion})");
+        if (recorded is { } record && await AddStatusAsync(record, DeploymentStatusState.Failure, $"{record.Deployment.Version} rolled back to {toVersion}", ct).ConfigureAwait(false))
+            info($"GitHub deployment {record.Id}: failure (rolled back to {toVersion})");
     }
 
     /// <summary>A release tagged v&lt;version&gt; at the commit, its body listing the deployed images by digest.</summary>
@@ -87,13 +85,13 @@ public sealed class DeploymentRecorder(GitHubAccess github, Action<string> info,
             info($"GitHub release {tag}: {release.HtmlUrl}");
     }
 
-    private async Task<bool> AddStatusAsync(DeploymentStatusState state, string description, CancellationToken ct)
+    private async Task<bool> AddStatusAsync(Recorded record, DeploymentStatusState state, string description, CancellationToken ct)
     {
         var text = description.Length <= MaxDescription ? description : description[..(MaxDescription - 1)] + "…";
-        var status = new NewDeploymentStatusRecord(state, text, recorded!.PublicUrl);
-        return await TryAsync($"GitHub deployment {deploymentId} not updated", async () =>
+        var status = new NewDeploymentStatusRecord(state, text, record.Deployment.PublicUrl);
+        return await TryAsync($"GitHub deployment {record.Id} not updated", async () =>
         {
-            await github.Api!.CreateDeploymentStatusAsync(deploymentId!.Value, status, ct).ConfigureAwait(false);
+            await record.Api.CreateDeploymentStatusAsync(record.Id, status, ct).ConfigureAwait(false);
             return true;
         }).ConfigureAwait(false);
     }
@@ -115,4 +113,7 @@ public sealed class DeploymentRecorder(GitHubAccess github, Action<string> info,
 
         return default;
     }
+
+    /// <summary>The deployment GitHub created for this deploy.</summary>
+    private sealed record Recorded(GitHubApi Api, long Id, DeploymentToRecord Deployment);
 }
