@@ -30,9 +30,6 @@ internal sealed partial class FakeGitHub : IDisposable
     /// <summary>When set, every request is answered with this status and response file (an error GitHub documents).</summary>
     public (int Status, string File)? Failure { get; set; }
 
-    /// <summary>How long each answer waits, to play a GitHub that does not answer in time.</summary>
-    public TimeSpan Delay { get; set; }
-
     public IReadOnlyList<ReceivedRequest> Requests
     {
         get
@@ -51,8 +48,6 @@ internal sealed partial class FakeGitHub : IDisposable
 
     private Reply Answer(ReceivedRequest request)
     {
-        if (Delay > TimeSpan.Zero)
-            Thread.Sleep(Delay);
         if (request.Header("Authorization")?.StartsWith("token ", StringComparison.OrdinalIgnoreCase) != true)
             return Json(401, "bad-credentials.json");
         if (Failure is { } failure)
