@@ -58,9 +58,9 @@ partial class Build
                 return;
             }
 
-            var result = await Deployment(() => environment.Strategy == DeployStrategy.Swarm
+            var result = await RecordedOnGitHubAsync(environment, () => Deployment(() => environment.Strategy == DeployStrategy.Swarm
                 ? SwarmDeployer.DeployAsync(docker, request, Log.Info, ct)
-                : SingleHostDeployer.DeployAsync(docker, request, Log.Info, ct));
+                : SingleHostDeployer.DeployAsync(docker, request, Log.Info, ct)), ct);
             deployedVersion = result.Release.Version;
             ReportSummary(result.Summary);
         });
@@ -93,6 +93,7 @@ partial class Build
                 ? await Deployment(async () => await SwarmDeployer.RollbackAsync(docker, environment, ToVersion, await RegistryAuthAsync(environment, ct), Log.Info, ct))
                 : await Deployment(async () => await SingleHostDeployer.RollbackAsync(docker, environment, RootDirectory, StackVariables(environment, await ProxyImageInUseAsync(environment, docker, ct)), ToVersion, Log.Info, ct));
             ReportSummary($"back to {result.Release.Version}: {result.Summary}");
+            await RecordRollbackOnGitHubAsync(result.Release.Version, ct);
             // Migrations go down only when asked, and after the app: version N-1 runs on version N's schema.
             if (MigrateTo is { } schema)
             {
