@@ -55,6 +55,7 @@ if ((${#apt_missing[@]})); then
 fi
 
 if ((${#npm_missing[@]})); then
+  command -v npm >/dev/null || { echo "error: npm not found, needed for ${npm_missing[*]}: install Node.js with npm" >&2; exit 2; }
   echo "installing ${npm_missing[*]} into .nuke/temp/node-tools (npm)"
   mkdir -p "$tools"
   npm install --prefix "$tools" --no-audit --no-fund --silent "${npm_missing[@]}" >/dev/null
