@@ -60,6 +60,28 @@ public sealed class BlueGreenDeployTests
     }
 
     [RegistryFact]
+    public async Task A_new_colour_takes_traffic_once_its_health_endpoint_answers_not_when_dockers_healthcheck_first_runs()
+    {
+        await using var stack = await DeployTestStack.CreateAsync();
+        // Docker's first health check of the app would run only after an hour: the deploy must not wait for it.
+        stack.Environment = stack.Environment with
+        {
+            Compose = stack.Environment.Compose with
+            {
+                Variables = new Dictionary<string, string>(stack.Environment.Compose.Variables) { ["APP_HEALTH_INTERVAL"] = "1h" },
+            },
+        };
+        var v1 = await stack.PushAppAsync("1.0.0+aaaaaaa");
+
+        var result = await stack.DeployAsync("1.0.0+aaaaaaa", v1);
+
+        Assert.Equal(Colours.Blue, result.ToColour);
+        var blue = await stack.Docker.Containers.InspectAsync($"{stack.Project}-local-api-blue");
+        Assert.Equal("starting", blue.State.Health?.Status);
+        Assert.True(result.HealthyAfter < stack.Environment.Health.Timeout, $"healthy after {result.HealthyAfter}");
+    }
+
+    [RegistryFact]
     public async Task A_v3_that_never_gets_healthy_is_rolled_back_automatically_while_v2_keeps_serving()
     {
         await using var stack = await DeployTestStack.CreateAsync();

@@ -71,7 +71,7 @@ internal sealed class DeployTestStack : IAsyncDisposable
 
     public RegistryAuth Auth { get; }
 
-    public DeployEnvironment Environment { get; }
+    public DeployEnvironment Environment { get; set; }
 
     public string Root => RepositoryFiles.Root;
 
