@@ -1,3 +1,4 @@
+using System.Net;
 using Docker.DotNet.Models;
 
 namespace Slipway.Tools.Docker;
@@ -8,9 +9,14 @@ public sealed partial class NetworkOperations
 
     internal NetworkOperations(EngineConnection engine) => this.engine = engine;
 
-    /// <summary>Creates a network; returns its id. A name already taken is an error (the engine's 409), not a second network.</summary>
-    public async Task<string> CreateAsync(NetworkCreateParameters parameters, CancellationToken ct = default) =>
-        (await engine.CallAsync($"docker network create {parameters.Name}", (docker, token) => docker.Networks.CreateNetworkAsync(new NetworksCreateParameters
+    /// <summary>Creates a network; returns its id. A name already taken is an error (HTTP 409), not a second network.</summary>
+    public async Task<string> CreateAsync(NetworkCreateParameters parameters, CancellationToken ct = default)
+    {
+        // Engines before API 1.44 make a second network of the same name unless asked not to (CheckDuplicate,
+        // which the library, made for newer engines, no longer sends), so the name is checked here.
+        if (await TryInspectAsync(parameters.Name, ct).ConfigureAwait(false) is { } existing && existing.Name == parameters.Name)
+            throw new DockerApiException(HttpStatusCode.Conflict, $"network with name {parameters.Name} already exists");
+        return (await engine.CallAsync($"docker network create {parameters.Name}", (docker, token) => docker.Networks.CreateNetworkAsync(new NetworksCreateParameters
         {
             Name = parameters.Name,
             Driver = parameters.Driver,
@@ -18,6 +24,7 @@ public sealed partial class NetworkOperations
             Attachable = parameters.Attachable,
             Labels = parameters.Labels.ToDictionary(),
         }, token), ct).ConfigureAwait(false)).ID;
+    }
 
     public async Task<NetworkInspect> InspectAsync(string idOrName, CancellationToken ct = default) =>
         NetworkInspect.From(await engine.CallAsync($"docker network inspect {idOrName}", (docker, token) => docker.Networks.InspectNetworkAsync(idOrName, token), ct).ConfigureAwait(false));
