@@ -1,5 +1,6 @@
 using System.Net.Http;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text.Json;
 using Docker.DotNet;
 using Docker.DotNet.Handler.Abstractions;
@@ -38,8 +39,11 @@ internal sealed class EngineConnection : IDisposable
             var docker = await ClientAsync(timer.Token).ConfigureAwait(false);
             return await call(docker, timer.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        // The library's handler may wrap the cancellation in an HttpRequestException: the token says whose it was.
+        catch (Exception e) when (timer.IsCancellationRequested)
         {
+            if (ct.IsCancellationRequested)
+                throw new OperationCanceledException($"{operation} cancelled", e, ct);
             throw new DockerTimeoutException(Endpoint, operation, limit, e);
         }
         catch (Library.DockerApiException e)
@@ -115,12 +119,13 @@ internal sealed class EngineConnection : IDisposable
         }
     }
 
-    private static bool IsUnreachable(Exception e) => e switch
+    /// <summary>No connection, or no TLS session the engine and we both trust, anywhere in the chain of causes.</summary>
+    private static bool IsUnreachable(Exception? e) => e switch
     {
-        HttpRequestException { StatusCode: null } => true,
-        SocketException => true,
-        IOException { InnerException: SocketException } => true,
-        _ => false,
+        null => false,
+        HttpRequestException { StatusCode: not null } => false,
+        HttpRequestException or SocketException or AuthenticationException => true,
+        _ => IsUnreachable(e.InnerException),
     };
 
     public void Dispose()

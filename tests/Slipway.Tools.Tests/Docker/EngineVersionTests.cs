@@ -100,6 +100,23 @@ public sealed class EngineVersionTests : IDisposable
         Assert.All(versioned, p => Assert.StartsWith("/v1.52/", p, StringComparison.Ordinal));
     }
 
+    [DockerFact]
+    public async Task Over_tls_the_engine_certificate_must_chain_to_ca_pem_and_name_the_host()
+    {
+        using var certificates = new TestCertificates();
+        await using var named = new Docker29Front(RealServers.DockerHost, certificates.Server(IPAddress.Loopback, "localhost"));
+        await using var misnamed = new Docker29Front(RealServers.DockerHost, certificates.Server(null, "elsewhere.example"));
+        using var docker = new DockerClient(DockerEndpoint.Parse(named.Address, certificates.CertPath));
+        using var wrongHost = new DockerClient(DockerEndpoint.Parse(misnamed.Address, certificates.CertPath));
+
+        await docker.System.PingAsync();
+        Assert.Equal("1.52", await docker.ApiVersionAsync());
+        Assert.NotNull(await docker.Containers.ListAsync([$"io.slipway.test={unique}"]));
+        // Same CA, so the library's own check (the chain only) would accept it; ours also wants the host's name.
+        var refused = await Assert.ThrowsAsync<DockerEngineUnreachableException>(() => wrongHost.System.PingAsync());
+        Assert.Equal($"Docker engine not reachable at {misnamed.Address}: start Docker or set DOCKER_HOST", refused.Message);
+    }
+
     [Fact]
     public async Task A_hung_engine_fails_the_call_within_its_timeout_in_one_line()
     {

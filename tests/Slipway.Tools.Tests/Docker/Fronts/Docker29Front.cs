@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -26,9 +28,13 @@ internal sealed partial class Docker29Front : IAsyncDisposable
     private readonly CancellationTokenSource stop = new();
     private readonly Task accepting;
 
-    public Docker29Front(string upstreamDockerHost)
+    private readonly SslServerAuthenticationOptions? tls;
+
+    /// <param name="tls">Serve TLS (the way a remote engine listens on 2376), or plain HTTP when null.</param>
+    public Docker29Front(string upstreamDockerHost, SslServerAuthenticationOptions? tls = null)
     {
         upstream = upstreamDockerHost;
+        this.tls = tls;
         listener.Start();
         accepting = AcceptAsync();
     }
@@ -57,9 +63,9 @@ internal sealed partial class Docker29Front : IAsyncDisposable
     private async Task ServeAsync(TcpClient client)
     {
         using var _ = client;
-        var stream = client.GetStream();
         try
         {
+            await using var stream = await OpenAsync(client);
             var pending = new List<byte>();
             while (await ReadHeadAsync(stream, pending) is { } head)
             {
@@ -72,14 +78,23 @@ internal sealed partial class Docker29Front : IAsyncDisposable
                 return;
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or AuthenticationException)
         {
             // The client or the engine hung up; nothing to answer.
         }
     }
 
+    private async Task<Stream> OpenAsync(TcpClient client)
+    {
+        if (tls is null)
+            return client.GetStream();
+        var ssl = new SslStream(client.GetStream());
+        await ssl.AuthenticateAsServerAsync(tls, stop.Token);
+        return ssl;
+    }
+
     /// <summary>Answers what Docker 29 answers itself; false for a request the real engine should serve.</summary>
-    private async Task<bool> AnswerAsync(NetworkStream stream, string method, string path)
+    private async Task<bool> AnswerAsync(Stream stream, string method, string path)
     {
         var route = PathWithoutVersion(path, out var version);
         if (version is not null && Version.Parse(version) < Version.Parse(MinApiVersion))
@@ -122,7 +137,7 @@ internal sealed partial class Docker29Front : IAsyncDisposable
         return false;
     }
 
-    private static async Task RespondAsync(NetworkStream stream, int status, string body, string contentType = "application/json")
+    private static async Task RespondAsync(Stream stream, int status, string body, string contentType = "application/json")
     {
         var bytes = Encoding.UTF8.GetBytes(body);
         var reason = status == 200 ? "OK" : "Bad Request";
@@ -149,7 +164,7 @@ internal sealed partial class Docker29Front : IAsyncDisposable
         return string.Join("\r\n", lines) + "\r\n\r\n";
     }
 
-    private async Task ForwardAsync(NetworkStream client, string head, List<byte> pending)
+    private async Task ForwardAsync(Stream client, string head, List<byte> pending)
     {
         using var engine = await ConnectUpstreamAsync();
         var upstreamStream = new NetworkStream(engine, ownsSocket: false);
@@ -181,7 +196,7 @@ internal sealed partial class Docker29Front : IAsyncDisposable
     }
 
     /// <summary>Reads up to the blank line ending a request head; bytes read past it stay in <paramref name="pending"/>.</summary>
-    private static async Task<string?> ReadHeadAsync(NetworkStream stream, List<byte> pending)
+    private static async Task<string?> ReadHeadAsync(Stream stream, List<byte> pending)
     {
         var buffer = new byte[8192];
         while (true)
