@@ -170,11 +170,8 @@ internal sealed partial class Docker29Front : IAsyncDisposable
         var upstreamStream = new NetworkStream(engine, ownsSocket: false);
         await upstreamStream.WriteAsync(Encoding.ASCII.GetBytes(head));
         await upstreamStream.WriteAsync(pending.ToArray());
-        var toEngine = Task.Run(async () =>
-        {
-            await client.CopyToAsync(upstreamStream, stop.Token);
-            engine.Shutdown(SocketShutdown.Send);
-        });
+        // A client's half-close is not passed on: the engine would take it for a client gone and drop the answer.
+        var toEngine = client.CopyToAsync(upstreamStream, stop.Token);
         await upstreamStream.CopyToAsync(client, stop.Token);
         // The client's side ends when its connection is closed after this; its error, if any, is moot.
         _ = toEngine.ContinueWith(t => t.Exception, TaskScheduler.Default);
