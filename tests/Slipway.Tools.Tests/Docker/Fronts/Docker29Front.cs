@@ -47,17 +47,14 @@ internal sealed partial class Docker29Front : IAsyncDisposable
 
     private async Task AcceptAsync()
     {
-        var connections = new List<Task>();
         try
         {
             while (!stop.IsCancellationRequested)
-                connections.Add(ServeAsync(await listener.AcceptTcpClientAsync(stop.Token)));
+                _ = ServeAsync(await listener.AcceptTcpClientAsync(stop.Token));
         }
         catch (OperationCanceledException)
         {
         }
-
-        await Task.WhenAll(connections);
     }
 
     private async Task ServeAsync(TcpClient client)
@@ -67,7 +64,7 @@ internal sealed partial class Docker29Front : IAsyncDisposable
         {
             await using var stream = await OpenAsync(client);
             var pending = new List<byte>();
-            while (await ReadHeadAsync(stream, pending) is { } head)
+            while (await ReadHeadAsync(stream, pending, stop.Token) is { } head)
             {
                 var (method, path) = RequestLine(head);
                 lock (Paths)
@@ -168,12 +165,15 @@ internal sealed partial class Docker29Front : IAsyncDisposable
     {
         using var engine = await ConnectUpstreamAsync();
         var upstreamStream = new NetworkStream(engine, ownsSocket: false);
-        await upstreamStream.WriteAsync(Encoding.ASCII.GetBytes(head));
-        await upstreamStream.WriteAsync(pending.ToArray());
+        // One write: the engine may answer a GET and close before a second (even empty) write.
+        await upstreamStream.WriteAsync((byte[])[.. Encoding.ASCII.GetBytes(head), .. pending]);
         // A client's half-close is not passed on: the engine would take it for a client gone and drop the answer.
         var toEngine = client.CopyToAsync(upstreamStream, stop.Token);
         await upstreamStream.CopyToAsync(client, stop.Token);
-        // The client's side ends when its connection is closed after this; its error, if any, is moot.
+        await client.FlushAsync(stop.Token);
+        // Wait (briefly) for the client to hang up first: closing a socket with unread bytes sends a reset,
+        // which can cost the client the answer it has not read yet.
+        await Task.WhenAny(toEngine, Task.Delay(TimeSpan.FromSeconds(5), stop.Token));
         _ = toEngine.ContinueWith(t => t.Exception, TaskScheduler.Default);
     }
 
@@ -193,7 +193,7 @@ internal sealed partial class Docker29Front : IAsyncDisposable
     }
 
     /// <summary>Reads up to the blank line ending a request head; bytes read past it stay in <paramref name="pending"/>.</summary>
-    private static async Task<string?> ReadHeadAsync(Stream stream, List<byte> pending)
+    private static async Task<string?> ReadHeadAsync(Stream stream, List<byte> pending, CancellationToken ct)
     {
         var buffer = new byte[8192];
         while (true)
@@ -206,7 +206,7 @@ internal sealed partial class Docker29Front : IAsyncDisposable
                 return head;
             }
 
-            var read = await stream.ReadAsync(buffer);
+            var read = await stream.ReadAsync(buffer, ct);
             if (read == 0)
                 return null;
             pending.AddRange(buffer.AsSpan(0, read).ToArray());
