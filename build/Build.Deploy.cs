@@ -295,7 +295,7 @@ partial class Build
         DeployLockedException => new UsageException(e.Message),
         EnvironmentFileException => new UsageException(e.Message),
         DeployFailedException failed => new BuildFailedException(failed.RolledBack ? $"Deploy failed and was rolled back: {e.Message}" : e.Message, e),
-        ComposeException or DockerEngineUnreachableException or DockerConfigurationException or DockerApiException or DockerStreamException => new BuildFailedException(e.Message, e),
+        ComposeException or DockerEngineUnreachableException or DockerTimeoutException or DockerConfigurationException or DockerApiException or DockerStreamException => new BuildFailedException(e.Message, e),
         _ => null,
     };
 }

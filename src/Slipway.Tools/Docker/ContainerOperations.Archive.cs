@@ -1,27 +1,26 @@
 using System.Formats.Tar;
-using System.Net.Http.Headers;
+using Docker.DotNet.Models;
 
 namespace Slipway.Tools.Docker;
 
 public sealed partial class ContainerOperations
 {
     /// <summary>A tar of <paramref name="path"/> (file or folder) inside the container, running or not.</summary>
-    public async Task<MemoryStream> GetArchiveAsync(string id, string path, CancellationToken ct = default)
-    {
-        using var response = await transport.SendAsync(HttpMethod.Get, $"containers/{id}/archive", new Query().Add("path", path), ct: ct).ConfigureAwait(false);
-        var tar = new MemoryStream();
-        await response.Content.CopyToAsync(tar, ct).ConfigureAwait(false);
-        tar.Position = 0;
-        return tar;
-    }
+    public Task<MemoryStream> GetArchiveAsync(string id, string path, CancellationToken ct = default) =>
+        engine.CallAsync($"docker cp {id}:{path}", async (docker, token) =>
+        {
+            var response = await docker.Containers.GetArchiveFromContainerAsync(id, new ContainerPathStatParameters { Path = path }, statOnly: false, token).ConfigureAwait(false);
+            await using var stream = response.Stream ?? Stream.Null;
+            var tar = new MemoryStream();
+            await stream.CopyToAsync(tar, token).ConfigureAwait(false);
+            tar.Position = 0;
+            return tar;
+        }, ct);
 
     /// <summary>Extracts a tar into the existing folder <paramref name="directory"/> inside the container.</summary>
-    public async Task PutArchiveAsync(string id, string directory, Stream tar, CancellationToken ct = default)
-    {
-        using var content = new StreamContent(tar);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-tar");
-        using var response = await transport.SendAsync(HttpMethod.Put, $"containers/{id}/archive", new Query().Add("path", directory), content, ct: ct).ConfigureAwait(false);
-    }
+    public Task PutArchiveAsync(string id, string directory, Stream tar, CancellationToken ct = default) =>
+        engine.CallAsync($"docker cp to {id}:{directory}", (docker, token) =>
+            docker.Containers.ExtractArchiveToContainerAsync(id, new CopyToContainerParameters { Path = directory }, tar, token), ct);
 
     /// <summary>The bytes of one file inside the container, or null when it does not exist.</summary>
     public async Task<byte[]?> ReadFileAsync(string id, string path, CancellationToken ct = default)

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Docker.DotNet.Models;
+using Models = Docker.DotNet.Models;
 
 namespace Slipway.Tools.Docker;
 
@@ -10,22 +12,28 @@ public sealed partial class ContainerOperations
     /// </summary>
     public async Task<string> CreateAsync(ContainerSpec spec, CancellationToken ct = default)
     {
-        var created = await transport.PostJsonAsync<CreatedResponse>(
-            "containers/create", spec.ToBody(), new Query().Add("name", spec.Name), ct).ConfigureAwait(false);
-        // API 1.41 takes one network at create time; the others are connected before the first start.
+        var operation = $"docker create {spec.Name ?? spec.Image}";
+        var created = await engine.CallAsync(operation, (docker, token) => docker.Containers.CreateContainerAsync(spec.ToParameters(), token), ct).ConfigureAwait(false);
+        // Engines before API 1.44 take one network at create time; the others are connected before the first start.
         foreach (var network in spec.Networks.Skip(1))
         {
-            await transport.SendAndForgetAsync(HttpMethod.Post, $"networks/{network.Name}/connect",
-                body: new { Container = created.Id, EndpointConfig = new { Aliases = network.Aliases } }, ct: ct).ConfigureAwait(false);
+            await engine.CallAsync(operation, (docker, token) => docker.Networks.ConnectNetworkAsync(network.Name, new NetworkConnectParameters
+            {
+                Container = created.ID,
+                EndpointConfig = new Models.EndpointSettings { Aliases = [.. network.Aliases] },
+            }, token), ct).ConfigureAwait(false);
         }
 
-        return created.Id;
+        return created.ID;
     }
 
     /// <summary>Containers (running or not) carrying every given label ("key" or "key=value").</summary>
-    public Task<IReadOnlyList<ContainerSummary>> ListAsync(IReadOnlyList<string> labels, CancellationToken ct = default) =>
-        transport.GetJsonAsync<IReadOnlyList<ContainerSummary>>("containers/json",
-            new Query().Add("all", true).AddJson("filters", new Dictionary<string, IReadOnlyList<string>> { ["label"] = labels }), ct);
+    public async Task<IReadOnlyList<ContainerSummary>> ListAsync(IReadOnlyList<string> labels, CancellationToken ct = default)
+    {
+        var containers = await engine.CallAsync("docker ps", (docker, token) =>
+            docker.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = Filters.Of("label", labels) }, token), ct).ConfigureAwait(false);
+        return containers.Select(c => new ContainerSummary(c.ID, c.Names?.ToArray() ?? [], c.Image, c.ImageID, c.State, c.Labels?.AsReadOnly())).ToArray();
+    }
 
     /// <summary>The container, or null when there is none by that name or id.</summary>
     public Task<ContainerInspect?> TryInspectAsync(string id, CancellationToken ct = default) =>
@@ -51,14 +59,14 @@ public sealed record NetworkAttachment(string Name, IReadOnlyList<string> Aliase
 /// <summary>A container health check, as in a Dockerfile HEALTHCHECK or a compose healthcheck.</summary>
 public sealed record HealthcheckSpec(IReadOnlyList<string> Test, TimeSpan Interval, TimeSpan Timeout, int Retries, TimeSpan StartPeriod)
 {
-    /// <summary>The engine's HealthConfig, durations in nanoseconds: the same for a container and a swarm task.</summary>
-    internal object ToBody() => new Dictionary<string, object>
+    /// <summary>The engine's HealthConfig: the same for a container and a swarm task.</summary>
+    internal HealthcheckConfig ToConfig() => new()
     {
-        ["Test"] = Test,
-        ["Interval"] = Interval.Ticks * 100,
-        ["Timeout"] = Timeout.Ticks * 100,
-        ["Retries"] = Retries,
-        ["StartPeriod"] = StartPeriod.Ticks * 100,
+        Test = [.. Test],
+        Interval = Interval,
+        Timeout = Timeout,
+        Retries = Retries,
+        StartPeriod = StartPeriod,
     };
 }
 
@@ -104,37 +112,46 @@ public sealed record ContainerSpec
 
     public string? StopSignal { get; init; }
 
-    internal object ToBody()
+    internal CreateContainerParameters ToParameters()
     {
         var first = Networks.FirstOrDefault();
-        return new Dictionary<string, object?>
+        return new CreateContainerParameters
         {
-            ["Image"] = Image,
-            ["Cmd"] = Cmd,
-            ["Entrypoint"] = Entrypoint,
-            ["Env"] = Env.Select(e => $"{e.Key}={e.Value}").ToArray(),
-            ["Labels"] = Labels,
-            ["User"] = User,
-            ["Tty"] = false,
-            ["StopSignal"] = StopSignal,
-            ["Healthcheck"] = Healthcheck?.ToBody(),
-            ["ExposedPorts"] = Ports.ToDictionary(p => $"{p.ContainerPort}/{p.Protocol}", _ => new object()),
-            ["HostConfig"] = new Dictionary<string, object?>
+            Name = Name ?? "",
+            Image = Image,
+            // The library declares these non-null; null leaves them out, so the image's own apply.
+            Cmd = Cmd?.ToList()!,
+            Entrypoint = Entrypoint?.ToList()!,
+            Env = [.. Env.Select(e => $"{e.Key}={e.Value}")],
+            Labels = Labels.ToDictionary(),
+            User = User ?? "",
+            StopSignal = StopSignal,
+            Healthcheck = Healthcheck?.ToConfig(),
+            ExposedPorts = Ports.ToDictionary(p => $"{p.ContainerPort}/{p.Protocol}", _ => default(EmptyStruct)),
+            HostConfig = new HostConfig
             {
-                ["NetworkMode"] = first?.Name,
-                ["Binds"] = Binds,
-                ["ReadonlyRootfs"] = ReadOnlyRootfs,
-                ["CapDrop"] = CapDrop,
-                ["SecurityOpt"] = SecurityOpt,
-                ["Tmpfs"] = Tmpfs,
-                ["RestartPolicy"] = RestartPolicy is null ? null : new Dictionary<string, string> { ["Name"] = RestartPolicy },
-                ["PortBindings"] = Ports.ToDictionary(
+                NetworkMode = first?.Name ?? "",
+                Binds = [.. Binds],
+                ReadonlyRootfs = ReadOnlyRootfs,
+                CapDrop = [.. CapDrop],
+                SecurityOpt = [.. SecurityOpt],
+                Tmpfs = Tmpfs.ToDictionary(),
+                RestartPolicy = RestartPolicy is null ? null! : new Models.RestartPolicy { Name = RestartPolicyKinds[RestartPolicy] },
+                PortBindings = Ports.ToDictionary(
                     p => $"{p.ContainerPort}/{p.Protocol}",
-                    p => new[] { new Dictionary<string, string> { ["HostIp"] = p.HostIp, ["HostPort"] = p.HostPort == 0 ? "" : p.HostPort.ToString(CultureInfo.InvariantCulture) } }),
+                    p => (IList<Models.PortBinding>)[new Models.PortBinding { HostIP = p.HostIp, HostPort = p.HostPort == 0 ? "" : p.HostPort.ToString(CultureInfo.InvariantCulture) }]),
             },
-            ["NetworkingConfig"] = first is null
+            NetworkingConfig = first is null
                 ? null
-                : new { EndpointsConfig = new Dictionary<string, object> { [first.Name] = new { Aliases = first.Aliases } } },
+                : new NetworkingConfig { EndpointsConfig = new Dictionary<string, Models.EndpointSettings> { [first.Name] = new() { Aliases = [.. first.Aliases] } } },
         };
     }
+
+    private static readonly Dictionary<string, RestartPolicyKind> RestartPolicyKinds = new()
+    {
+        ["no"] = RestartPolicyKind.No,
+        ["always"] = RestartPolicyKind.Always,
+        ["unless-stopped"] = RestartPolicyKind.UnlessStopped,
+        ["on-failure"] = RestartPolicyKind.OnFailure,
+    };
 }

@@ -1,33 +1,34 @@
 namespace Slipway.Tools.Docker;
 
 /// <summary>
-/// A small Docker Engine API client: HTTP over the unix socket or tcp(+TLS), grouped like the
-/// engine's API into <see cref="System"/>, <see cref="Images"/>, <see cref="Containers"/>,
-/// <see cref="Networks"/>, <see cref="Volumes"/>, and the swarm's
-/// <see cref="Swarm"/>, <see cref="Services"/> and <see cref="Configs"/>.
+/// Our facade over the Docker.DotNet library, grouped like the engine's API into <see cref="System"/>,
+/// <see cref="Images"/>, <see cref="Containers"/>, <see cref="Networks"/>, <see cref="Volumes"/>, and the
+/// swarm's <see cref="Swarm"/>, <see cref="Services"/> and <see cref="Configs"/>. It negotiates the API
+/// version with the engine, bounds every call with a timeout, and throws only our exception types.
 /// </summary>
 public sealed class DockerClient : IDisposable
 {
-    private readonly DockerTransport transport;
+    private readonly EngineConnection engine;
 
     /// <param name="endpoint">Where the engine listens; <see cref="DockerEndpoint.FromEnvironment"/> by default.</param>
-    /// <param name="apiVersion">Pin an API version (e.g. "1.41"); by default the engine's, capped at <see cref="MaxApiVersion"/>.</param>
-    public DockerClient(DockerEndpoint? endpoint = null, string? apiVersion = null)
+    /// <param name="timeouts">How long calls may take; <see cref="DockerTimeouts.Default"/> by default.</param>
+    public DockerClient(DockerEndpoint? endpoint = null, DockerTimeouts? timeouts = null)
     {
-        transport = new DockerTransport(endpoint ?? DockerEndpoint.FromEnvironment(), apiVersion);
-        System = new SystemOperations(transport);
-        Images = new ImageOperations(transport);
-        Containers = new ContainerOperations(transport);
-        Networks = new NetworkOperations(transport);
-        Volumes = new VolumeOperations(transport);
-        Swarm = new SwarmOperations(transport);
-        Services = new ServiceOperations(transport);
-        Configs = new ConfigOperations(transport);
+        engine = new EngineConnection(endpoint ?? DockerEndpoint.FromEnvironment(), timeouts ?? DockerTimeouts.Default);
+        System = new SystemOperations(engine);
+        Images = new ImageOperations(engine);
+        Containers = new ContainerOperations(engine);
+        Networks = new NetworkOperations(engine);
+        Volumes = new VolumeOperations(engine);
+        Swarm = new SwarmOperations(engine);
+        Services = new ServiceOperations(engine);
+        Configs = new ConfigOperations(engine);
     }
 
-    public const string MaxApiVersion = DockerTransport.MaxApiVersion;
+    /// <summary>The newest API version this client speaks; an older engine is met at its own.</summary>
+    public static string MaxApiVersion => ApiVersionNegotiation.ClientMaximum.ToString();
 
-    public DockerEndpoint Endpoint => transport.Endpoint;
+    public DockerEndpoint Endpoint => engine.Endpoint;
 
     public SystemOperations System { get; }
 
@@ -45,24 +46,28 @@ public sealed class DockerClient : IDisposable
 
     public ConfigOperations Configs { get; }
 
-    /// <summary>The API version in use (negotiated on first call unless pinned).</summary>
-    public Task<string> ApiVersionAsync(CancellationToken ct = default) => transport.ApiVersionAsync(ct);
+    /// <summary>The API version agreed with the engine (asked on first use): min(<see cref="MaxApiVersion"/>, the engine's).</summary>
+    public async Task<string> ApiVersionAsync(CancellationToken ct = default) =>
+        (await engine.CallAsync("version negotiation", (docker, _) => Task.FromResult(docker.Options.ApiVersion!), ct).ConfigureAwait(false)).ToString();
 
-    public void Dispose() => transport.Dispose();
+    public void Dispose() => engine.Dispose();
 }
 
 public sealed class SystemOperations
 {
-    private readonly DockerTransport transport;
+    private readonly EngineConnection engine;
 
-    internal SystemOperations(DockerTransport transport) => this.transport = transport;
+    internal SystemOperations(EngineConnection engine) => this.engine = engine;
 
     /// <summary>Succeeds when the engine answers; throws <see cref="DockerEngineUnreachableException"/> otherwise.</summary>
-    public async Task PingAsync(CancellationToken ct = default)
-    {
-        using var response = await transport.SendAsync(HttpMethod.Get, "_ping", ct: ct).ConfigureAwait(false);
-    }
+    public Task PingAsync(CancellationToken ct = default) =>
+        engine.CallAsync("ping", (docker, token) => docker.System.PingAsync(token), ct);
 
-    public Task<VersionResponse> VersionAsync(CancellationToken ct = default) =>
-        transport.GetJsonAsync<VersionResponse>("version", ct: ct);
+    public async Task<VersionResponse> VersionAsync(CancellationToken ct = default)
+    {
+        var version = await engine.CallAsync("version", (docker, token) => docker.System.GetVersionAsync(token), ct).ConfigureAwait(false);
+        return new VersionResponse(version.Version ?? "", version.APIVersion ?? "", version.MinAPIVersion, version.Os ?? "", version.Arch ?? "");
+    }
 }
+
+public sealed record VersionResponse(string Version, string ApiVersion, string? MinAPIVersion, string Os, string Arch);

@@ -22,6 +22,9 @@ public sealed record DockerEndpoint
 
     public bool UseTls => CertPath is not null;
 
+    /// <summary>The address in the library's terms: unix:///path, or http(s)://host:port.</summary>
+    internal Uri EngineUri => TcpUri ?? new Uri("unix://" + SocketPath);
+
     public static DockerEndpoint Parse(string address, string? certPath = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(address);

@@ -11,6 +11,21 @@ public sealed class DockerEngineUnreachableException : Exception
     public DockerEndpoint Endpoint { get; }
 }
 
+/// <summary>The engine took longer than the call's timeout (<see cref="DockerTimeouts"/>): it hangs, or the work is too big for the limit.</summary>
+public sealed class DockerTimeoutException : Exception
+{
+    public DockerTimeoutException(DockerEndpoint endpoint, string operation, TimeSpan timeout, Exception? inner = null)
+        : base($"Docker engine at {endpoint} did not finish {operation} within {timeout.TotalSeconds:0.#} s: check that the engine is healthy (docker info)", inner)
+    {
+        Endpoint = endpoint;
+        Operation = operation;
+    }
+
+    public DockerEndpoint Endpoint { get; }
+
+    public string Operation { get; }
+}
+
 /// <summary>DOCKER_HOST / DOCKER_CERT_PATH are unusable.</summary>
 public sealed class DockerConfigurationException : Exception
 {

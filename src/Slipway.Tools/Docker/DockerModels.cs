@@ -1,24 +1,12 @@
-using System.Text.Json;
+using Docker.DotNet.Models;
+using Models = Docker.DotNet.Models;
 
 namespace Slipway.Tools.Docker;
 
-public sealed record VersionResponse(string Version, string ApiVersion, string? MinAPIVersion, string Os, string Arch);
-
-/// <summary>Credentials for one registry, sent to the engine as X-Registry-Auth (base64url JSON).</summary>
+/// <summary>Credentials for one registry (the library sends them as X-Registry-Auth / X-Registry-Config).</summary>
 public sealed record RegistryAuth(string Username, string Password, string ServerAddress)
 {
-    internal static string Encode(object value) =>
-        Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(value, DockerTransport.Json))
-            .Replace('+', '-').Replace('/', '_');
-
-    internal string ToHeader() =>
-        Encode(new Dictionary<string, string> { ["username"] = Username, ["password"] = Password, ["serveraddress"] = ServerAddress });
-
-    internal static string EmptyHeader => Encode(new Dictionary<string, string>());
-
-    /// <summary>X-Registry-Config for a build: credentials per registry, used to pull FROM images.</summary>
-    internal static string ToConfigHeader(IEnumerable<RegistryAuth> auths) =>
-        Encode(auths.ToDictionary(a => a.ServerAddress, a => new Dictionary<string, string> { ["username"] = a.Username, ["password"] = a.Password }));
+    internal AuthConfig ToAuthConfig() => new() { Username = Username, Password = Password, ServerAddress = ServerAddress };
 
     // Keep the password out of logs and exception messages.
     public override string ToString() => $"RegistryAuth {{ Username = {Username}, ServerAddress = {ServerAddress} }}";
@@ -54,6 +42,26 @@ public sealed record ImageInspect(
     ImageConfig? Config)
 {
     public IReadOnlyDictionary<string, string> Labels => Config?.Labels ?? new Dictionary<string, string>();
+
+    internal static ImageInspect From(ImageInspectResponse image) => new(
+        image.ID,
+        image.RepoTags?.ToArray(),
+        image.RepoDigests?.ToArray(),
+        image.Size,
+        image.Created?.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        image.Config is { } config
+            ? new ImageConfig(
+                config.Labels?.AsReadOnly(),
+                config.User,
+                config.Env?.ToArray(),
+                config.Cmd?.ToArray(),
+                config.Entrypoint?.ToArray(),
+                config.Healthcheck is { } health
+                    ? new HealthConfig(health.Test?.ToArray(), Nanoseconds(health.Interval), Nanoseconds(health.Timeout), (int)(health.Retries ?? 0))
+                    : null)
+            : null);
+
+    private static long Nanoseconds(TimeSpan? value) => (value ?? TimeSpan.Zero).Ticks * 100;
 }
 
 public sealed record ImageConfig(
@@ -81,15 +89,23 @@ public sealed record ImageListFilter
 
     public IReadOnlyList<string> References { get; init; } = [];
 
-    internal Dictionary<string, string[]>? ToFilters()
+    internal Dictionary<string, IDictionary<string, bool>> ToFilters()
     {
-        var filters = new Dictionary<string, string[]>();
+        var filters = new Dictionary<string, IDictionary<string, bool>>();
         if (Labels.Count > 0)
-            filters["label"] = [.. Labels];
+            filters["label"] = Filters.Values(Labels);
         if (References.Count > 0)
-            filters["reference"] = [.. References];
-        return filters.Count == 0 ? null : filters;
+            filters["reference"] = Filters.Values(References);
+        return filters;
     }
+}
+
+/// <summary>The engine's list filters: name → the accepted values.</summary>
+internal static class Filters
+{
+    public static IDictionary<string, bool> Values(IEnumerable<string> values) => values.ToDictionary(v => v, _ => true);
+
+    public static Dictionary<string, IDictionary<string, bool>> Of(string name, IEnumerable<string> values) => new() { [name] = Values(values) };
 }
 
 public sealed record PushResult(string Tag, string Digest, long Size);
@@ -103,6 +119,23 @@ public sealed record ContainerInspect(string Id, string Name, ContainerState Sta
         NetworkSettings.Ports?.GetValueOrDefault($"{containerPort}/{protocol}")?.FirstOrDefault() is { } binding
             ? int.Parse(binding.HostPort, System.Globalization.CultureInfo.InvariantCulture)
             : null;
+
+    // The engine always sends State, Config and NetworkSettings; the library declares them nullable.
+    internal static ContainerInspect From(ContainerInspectResponse container) => From(container, container.State!, container.Config!, container.NetworkSettings!);
+
+    private static ContainerInspect From(ContainerInspectResponse container, State state, Models.ContainerConfig config, Models.NetworkSettings network) => new(
+        container.ID,
+        container.Name,
+        new ContainerState(state.Status, state.Running, (int)state.ExitCode,
+            state.Health is { } health ? new ContainerHealth(health.Status) : null),
+        new ContainerConfig(config.Image ?? "", config.Labels?.AsReadOnly()),
+        new NetworkSettings(
+            network.Ports?.ToDictionary(
+                p => p.Key,
+                p => (IReadOnlyList<HostBinding>?)p.Value?.Select(b => new HostBinding(b.HostIP ?? "", b.HostPort ?? "")).ToArray()),
+            network.Networks?.ToDictionary(
+                n => n.Key,
+                n => new EndpointSettings(n.Value.IPAddress, n.Value.Aliases?.ToArray()))));
 }
 
 public sealed record ContainerState(string Status, bool Running, int ExitCode, ContainerHealth? Health);
@@ -135,7 +168,11 @@ public sealed record NetworkCreateParameters(string Name)
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 }
 
-public sealed record NetworkInspect(string Id, string Name, string Driver, bool Internal, IReadOnlyDictionary<string, string>? Labels);
+public sealed record NetworkInspect(string Id, string Name, string Driver, bool Internal, IReadOnlyDictionary<string, string>? Labels)
+{
+    internal static NetworkInspect From(NetworkResponse network) =>
+        new(network.ID, network.Name, network.Driver, network.Internal, network.Labels?.AsReadOnly());
+}
 
 public sealed record VolumeCreateParameters(string Name)
 {
@@ -144,4 +181,8 @@ public sealed record VolumeCreateParameters(string Name)
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 }
 
-public sealed record VolumeInspect(string Name, string Driver, string Mountpoint, IReadOnlyDictionary<string, string>? Labels);
+public sealed record VolumeInspect(string Name, string Driver, string Mountpoint, IReadOnlyDictionary<string, string>? Labels)
+{
+    internal static VolumeInspect From(VolumeResponse volume) =>
+        new(volume.Name, volume.Driver, volume.Mountpoint, volume.Labels?.AsReadOnly());
+}

@@ -1,13 +1,14 @@
-using System.Net.Http.Headers;
 using System.Text.Json;
+using Docker.DotNet.Models;
+using BuildRequest = Docker.DotNet.Models.ImageBuildParameters;
 
 namespace Slipway.Tools.Docker;
 
 public sealed class ImageOperations
 {
-    private readonly DockerTransport transport;
+    private readonly EngineConnection engine;
 
-    internal ImageOperations(DockerTransport transport) => this.transport = transport;
+    internal ImageOperations(EngineConnection engine) => this.engine = engine;
 
     /// <summary>
     /// Builds from a tar build context (see <see cref="BuildContext"/>), streaming the build log to
@@ -16,95 +17,91 @@ public sealed class ImageOperations
     /// </summary>
     public async Task<string> BuildAsync(Stream context, ImageBuildParameters parameters, Action<string>? log = null, CancellationToken ct = default)
     {
-        var query = new Query()
-            .Add("dockerfile", parameters.Dockerfile)
-            .AddJson("buildargs", parameters.BuildArgs)
-            .AddJson("labels", parameters.Labels)
-            .Add("target", parameters.Target)
-            .Add("nocache", parameters.NoCache)
-            .Add("rm", true)
-            .Add("forcerm", true);
-        foreach (var tag in parameters.Tags)
-            query.Add("t", tag);
-        var headers = new Dictionary<string, string>();
-        if (parameters.RegistryAuths.Count > 0)
-            headers["X-Registry-Config"] = RegistryAuth.ToConfigHeader(parameters.RegistryAuths);
-
-        using var content = new StreamContent(context);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-tar");
-        using var response = await transport.SendAsync(HttpMethod.Post, "build", query, content, headers, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-        string? id = null;
-        await JsonMessageStream.ReadAsync(response, "docker build", log, message =>
+        var request = new BuildRequest
         {
-            if (message.Aux is { ValueKind: JsonValueKind.Object } aux && aux.TryGetProperty("ID", out var value))
-                id = value.GetString();
-            else if (message.Stream?.StartsWith("Successfully built ", StringComparison.Ordinal) == true)
-                id ??= message.Stream["Successfully built ".Length..].Trim();
-        }, ct).ConfigureAwait(false);
-        return id ?? throw new DockerStreamException("docker build", "the engine did not report an image id");
+            Tags = [.. parameters.Tags],
+            Dockerfile = parameters.Dockerfile,
+            BuildArgs = parameters.BuildArgs.ToDictionary(),
+            Labels = parameters.Labels.ToDictionary(),
+            Target = parameters.Target,
+            NoCache = parameters.NoCache,
+            Remove = true,
+            ForceRemove = true,
+        };
+        var progress = new ProgressStream("docker build", log);
+        await engine.CallAsync("docker build", (docker, token) => docker.Images.BuildImageFromDockerfileAsync(
+            request, context, parameters.RegistryAuths.Select(a => a.ToAuthConfig()), null, progress, token), ct, engine.Timeouts.Long).ConfigureAwait(false);
+        progress.ThrowIfFailed();
+        return progress.AuxValue("ID")?.GetString()
+            ?? throw new DockerStreamException("docker build", "the engine did not report an image id");
     }
 
     /// <summary>Gives <paramref name="image"/> (name or id) the name repository:tag.</summary>
     public Task TagAsync(string image, string repository, string tag, CancellationToken ct = default) =>
-        transport.SendAndForgetAsync(HttpMethod.Post, $"images/{image}/tag", new Query().Add("repo", repository).Add("tag", tag), ct: ct);
+        engine.CallAsync($"docker tag {image}", (docker, token) =>
+            docker.Images.TagImageAsync(image, new ImageTagParameters { RepositoryName = repository, Tag = tag }, token), ct);
 
     /// <summary>Pushes repository:tag, streaming progress; returns the manifest digest the registry stored.</summary>
     public async Task<PushResult> PushAsync(string repository, string tag, RegistryAuth? auth, Action<string>? log = null, CancellationToken ct = default)
     {
-        var headers = new Dictionary<string, string> { ["X-Registry-Auth"] = auth?.ToHeader() ?? RegistryAuth.EmptyHeader };
-        using var response = await transport.SendAsync(
-            HttpMethod.Post, $"images/{repository}/push", new Query().Add("tag", tag), null, headers, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-        PushResult? result = null;
-        await JsonMessageStream.ReadAsync(response, $"docker push {repository}:{tag}", log, message =>
-        {
-            if (message.Aux is { ValueKind: JsonValueKind.Object } aux && aux.TryGetProperty("Digest", out var digest))
-                result = new PushResult(aux.GetProperty("Tag").GetString() ?? tag, digest.GetString()!, aux.TryGetProperty("Size", out var size) ? size.GetInt64() : 0);
-        }, ct).ConfigureAwait(false);
-        return result ?? throw new DockerStreamException($"docker push {repository}:{tag}", "the engine did not report the pushed digest");
+        var operation = $"docker push {repository}:{tag}";
+        var progress = new ProgressStream(operation, log);
+        await engine.CallAsync(operation, (docker, token) => docker.Images.PushImageAsync(
+            repository, new ImagePushParameters { Tag = tag }, auth?.ToAuthConfig(), progress, token), ct, engine.Timeouts.Long).ConfigureAwait(false);
+        progress.ThrowIfFailed();
+        return progress.AuxValue("Digest")?.GetString() is { } digest
+            ? new PushResult(progress.AuxValue("Tag")?.GetString() ?? tag, digest, progress.AuxValue("Size") is { ValueKind: JsonValueKind.Number } size ? size.GetInt64() : 0)
+            : throw new DockerStreamException(operation, "the engine did not report the pushed digest");
     }
 
     /// <summary>Pulls a reference (repository:tag or repository@sha256:...), streaming progress.</summary>
     public async Task PullAsync(string reference, RegistryAuth? auth, Action<string>? log = null, CancellationToken ct = default)
     {
-        var headers = new Dictionary<string, string> { ["X-Registry-Auth"] = auth?.ToHeader() ?? RegistryAuth.EmptyHeader };
+        var operation = $"docker pull {reference}";
         var (repository, tagOrDigest) = Split(reference);
-        using var response = await transport.SendAsync(
-            HttpMethod.Post, "images/create", new Query().Add("fromImage", repository).Add("tag", tagOrDigest), null, headers,
-            HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-        await JsonMessageStream.ReadAsync(response, $"docker pull {reference}", log, null, ct).ConfigureAwait(false);
+        var progress = new ProgressStream(operation, log);
+        await engine.CallAsync(operation, (docker, token) => docker.Images.CreateImageAsync(
+            new ImagesCreateParameters { FromImage = repository, Tag = tagOrDigest }, auth?.ToAuthConfig(), progress, token), ct, engine.Timeouts.Long).ConfigureAwait(false);
+        progress.ThrowIfFailed();
     }
 
-    public Task<ImageInspect> InspectAsync(string image, CancellationToken ct = default) =>
-        transport.GetJsonAsync<ImageInspect>($"images/{image}/json", ct: ct);
+    public async Task<ImageInspect> InspectAsync(string image, CancellationToken ct = default) =>
+        ImageInspect.From(await engine.CallAsync($"docker image inspect {image}", (docker, token) => docker.Images.InspectImageAsync(image, token), ct).ConfigureAwait(false));
 
     /// <summary>The image, or null when the engine has no such image.</summary>
     public Task<ImageInspect?> TryInspectAsync(string image, CancellationToken ct = default) =>
         InspectAsync(image, ct).OrNullWhenNotFoundAsync();
 
-    public Task<IReadOnlyList<ImageSummary>> ListAsync(ImageListFilter? filter = null, CancellationToken ct = default) =>
-        transport.GetJsonAsync<IReadOnlyList<ImageSummary>>("images/json", new Query().AddJson("filters", filter?.ToFilters()), ct);
+    public async Task<IReadOnlyList<ImageSummary>> ListAsync(ImageListFilter? filter = null, CancellationToken ct = default)
+    {
+        var images = await engine.CallAsync("docker image ls", (docker, token) =>
+            docker.Images.ListImagesAsync(new ImagesListParameters { Filters = filter?.ToFilters() }, token), ct).ConfigureAwait(false);
+        return images.Select(i => new ImageSummary(i.ID, i.RepoTags?.ToArray(), i.RepoDigests?.ToArray(), i.Size,
+            new DateTimeOffset(i.Created.ToUniversalTime()).ToUnixTimeSeconds(), i.Labels?.AsReadOnly())).ToArray();
+    }
 
     /// <summary>Removes a name (or, by id, the image); <paramref name="force"/> also removes an image with several names.</summary>
     public Task RemoveAsync(string image, bool force = false, CancellationToken ct = default) =>
-        transport.SendAndForgetAsync(HttpMethod.Delete, $"images/{image}", new Query().Add("force", force), ct: ct);
+        engine.CallAsync($"docker rmi {image}", (docker, token) => docker.Images.DeleteImageAsync(image, new ImageDeleteParameters { Force = force }, token), ct);
 
     /// <summary>Writes the images as a `docker save` tarball to <paramref name="destination"/>.</summary>
-    public async Task SaveAsync(IEnumerable<string> images, Stream destination, CancellationToken ct = default)
+    public Task SaveAsync(IEnumerable<string> images, Stream destination, CancellationToken ct = default)
     {
-        var query = new Query();
-        foreach (var image in images)
-            query.Add("names", image);
-        using var response = await transport.SendAsync(HttpMethod.Get, "images/get", query, completion: HttpCompletionOption.ResponseHeadersRead, ct: ct).ConfigureAwait(false);
-        await response.Content.CopyToAsync(destination, ct).ConfigureAwait(false);
+        var names = images.ToArray();
+        return engine.CallAsync("docker save", async (docker, token) =>
+        {
+            await using var tar = await docker.Images.SaveImagesAsync(names, token).ConfigureAwait(false);
+            await tar.CopyToAsync(destination, token).ConfigureAwait(false);
+        }, ct, engine.Timeouts.Long);
     }
 
     /// <summary>Loads a `docker save` tarball (manifest.json, config, layers), tagging it as its manifest names.</summary>
     public async Task LoadAsync(Stream archive, CancellationToken ct = default)
     {
-        using var content = new StreamContent(archive);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-tar");
-        using var response = await transport.SendAsync(HttpMethod.Post, "images/load", new Query().Add("quiet", true), content, completion: HttpCompletionOption.ResponseHeadersRead, ct: ct).ConfigureAwait(false);
-        await JsonMessageStream.ReadAsync(response, "docker load", null, null, ct).ConfigureAwait(false);
+        var progress = new ProgressStream("docker load", null);
+        await engine.CallAsync("docker load", (docker, token) => docker.Images.LoadImageAsync(
+            new ImageLoadParameters { Quiet = true }, archive, progress, token), ct, engine.Timeouts.Long).ConfigureAwait(false);
+        progress.ThrowIfFailed();
     }
 
     /// <summary>"repo:tag" → (repo, tag); "repo@sha256:x" → (repo, sha256:x); "repo" → (repo, latest).</summary>

@@ -1,23 +1,34 @@
+using System.Net;
+using Docker.DotNet.Models;
+
 namespace Slipway.Tools.Docker;
 
 public sealed partial class NetworkOperations
 {
-    private readonly DockerTransport transport;
+    private readonly EngineConnection engine;
 
-    internal NetworkOperations(DockerTransport transport) => this.transport = transport;
+    internal NetworkOperations(EngineConnection engine) => this.engine = engine;
 
-    /// <summary>Creates a network; returns its id. A name already taken is an error, not a second network.</summary>
+    /// <summary>Creates a network; returns its id. A name already taken is an error (HTTP 409), not a second network.</summary>
     public async Task<string> CreateAsync(NetworkCreateParameters parameters, CancellationToken ct = default)
     {
-        var body = new { parameters.Name, parameters.Driver, parameters.Internal, parameters.Attachable, parameters.Labels, CheckDuplicate = true };
-        return (await transport.PostJsonAsync<Created>("networks/create", body, ct: ct).ConfigureAwait(false)).Id;
+        // Engines before API 1.44 make a second network of the same name unless asked not to (CheckDuplicate,
+        // which the library, made for newer engines, no longer sends), so the name is checked here.
+        if (await TryInspectAsync(parameters.Name, ct).ConfigureAwait(false) is { } existing && existing.Name == parameters.Name)
+            throw new DockerApiException(HttpStatusCode.Conflict, $"network with name {parameters.Name} already exists");
+        return (await engine.CallAsync($"docker network create {parameters.Name}", (docker, token) => docker.Networks.CreateNetworkAsync(new NetworksCreateParameters
+        {
+            Name = parameters.Name,
+            Driver = parameters.Driver,
+            Internal = parameters.Internal,
+            Attachable = parameters.Attachable,
+            Labels = parameters.Labels.ToDictionary(),
+        }, token), ct).ConfigureAwait(false)).ID;
     }
 
-    public Task<NetworkInspect> InspectAsync(string idOrName, CancellationToken ct = default) =>
-        transport.GetJsonAsync<NetworkInspect>($"networks/{idOrName}", ct: ct);
+    public async Task<NetworkInspect> InspectAsync(string idOrName, CancellationToken ct = default) =>
+        NetworkInspect.From(await engine.CallAsync($"docker network inspect {idOrName}", (docker, token) => docker.Networks.InspectNetworkAsync(idOrName, token), ct).ConfigureAwait(false));
 
     public Task RemoveAsync(string idOrName, CancellationToken ct = default) =>
-        transport.SendAndForgetAsync(HttpMethod.Delete, $"networks/{idOrName}", ct: ct);
-
-    private sealed record Created(string Id);
+        engine.CallAsync($"docker network rm {idOrName}", (docker, token) => docker.Networks.DeleteNetworkAsync(idOrName, token), ct);
 }

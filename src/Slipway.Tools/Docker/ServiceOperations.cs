@@ -1,80 +1,86 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Docker.DotNet.Models;
+using Models = Docker.DotNet.Models;
 
 namespace Slipway.Tools.Docker;
 
 /// <summary>Swarm services and their tasks (docker service create / update / rollback / ps / rm).</summary>
 public sealed class ServiceOperations
 {
-    private readonly DockerTransport transport;
+    private readonly EngineConnection engine;
 
-    internal ServiceOperations(DockerTransport transport) => this.transport = transport;
+    internal ServiceOperations(EngineConnection engine) => this.engine = engine;
 
     /// <summary>Creates a service; <paramref name="auth"/> lets every node pull a private image. Returns its id.</summary>
-    public async Task<string> CreateAsync(ServiceSpec spec, RegistryAuth? auth, CancellationToken ct = default)
-    {
-        using var response = await transport.SendAsync(HttpMethod.Post, "services/create", content: DockerTransport.JsonBody(spec.ToBody()),
-            headers: AuthHeader(auth), ct: ct).ConfigureAwait(false);
-        return (await JsonSerializer.DeserializeAsync<Created>(await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false), DockerTransport.Json, ct).ConfigureAwait(false))!.ID;
-    }
+    public async Task<string> CreateAsync(ServiceSpec spec, RegistryAuth? auth, CancellationToken ct = default) =>
+        (await engine.CallAsync($"docker service create {spec.Name}", (docker, token) => docker.Swarm.CreateServiceAsync(
+            new ServiceCreateParameters { Service = spec.ToLibrary(), RegistryAuth = auth?.ToAuthConfig()! }, token), ct).ConfigureAwait(false)).ID ?? "";
 
     /// <summary>Replaces the service's spec; the swarm then rolls its tasks as the spec's update settings say.</summary>
     /// <param name="version">The <see cref="ServiceInspect.Version"/> the change is based on (optimistic concurrency).</param>
     public Task UpdateAsync(string id, long version, ServiceSpec spec, RegistryAuth? auth, CancellationToken ct = default) =>
-        SendUpdateAsync(id, version, spec.ToBody(), auth, rollback: false, ct);
+        SendUpdateAsync(id, version, spec.ToLibrary(), auth, rollback: false, ct);
 
     /// <summary>Replaces the service's spec with a changed copy of its current raw spec (e.g. only another image).</summary>
     public Task UpdateAsync(string id, long version, JsonObject rawSpec, RegistryAuth? auth, CancellationToken ct = default) =>
-        SendUpdateAsync(id, version, rawSpec, auth, rollback: false, ct);
+        SendUpdateAsync(id, version, ServiceSpecJson.FromJson(rawSpec), auth, rollback: false, ct);
 
     /// <summary>Returns the service to its previous spec (docker service rollback), with its rollback settings.</summary>
     public async Task RollbackAsync(string id, CancellationToken ct = default)
     {
         var service = await InspectAsync(id, ct).ConfigureAwait(false);
-        await SendUpdateAsync(id, service.Version.Index, service.Spec, null, rollback: true, ct).ConfigureAwait(false);
+        await SendUpdateAsync(id, service.Version.Index, ServiceSpecJson.FromJson(service.Spec), null, rollback: true, ct).ConfigureAwait(false);
     }
 
-    public Task<ServiceInspect> InspectAsync(string idOrName, CancellationToken ct = default) =>
-        transport.GetJsonAsync<ServiceInspect>($"services/{idOrName}", ct: ct);
+    public async Task<ServiceInspect> InspectAsync(string idOrName, CancellationToken ct = default) =>
+        ServiceInspect.From(await engine.CallAsync($"docker service inspect {idOrName}", (docker, token) => docker.Swarm.InspectServiceAsync(idOrName, token), ct).ConfigureAwait(false));
 
     /// <summary>The service, or null when there is none by that name or id.</summary>
     public Task<ServiceInspect?> TryInspectAsync(string idOrName, CancellationToken ct = default) =>
         InspectAsync(idOrName, ct).OrNullWhenNotFoundAsync();
 
     /// <summary>Services carrying every given label ("key" or "key=value").</summary>
-    public Task<IReadOnlyList<ServiceInspect>> ListAsync(IReadOnlyList<string> labels, CancellationToken ct = default) =>
-        transport.GetJsonAsync<IReadOnlyList<ServiceInspect>>("services",
-            new Query().AddJson("filters", new Dictionary<string, IReadOnlyList<string>> { ["label"] = labels }), ct);
+    public async Task<IReadOnlyList<ServiceInspect>> ListAsync(IReadOnlyList<string> labels, CancellationToken ct = default) =>
+        (await engine.CallAsync("docker service ls", (docker, token) =>
+            docker.Swarm.ListServicesAsync(new ServiceListParameters { Filters = Filters.Of("label", labels) }, token), ct).ConfigureAwait(false))
+        .Select(ServiceInspect.From).ToArray();
 
     public Task RemoveAsync(string idOrName, CancellationToken ct = default) =>
-        transport.SendAndForgetAsync(HttpMethod.Delete, $"services/{idOrName}", ct: ct);
+        engine.CallAsync($"docker service rm {idOrName}", (docker, token) => docker.Swarm.RemoveServiceAsync(idOrName, token), ct);
 
     /// <summary>The service's tasks, current and recent, newest first.</summary>
     public async Task<IReadOnlyList<ServiceTask>> TasksAsync(string service, CancellationToken ct = default)
     {
-        var tasks = await transport.GetJsonAsync<IReadOnlyList<ServiceTask>>("tasks",
-            new Query().AddJson("filters", new Dictionary<string, IReadOnlyList<string>> { ["service"] = [service] }), ct).ConfigureAwait(false);
-        return tasks.OrderByDescending(t => t.CreatedAt).ToArray();
+        var tasks = await engine.CallAsync($"docker service ps {service}", (docker, token) =>
+            docker.Tasks.ListAsync(new TasksListParameters { Filters = Filters.Of("service", [service]) }, token), ct).ConfigureAwait(false);
+        return tasks.Select(ServiceTask.From).OrderByDescending(t => t.CreatedAt).ToArray();
     }
 
-    private async Task SendUpdateAsync(string id, long version, object body, RegistryAuth? auth, bool rollback, CancellationToken ct)
-    {
-        var query = new Query().Add("version", version.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (rollback)
-            query.Add("rollback", "previous");
-        using var response = await transport.SendAsync(HttpMethod.Post, $"services/{id}/update", query, DockerTransport.JsonBody(body),
-            headers: AuthHeader(auth), ct: ct).ConfigureAwait(false);
-    }
-
-    private static Dictionary<string, string>? AuthHeader(RegistryAuth? auth) =>
-        auth is null ? null : new Dictionary<string, string> { ["X-Registry-Auth"] = auth.ToHeader() };
-
-    private sealed record Created(string ID);
+    private Task SendUpdateAsync(string id, long version, Models.ServiceSpec spec, RegistryAuth? auth, bool rollback, CancellationToken ct) =>
+        engine.CallAsync($"docker service update {id}", (docker, token) => docker.Swarm.UpdateServiceAsync(id, new ServiceUpdateParameters
+        {
+            Service = spec,
+            Version = version,
+            // Null leaves them out of the request: a plain update, with the node's own registry credentials.
+            Rollback = rollback ? "previous" : null!,
+            RegistryAuth = auth?.ToAuthConfig()!,
+        }, token), ct);
 }
 
 /// <summary>A service as the engine reports it; <see cref="Spec"/> is kept raw so it can be sent back changed.</summary>
 public sealed record ServiceInspect(string ID, ObjectVersion Version, JsonObject Spec, ServiceUpdateStatus? UpdateStatus)
 {
+    internal static ServiceInspect From(SwarmService service) => new(
+        service.ID,
+        new ObjectVersion((long)(service.Version?.Index ?? 0)),
+        ServiceSpecJson.ToJson(service.Spec ?? new Models.ServiceSpec()),
+        service.UpdateStatus is { } status
+            ? new ServiceUpdateStatus(status.State, Utc(status.StartedAt), Utc(status.CompletedAt), status.Message)
+            : null);
+
+    internal static DateTimeOffset? Utc(DateTime? value) => value is { } time ? new DateTimeOffset(time.ToUniversalTime()) : null;
+
     public string Name => Spec["Name"]?.GetValue<string>() ?? ID;
 
     public IReadOnlyDictionary<string, string> Labels =>
@@ -95,6 +101,17 @@ public sealed record ServiceUpdateStatus(string? State, DateTimeOffset? StartedA
 public sealed record ServiceTask(string ID, int Slot, DateTimeOffset CreatedAt, string DesiredState, ServiceTaskStatus Status, ServiceTaskSpec Spec)
 {
     public string Image => Spec.ContainerSpec.Image;
+
+    internal static ServiceTask From(TaskResponse task) => new(
+        task.ID,
+        (int)(task.Slot ?? 0),
+        ServiceInspect.Utc(task.CreatedAt) ?? DateTimeOffset.MinValue,
+        Wire(task.DesiredState),
+        new ServiceTaskStatus(Wire(task.Status?.State), task.Status?.Message, task.Status?.Err, ServiceInspect.Utc(task.Status?.Timestamp) ?? DateTimeOffset.MinValue),
+        new ServiceTaskSpec(new ServiceTaskContainer(task.Spec?.ContainerSpec?.Image ?? "")));
+
+    // The enum's names are the engine's words, capitalised.
+    private static string Wire(TaskState? state) => state?.ToString().ToLowerInvariant() ?? "";
 }
 
 /// <param name="State">"new", "pending", "assigned", "accepted", "preparing", "starting", "running", "complete", "shutdown", "failed", "rejected", ...</param>

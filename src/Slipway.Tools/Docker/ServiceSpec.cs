@@ -1,8 +1,10 @@
 using System.Globalization;
+using Docker.DotNet.Models;
+using Models = Docker.DotNet.Models;
 
 namespace Slipway.Tools.Docker;
 
-/// <summary>A swarm service as the deploy describes it; <see cref="ToBody"/> is the engine's ServiceSpec.</summary>
+/// <summary>A swarm service as the deploy describes it; <see cref="ToLibrary"/> is the engine's ServiceSpec.</summary>
 public sealed record ServiceSpec
 {
     public required string Name { get; init; }
@@ -58,67 +60,59 @@ public sealed record ServiceSpec
 
     public int? MaxReplicasPerNode { get; init; }
 
-    internal object ToBody() => new Dictionary<string, object?>
+    internal Models.ServiceSpec ToLibrary() => new()
     {
-        ["Name"] = Name,
-        ["Labels"] = Labels,
-        ["TaskTemplate"] = new Dictionary<string, object?>
+        Name = Name,
+        Labels = Labels.ToDictionary(),
+        TaskTemplate = new TaskSpec
         {
-            ["ContainerSpec"] = new Dictionary<string, object?>
+            ContainerSpec = new Models.ContainerSpec
             {
-                ["Image"] = Image,
-                ["Labels"] = ContainerLabels,
-                ["Command"] = Command,
-                ["Args"] = Args,
-                ["Env"] = Env.Select(e => $"{e.Key}={e.Value}").ToArray(),
-                ["User"] = User,
-                ["ReadOnly"] = ReadOnlyRootfs,
-                ["CapabilityDrop"] = CapDrop.Count == 0 ? null : CapDrop,
-                ["StopSignal"] = StopSignal,
-                ["StopGracePeriod"] = StopGracePeriod is { } grace ? Nanoseconds(grace) : null,
-                ["Healthcheck"] = Healthcheck?.ToBody(),
-                ["Mounts"] = Mounts.Select(m => m.ToBody()).ToArray(),
-                ["Configs"] = Configs.Select(c => c.ToBody()).ToArray(),
+                Image = Image,
+                Labels = ContainerLabels.ToDictionary(),
+                Command = Command?.ToList(),
+                Args = Args?.ToList(),
+                Env = [.. Env.Select(e => $"{e.Key}={e.Value}")],
+                User = User,
+                ReadOnly = ReadOnlyRootfs,
+                CapabilityDrop = CapDrop.Count == 0 ? null : [.. CapDrop],
+                StopSignal = StopSignal,
+                StopGracePeriod = StopGracePeriod,
+                Healthcheck = Healthcheck?.ToConfig(),
+                Mounts = [.. Mounts.Select(m => m.ToLibrary())],
+                Configs = [.. Configs.Select(c => c.ToLibrary())],
             },
-            ["Resources"] = Limits is null ? null : new { Limits = new { NanoCPUs = Limits.NanoCpus, MemoryBytes = Limits.MemoryBytes } },
-            ["RestartPolicy"] = Restart?.ToBody(),
-            ["Placement"] = MaxReplicasPerNode is { } max ? new { MaxReplicas = max } : null,
-            ["Networks"] = Networks.Select(n => new { Target = n.Name, Aliases = n.Aliases }).ToArray(),
+            Resources = Limits is null ? null : new ResourceRequirements { Limits = new SwarmLimit { NanoCPUs = Limits.NanoCpus, MemoryBytes = Limits.MemoryBytes } },
+            RestartPolicy = Restart?.ToLibrary(),
+            Placement = MaxReplicasPerNode is { } max ? new Placement { MaxReplicas = (ulong)max } : null,
+            Networks = [.. Networks.Select(n => new NetworkAttachmentConfig { Target = n.Name, Aliases = [.. n.Aliases] })],
         },
-        ["Mode"] = new { Replicated = new { Replicas = Replicas } },
-        ["UpdateConfig"] = Update?.ToBody(),
-        ["RollbackConfig"] = Rollback?.ToBody(),
-        ["EndpointSpec"] = new Dictionary<string, object?>
+        Mode = new ServiceMode { Replicated = new ReplicatedService { Replicas = (ulong)Replicas } },
+        UpdateConfig = Update?.ToLibrary(),
+        RollbackConfig = Rollback?.ToLibrary(),
+        EndpointSpec = new EndpointSpec
         {
-            ["Mode"] = EndpointMode,
-            ["Ports"] = Ports.Select(p => new { Protocol = p.Protocol, TargetPort = p.Target, PublishedPort = p.Published, PublishMode = p.Mode }).ToArray(),
+            Mode = EndpointMode,
+            Ports = [.. Ports.Select(p => new PortConfig { Protocol = p.Protocol, TargetPort = (uint)p.Target, PublishedPort = (uint)p.Published, PublishMode = p.Mode })],
         },
     };
-
-    internal static long Nanoseconds(TimeSpan value) => value.Ticks * 100;
 }
 
 /// <param name="Type">"volume", "bind" or "tmpfs".</param>
 /// <param name="Source">The volume name or host path; empty for tmpfs.</param>
 public sealed record ServiceMount(string Type, string Source, string Target, bool ReadOnly = false)
 {
-    internal object ToBody() => new Dictionary<string, object?>
-    {
-        ["Type"] = Type,
-        ["Source"] = Type == "tmpfs" ? null : Source,
-        ["Target"] = Target,
-        ["ReadOnly"] = ReadOnly,
-    };
+    internal Mount ToLibrary() => new() { Type = Type, Source = Type == "tmpfs" ? null : Source, Target = Target, ReadOnly = ReadOnly };
 }
 
 /// <summary>A swarm config mounted as a file in every task.</summary>
 public sealed record ServiceConfigFile(string ConfigId, string ConfigName, string Target)
 {
-    internal object ToBody() => new
+    internal SwarmConfigReference ToLibrary() => new()
     {
         ConfigID = ConfigId,
         ConfigName = ConfigName,
-        File = new { Name = Target, UID = "0", GID = "0", Mode = 0b100_100_100 },
+        File = new ConfigReferenceFileTarget { Name = Target, UID = "0", GID = "0", Mode = 0b100_100_100 },
     };
 }
 
@@ -131,26 +125,26 @@ public sealed record ServicePort(int Target, int Published, string Protocol = "t
 /// <param name="Monitor">How long a new task is watched for failure after it starts.</param>
 public sealed record RollingUpdate(int Parallelism, TimeSpan Delay, string FailureAction, TimeSpan Monitor, double MaxFailureRatio, string Order)
 {
-    internal object ToBody() => new
+    internal SwarmUpdateConfig ToLibrary() => new()
     {
-        Parallelism,
-        Delay = ServiceSpec.Nanoseconds(Delay),
-        FailureAction,
-        Monitor = ServiceSpec.Nanoseconds(Monitor),
-        MaxFailureRatio,
-        Order,
+        Parallelism = (ulong)Parallelism,
+        Delay = Delay,
+        FailureAction = FailureAction,
+        Monitor = Monitor,
+        MaxFailureRatio = (float)MaxFailureRatio,
+        Order = Order,
     };
 }
 
 /// <param name="Condition">"none", "on-failure" or "any".</param>
 public sealed record ServiceRestartPolicy(string Condition, TimeSpan Delay, int? MaxAttempts, TimeSpan? Window)
 {
-    internal object ToBody() => new Dictionary<string, object?>
+    internal SwarmRestartPolicy ToLibrary() => new()
     {
-        ["Condition"] = Condition,
-        ["Delay"] = ServiceSpec.Nanoseconds(Delay),
-        ["MaxAttempts"] = MaxAttempts,
-        ["Window"] = Window is { } window ? ServiceSpec.Nanoseconds(window) : null,
+        Condition = Condition,
+        Delay = Delay,
+        MaxAttempts = MaxAttempts is { } attempts ? (ulong)attempts : null,
+        Window = Window,
     };
 }
 

@@ -1,17 +1,24 @@
+using Docker.DotNet.Models;
+
 namespace Slipway.Tools.Docker;
 
 public sealed class VolumeOperations
 {
-    private readonly DockerTransport transport;
+    private readonly EngineConnection engine;
 
-    internal VolumeOperations(DockerTransport transport) => this.transport = transport;
+    internal VolumeOperations(EngineConnection engine) => this.engine = engine;
 
-    public Task<VolumeInspect> CreateAsync(VolumeCreateParameters parameters, CancellationToken ct = default) =>
-        transport.PostJsonAsync<VolumeInspect>("volumes/create", new { parameters.Name, parameters.Driver, parameters.Labels }, ct: ct);
+    public async Task<VolumeInspect> CreateAsync(VolumeCreateParameters parameters, CancellationToken ct = default) =>
+        VolumeInspect.From(await engine.CallAsync($"docker volume create {parameters.Name}", (docker, token) => docker.Volumes.CreateAsync(new VolumesCreateParameters
+        {
+            Name = parameters.Name,
+            Driver = parameters.Driver,
+            Labels = parameters.Labels.ToDictionary(),
+        }, token), ct).ConfigureAwait(false));
 
-    public Task<VolumeInspect> InspectAsync(string name, CancellationToken ct = default) =>
-        transport.GetJsonAsync<VolumeInspect>($"volumes/{name}", ct: ct);
+    public async Task<VolumeInspect> InspectAsync(string name, CancellationToken ct = default) =>
+        VolumeInspect.From(await engine.CallAsync($"docker volume inspect {name}", (docker, token) => docker.Volumes.InspectAsync(name, token), ct).ConfigureAwait(false));
 
     public Task RemoveAsync(string name, bool force = false, CancellationToken ct = default) =>
-        transport.SendAndForgetAsync(HttpMethod.Delete, $"volumes/{name}", new Query().Add("force", force), ct: ct);
+        engine.CallAsync($"docker volume rm {name}", (docker, token) => docker.Volumes.RemoveAsync(name, force, token), ct);
 }

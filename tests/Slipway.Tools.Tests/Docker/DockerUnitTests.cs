@@ -1,5 +1,4 @@
-using System.Text;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using Slipway.Tools.Docker;
 
 namespace Slipway.Tools.Tests.Docker;
@@ -44,7 +43,7 @@ public sealed class DockerUnitTests
         var empty = Directory.CreateTempSubdirectory("slipway-certs-").FullName;
         try
         {
-            var error = Assert.Throws<DockerConfigurationException>(() => DockerTransport.TlsOptions(empty));
+            var error = Assert.Throws<DockerConfigurationException>(() => DockerTls.Credentials(empty));
             Assert.Equal($"{Path.Combine(empty, "ca.pem")} not found: DOCKER_CERT_PATH must hold ca.pem, cert.pem and key.pem", error.Message);
         }
         finally
@@ -64,43 +63,53 @@ public sealed class DockerUnitTests
     }
 
     [Fact]
-    public void Registry_auth_header_is_base64url_json_and_the_password_never_prints()
+    public void Registry_auth_never_prints_the_password()
     {
-        // A password whose base64 has '+' and '/' in it, which base64url replaces.
         var auth = new RegistryAuth("AWS", "??>>??>>", "127.0.0.1:5000");
 
-        var header = auth.ToHeader();
-
-        Assert.DoesNotContain('+', header);
-        Assert.DoesNotContain('/', header);
-        var json = Encoding.UTF8.GetString(Convert.FromBase64String(header.Replace('-', '+').Replace('_', '/')));
-        using var doc = JsonDocument.Parse(json);
-        Assert.Equal("AWS", doc.RootElement.GetProperty("username").GetString());
-        Assert.Equal("??>>??>>", doc.RootElement.GetProperty("password").GetString());
-        Assert.Equal("127.0.0.1:5000", doc.RootElement.GetProperty("serveraddress").GetString());
         Assert.DoesNotContain("??>>", auth.ToString(), StringComparison.Ordinal);
+        Assert.Equal("??>>??>>", auth.ToAuthConfig().Password);
+        Assert.Equal("127.0.0.1:5000", auth.ToAuthConfig().ServerAddress);
     }
 
+    [Theory]
+    [InlineData("1.41", null, "1.41")] // Debian's 20.10
+    [InlineData("1.52", "1.44", "1.52")] // Docker 29.0
+    [InlineData("1.60", "1.44", "1.54")] // an engine newer than the library: we speak our newest
+    public void Api_version_is_the_older_of_client_and_engine(string server, string? minimum, string agreed) =>
+        Assert.Equal(Version.Parse(agreed), ApiVersionNegotiation.Agree(ApiVersionNegotiation.ClientMaximum, server, minimum));
+
     [Fact]
-    public void Multiplexed_log_stream_is_split_by_stream()
+    public void An_engine_whose_minimum_is_above_our_newest_is_refused_in_one_line()
     {
-        byte[] Frame(byte stream, string text)
-        {
-            var payload = Encoding.UTF8.GetBytes(text);
-            return [stream, 0, 0, 0, 0, 0, (byte)(payload.Length >> 8), (byte)payload.Length, .. payload];
-        }
+        var error = Assert.Throws<DockerApiException>(() => ApiVersionNegotiation.Agree(new Version(1, 41), "1.52", "1.44"));
 
-        byte[] data = [.. Frame(1, "out 1\n"), .. Frame(2, "err 1\n"), .. Frame(1, new string('x', 300) + "\n")];
-
-        var logs = ContainerOperations.Demultiplex(data);
-
-        Assert.Equal("out 1\n" + new string('x', 300) + "\n", logs.StandardOutput);
-        Assert.Equal("err 1\n", logs.StandardError);
+        Assert.Equal("the engine needs API 1.44 or newer, and this client speaks at most 1.41: upgrade Slipway's Docker client", error.Message);
     }
 
     [Fact]
-    public void A_tty_stream_without_frames_is_all_stdout() =>
-        Assert.Equal(new ContainerLogs("plain text\n", ""), ContainerOperations.Demultiplex("plain text\n"u8));
+    public void A_service_spec_round_trips_through_the_engine_json_with_durations_in_nanoseconds()
+    {
+        var spec = new ServiceSpec
+        {
+            Name = "app",
+            Image = "127.0.0.1:5000/app:1",
+            StopGracePeriod = TimeSpan.FromSeconds(20),
+            Healthcheck = new HealthcheckSpec(["CMD", "true"], TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1), 3, TimeSpan.Zero),
+            Update = new RollingUpdate(1, TimeSpan.Zero, "rollback", TimeSpan.FromSeconds(5), 0, "start-first"),
+            Restart = new ServiceRestartPolicy("any", TimeSpan.FromSeconds(1), null, null),
+            Networks = [new NetworkAttachment("backend", ["api"])],
+            Ports = [new ServicePort(80, 8080, Mode: "host")],
+        };
+
+        var json = ServiceSpecJson.ToJson(spec.ToLibrary());
+
+        Assert.Equal(20_000_000_000, json["TaskTemplate"]!["ContainerSpec"]!["StopGracePeriod"]!.GetValue<long>());
+        Assert.Equal(5_000_000_000, json["UpdateConfig"]!["Monitor"]!.GetValue<long>());
+        Assert.Equal("start-first", json["UpdateConfig"]!["Order"]!.GetValue<string>());
+        Assert.Equal("host", json["EndpointSpec"]!["Ports"]![0]!["PublishMode"]!.GetValue<string>());
+        Assert.True(JsonNode.DeepEquals(json, ServiceSpecJson.ToJson(ServiceSpecJson.FromJson(json))));
+    }
 
     [Theory]
     [InlineData("nginx:1.25-alpine", "nginx", "1.25-alpine")]
