@@ -28,8 +28,9 @@ case ${1:-} in
     fi
     # overlay2 where the kernel and the data root's file system allow it (it does on ext4); vfs copies
     # every layer and is several times slower, so falling back to it is said in one line.
+    # Its own session: a Ctrl-C (or kill) aimed at the build that started it does not reach the engine.
     launch() {
-      nohup dockerd --storage-driver="$1" --iptables=false --ip6tables=false --bridge=none \
+      setsid nohup dockerd --storage-driver="$1" --iptables=false --ip6tables=false --bridge=none \
         --host="unix://$sock" "${tls[@]}" --data-root="$dir/data" --exec-root="$dir/exec" --pidfile="$pidfile" \
         >"$dir/dockerd.log" 2>&1 &
       echo $!

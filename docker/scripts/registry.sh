@@ -39,7 +39,8 @@ http:
 auth:
   htpasswd: { realm: slipway, path: $dir/htpasswd }
 YAML
-    nohup docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+    # Its own session, as the engine's: a Ctrl-C aimed at the build that started it does not reach the registry.
+    setsid nohup docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
     echo $! >"$pidfile"
     for _ in $(seq 1 60); do
       code=$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/v2/" || true)

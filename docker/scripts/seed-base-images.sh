@@ -53,10 +53,16 @@ mirrored() {
   fi
 }
 
-# debootstrap once per flavour; the .complete marker makes an interrupted run start over.
+# The Debian packages of each flavour of rootfs (debootstrap minbase plus these).
+declare -A flavour_packages=([dotnet]=ca-certificates,libssl3 [postgres]=postgresql-15 [redis]=redis-server [nginx]=nginx-light)
+
+# debootstrap a flavour once, when an image first needs it; the .complete marker makes an interrupted run start
+# over, and a lock keeps two images of one flavour (aspnet, sdk) from making it twice at once.
 rootfs() {
-  local name=$1 include=$2 dir=$cache/$1
-  if [[ -f $dir/.complete ]]; then return; fi
+  local name=$1 include=${flavour_packages[$1]} dir=$cache/$1 lock
+  exec {lock}>"$cache/$name.lock"
+  flock "$lock"
+  if [[ -f $dir/.complete ]]; then flock -u "$lock"; return; fi
   rm -rf "$dir"; mkdir -p "$cache/debs/$name"
   log "debootstrap $name (${include:-minbase})"
   debootstrap --variant=minbase ${include:+--include=$include} --cache-dir="$cache/debs/$name" \
@@ -65,6 +71,7 @@ rootfs() {
   rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* \
     "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/*
   touch "$dir/.complete"
+  flock -u "$lock"
 }
 
 # Copy a cached rootfs into a scratch folder that the image recipe may change freely.
@@ -134,7 +141,7 @@ add_user() { # add_user ROOTFS NAME UID HOME
 }
 
 build_aspnet() {
-  local dir; dir=$(stage dotnet aspnet)
+  local dir; rootfs dotnet; dir=$(stage dotnet aspnet)
   mkdir -p "$dir/usr/share/dotnet/shared"
   cp -a /usr/share/dotnet/dotnet /usr/share/dotnet/host "$dir/usr/share/dotnet/"
   cp -a /usr/share/dotnet/shared/Microsoft.NETCore.App /usr/share/dotnet/shared/Microsoft.AspNetCore.App "$dir/usr/share/dotnet/shared/"
@@ -156,7 +163,7 @@ nuget_feed() {
 }
 
 build_sdk() {
-  local dir feed=$cache/nuget-feed; dir=$(stage dotnet sdk)
+  local dir feed=$cache/nuget-feed; rootfs dotnet; dir=$(stage dotnet sdk)
   mkdir -p "$dir/usr/share/dotnet" "$dir/root/.nuget/NuGet" "$dir/usr/share/nuget-offline"
   cp -a /usr/share/dotnet/. "$dir/usr/share/dotnet/"
   ln -sf /usr/share/dotnet/dotnet "$dir/usr/bin/dotnet"
@@ -176,7 +183,7 @@ XML
 }
 
 build_postgres() {
-  local dir; dir=$(stage postgres postgres)
+  local dir; rootfs postgres; dir=$(stage postgres postgres)
   # Debian's package made a cluster in /var/lib/postgresql/15/main; the image makes its own on first start.
   rm -rf "$dir/var/lib/postgresql/15" "$dir/etc/postgresql/15"
   mkdir -p "$dir/var/lib/postgresql/data" "$dir/var/run/postgresql" "$dir/docker-entrypoint-initdb.d"
@@ -228,7 +235,7 @@ SH
 }
 
 build_redis() {
-  local dir; dir=$(stage redis redis)
+  local dir; rootfs redis; dir=$(stage redis redis)
   mkdir -p "$dir/data"; chroot "$dir" chown redis:redis /data
   cat >"$dir/usr/local/bin/docker-entrypoint.sh" <<'SH'
 #!/bin/bash
@@ -251,7 +258,7 @@ SH
 }
 
 build_nginx() {
-  local dir; dir=$(stage nginx nginx)
+  local dir; rootfs nginx; dir=$(stage nginx nginx)
   add_user "$dir" nginx 101 /nonexistent
   rm -f "$dir/etc/nginx/sites-enabled/default"
   mkdir -p "$dir/etc/nginx/conf.d" "$dir/usr/share/nginx/html" "$dir/var/cache/nginx"
@@ -301,8 +308,6 @@ in_parallel() {
 }
 
 mkdir -p "$cache"
-# The debootstraps are independent and mostly wait on the network and dpkg: all four at once.
-in_parallel "rootfs dotnet ca-certificates,libssl3" "rootfs postgres postgresql-15" "rootfs redis redis-server" "rootfs nginx nginx-light"
 
 # A private client config, so the registry login does not land in ~/.docker.
 export DOCKER_CONFIG=$cache/docker-config
@@ -310,7 +315,8 @@ mkdir -p "$DOCKER_CONFIG"; chmod 700 "$DOCKER_CONFIG"
 echo "$password" | docker login "$registry" --username "$user" --password-stdin >/dev/null 2>"$cache/login.log" \
   || { echo "seed-base-images: docker login $registry as $user failed: $(tail -n 1 "$cache/login.log")" >&2; exit 1; }
 
-# Each image is imported and pushed on its own; the SDK's offline feed is restored meanwhile.
+# Each image is made (debootstrap when its rootfs is not cached, import) and pushed on its own, all at once:
+# the debootstraps mostly wait on the network and dpkg. The SDK's offline feed is restored meanwhile.
 seed_sdk() {
   local feed; feed=$(nuget_feed)
   seed sdk "$(dotnet --version)" "$(cd "$feed" && find . -name '*.nupkg' | sort)"

@@ -27,6 +27,7 @@ public sealed class LocalSetup(DeployEnvironment environment, string root, Func<
 {
     public const string EngineFolder = ".nuke/temp/engine";
     public const string RegistryFolder = ".nuke/temp/registry";
+    public const string RootfsFolder = ".nuke/temp/rootfs";
 
     private static readonly TimeSpan CertificateMargin = TimeSpan.FromDays(30);
 
@@ -165,24 +166,46 @@ public sealed class LocalSetup(DeployEnvironment environment, string root, Func<
     {
         var catalog = BaseImageCatalog.Load(Path.Combine(root, BaseImageCatalog.DefaultPath));
         var missing = await MissingBaseImagesAsync(catalog, credentials, ct).ConfigureAwait(false);
-        if (missing.Count > 0)
+        var stamp = Path.Combine(root, RootfsFolder, $"seeded-{credentials.Server.Replace(':', '-')}.sha");
+        var recipe = SeedRecipe();
+        var stale = missing.Count == 0 && (!File.Exists(stamp) || File.ReadAllText(stamp) != recipe);
+        if (missing.Count > 0 || stale)
         {
+            var why = stale
+                ? $"base images: the seed recipe or the SDK image's offline packages changed since {credentials.Server} was seeded: reseeding (seconds when little changed)"
+                : $"base images: {string.Join(", ", missing)} not in {credentials.Server}: seeding them from Debian packages (a few minutes the first time; resumes if interrupted)";
             // The script's "seed: ..." lines are its progress.
-            await (progress ?? PlainProgress.Through(log))(
-                $"base images: {string.Join(", ", missing)} not in {credentials.Server}: seeding them from Debian packages (a few minutes the first time; resumes if interrupted)",
+            await (progress ?? PlainProgress.Through(log))(why,
                 events => RunScriptAsync("docker/scripts/seed-base-images.sh", [], new Dictionary<string, string?>
                 {
                     ["DOCKER_HOST"] = engine.Address,
                     ["SLIPWAY_TEST_REGISTRY"] = credentials.Server,
                     ["SLIPWAY_TEST_REGISTRY_USER"] = credentials.User,
                     ["SLIPWAY_TEST_REGISTRY_PASSWORD"] = credentials.Password,
+                    ["SLIPWAY_ROOTFS_CACHE"] = Path.Combine(root, RootfsFolder),
                 }, TimeSpan.FromMinutes(20), ct, events.Report)).ConfigureAwait(false);
             missing = await MissingBaseImagesAsync(catalog, credentials, ct).ConfigureAwait(false);
             if (missing.Count > 0)
-                throw new DeployFailedException($"base images {string.Join(", ", missing)} are still not in {credentials.Server} after seeding: see .nuke/temp/rootfs/*.log");
+                throw new DeployFailedException($"base images {string.Join(", ", missing)} are still not in {credentials.Server} after seeding: see {RootfsFolder}/*.log");
+            File.WriteAllText(stamp, recipe);
         }
 
         log($"base images: all {catalog.Names.Count()} of {BaseImageCatalog.DefaultPath} in {credentials.Server}");
+    }
+
+    /// <summary>
+    /// What the seeded images are made of, short of running the script: its recipes, the pinned references, the host's
+    /// .NET (copied into the SDK and ASP.NET images) and the packages the SDK image's offline feed must hold for src/Api.
+    /// A change reseeds, which the script does in seconds for the images whose recipe did not change.
+    /// </summary>
+    private string SeedRecipe()
+    {
+        var inputs = new[] { "docker/scripts/seed-base-images.sh", BaseImageCatalog.DefaultPath, "src/Api/Api.csproj", "Directory.Packages.props" }
+            .Select(file => Path.Combine(root, file))
+            .Where(File.Exists)
+            .Select(File.ReadAllText)
+            .Append(System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\0', inputs))));
     }
 
     private static async Task<List<string>> MissingBaseImagesAsync(BaseImageCatalog catalog, RegistryCredentials credentials, CancellationToken ct)
