@@ -22,11 +22,13 @@ partial class Build
     /// <summary>This run's staging or prod deploy as recorded on GitHub; Rollback adds its outcome.</summary>
     DeploymentRecorder? gitHubDeployment;
 
+    bool IsStagingOrProd => TargetEnvironment != EnvironmentName.Local;
+
     Target VerifyCommitChecks => _ => _
         .Description("Refuses a staging or prod deploy of a commit whose checks on GitHub did not pass (--force deploys anyway)")
         .DependentFor(Deploy)
         .Before(Restore, Migrate)
-        .OnlyWhenStatic(() => TargetEnvironment != EnvironmentName.Local)
+        .OnlyWhenStatic(() => IsStagingOrProd)
         .Executes(async ct =>
             ReportSummary(await CommitCheckGate.VerifyAsync(await GitHubAsync(ct), new CommitCheckRequest(Git.Commit, Git.IsDirty, Force), Log.Info, Log.Warn, ct)));
 

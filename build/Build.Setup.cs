@@ -8,6 +8,7 @@ partial class Build
 
     Target Setup => _ => _
         .Description("Prepares this machine for local delivery: packages, a Docker engine, a registry, the base-image mirror, certificates (converges; safe to re-run)")
+        .Before(Restore)
         .OnlyWhenDynamic(() => IsInvoked(Setup) || DeliveryEnvironment.Bootstrap)
         .Executes(async ct =>
         {

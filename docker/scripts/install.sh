@@ -25,7 +25,7 @@ while read -r kind name wanted_for; do
     npm) [[ -f $tools/node_modules/${name%@*}/package.json ]] \
            && grep -q "\"version\": \"${name##*@}\"" "$tools/node_modules/${name%@*}/package.json" || npm_missing+=("$name") ;;
   esac
-done < <(awk '!/^#/ && NF { printf "%s %s", $1, $2; for (i = 3; i <= NF && ($i == "setup" || $i == "test"); i++) printf " %s", $i; print "" }' \
+done < <(awk '!/^#/ && NF { printf "%s %s", $1, $2; for (i = 3; i <= NF && ($i == "engine" || $i == "setup" || $i == "test"); i++) printf " %s", $i; print "" }' \
            "$root/docker/scripts/requirements.txt")
 
 missing=("${apt_missing[@]}" "${npm_missing[@]}")

@@ -130,12 +130,15 @@ public sealed class LocalSetupTests : IDisposable
     public async Task Install_lists_what_is_missing_and_without_root_names_the_command_to_run()
     {
         File.WriteAllText(Path.Combine(root, "docker/scripts/requirements.txt"),
-            "# kind name for why\napt     bash                      setup     present on every machine\napt     slipway-no-such-package   setup     missing\napt     another-missing-one       test      not for setup\n");
+            "# kind name for why\napt     bash                      setup     present on every machine\napt     slipway-no-such-package   setup     missing\n" +
+            "apt     slipway-engine-package    engine test  only without an engine\napt     another-missing-one       test      not for setup\n");
         var script = Path.Combine(root, "docker/scripts/install.sh");
 
         var check = await ProcessRunner.RunAsync("bash", [script, "--check", "setup"], new ProcessOptions { CheckExitCode = false });
         Assert.Equal(3, check.ExitCode);
         Assert.Equal("missing: slipway-no-such-package", check.Output);
+        var withEngine = await ProcessRunner.RunAsync("bash", [script, "--check", "engine", "setup"], new ProcessOptions { CheckExitCode = false });
+        Assert.Equal("missing: slipway-no-such-package slipway-engine-package", withEngine.Output);
 
         File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         var asNobody = await ProcessRunner.RunAsync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "bash", script, "setup"], new ProcessOptions { CheckExitCode = false });
