@@ -48,7 +48,7 @@ public static partial class ReproducibleImage
 
         saved.Position = 0;
         var layerFiles = new string[layerPaths.Count];
-        await using (var writer = new TarWriter(destination, TarEntryFormat.Pax, leaveOpen: true))
+        await using (var writer = new TarWriter(destination, TarEntryFormat.Gnu, leaveOpen: true))
         {
             await using (var reader = new TarReader(saved, leaveOpen: true))
             {
@@ -166,9 +166,12 @@ public static partial class ReproducibleImage
     private static async Task ClampTimesAsync(Stream layer, Stream destination, DateTimeOffset epoch, CancellationToken ct)
     {
         await using var reader = new TarReader(layer, leaveOpen: true);
-        await using var writer = new TarWriter(destination, TarEntryFormat.Pax, leaveOpen: true);
-        while (await reader.GetNextEntryAsync(copyData: false, ct).ConfigureAwait(false) is { } entry)
+        // Written as GNU entries: .NET names a PAX extended header after the writing process (PaxHeaders.<pid>), which
+        // would give the layer, and so the image, another digest in every build.
+        await using var writer = new TarWriter(destination, TarEntryFormat.Gnu, leaveOpen: true);
+        while (await reader.GetNextEntryAsync(copyData: false, ct).ConfigureAwait(false) is { } read)
         {
+            var entry = read as GnuTarEntry ?? new GnuTarEntry(read);
             if (entry.ModificationTime > epoch)
                 entry.ModificationTime = epoch;
             await writer.WriteEntryAsync(entry, ct).ConfigureAwait(false);
@@ -177,7 +180,7 @@ public static partial class ReproducibleImage
 
     private static async Task WriteAsync(TarWriter writer, string name, Stream data, CancellationToken ct)
     {
-        var entry = new PaxTarEntry(TarEntryType.RegularFile, name)
+        var entry = new GnuTarEntry(TarEntryType.RegularFile, name)
         {
             DataStream = data,
             ModificationTime = DateTimeOffset.UnixEpoch,

@@ -57,7 +57,9 @@ public sealed class BuildContext : IAsyncDisposable
         var archive = new FileStream(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose);
         try
         {
-            await using (var writer = new TarWriter(archive, TarEntryFormat.Pax, leaveOpen: true))
+            // GNU, not PAX: .NET names each PAX extended header after the writing process (PaxHeaders.<pid>), so the same
+            // files would make another archive, and another inputs hash, in every build.
+            await using (var writer = new TarWriter(archive, TarEntryFormat.Gnu, leaveOpen: true))
             {
                 foreach (var file in files)
                     await WriteAsync(writer, Path.Combine(root, file), file, ct).ConfigureAwait(false);
@@ -119,17 +121,17 @@ public sealed class BuildContext : IAsyncDisposable
         }
     }
 
-    private static PaxTarEntry Entry(string fullPath, string name)
+    private static GnuTarEntry Entry(string fullPath, string name)
     {
         var info = new FileInfo(fullPath);
-        PaxTarEntry entry;
+        GnuTarEntry entry;
         if (info.LinkTarget is { } target)
         {
-            entry = new PaxTarEntry(TarEntryType.SymbolicLink, name) { LinkName = target };
+            entry = new GnuTarEntry(TarEntryType.SymbolicLink, name) { LinkName = target };
         }
         else
         {
-            entry = new PaxTarEntry(TarEntryType.RegularFile, name)
+            entry = new GnuTarEntry(TarEntryType.RegularFile, name)
             {
                 DataStream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read),
             };

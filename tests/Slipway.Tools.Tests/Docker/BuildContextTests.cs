@@ -29,6 +29,25 @@ public sealed class BuildContextTests : IDisposable
     }
 
     [Fact]
+    public async Task The_same_files_make_the_same_archive_in_any_process_at_any_moment()
+    {
+        Write("Dockerfile", "FROM scratch\nCOPY . /\n");
+        Write($"src/{new string('n', 120)}/Program.cs", "class P {}");
+
+        await using var first = await BuildContext.CreateAsync(root, "Dockerfile");
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        await using var second = await BuildContext.CreateAsync(root, "Dockerfile");
+
+        var bytes = new MemoryStream();
+        await first.Archive.CopyToAsync(bytes);
+        first.Archive.Position = 0;
+        Assert.Equal(Convert.ToHexString(await System.Security.Cryptography.SHA256.HashDataAsync(first.Archive)),
+            Convert.ToHexString(await System.Security.Cryptography.SHA256.HashDataAsync(second.Archive)));
+        // Nothing of the writing process either (a PAX header is named PaxHeaders.<pid>): another build is another process.
+        Assert.DoesNotContain($".{Environment.ProcessId}/", System.Text.Encoding.ASCII.GetString(bytes.ToArray()), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_allow_list_ignore_file_keeps_only_the_named_folders()
     {
         Write("docker/api.Dockerfile", "FROM scratch\n");
