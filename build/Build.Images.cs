@@ -33,7 +33,9 @@ partial class Build
 
     Target BuildImages => _ => _
         .Description("Builds every container image, tagged <version>-<commit>; reuses images whose inputs are unchanged")
-        .DependsOn(Compile, Setup)
+        // Not on Compile: the images compile the app themselves (docker/api.Dockerfile), so a deploy of a changed app
+        // waits for one compiler, not for the whole solution's; Compile and Test gate the commit on CI.
+        .DependsOn(Setup)
         .Executes(async ct =>
         {
             var docker = await BuildEngineAsync(ct);
