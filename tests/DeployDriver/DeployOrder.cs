@@ -9,7 +9,9 @@ namespace Slipway.DeployDriver;
 /// The deploy the driver runs, as a JSON file. The registry password is in neither the file nor the
 /// command line: it is read from the variable the environment's registry settings name.
 /// </summary>
-public sealed record DeployOrder(DeployEnvironment Environment, string RepositoryRoot, string Version, string AppImage)
+/// <param name="StallAfter">When the deploy logs a line containing this, it stops right there (the driver's log
+/// call never returns), so a test kills it at that step and not a moment later, however fast the next one is.</param>
+public sealed record DeployOrder(DeployEnvironment Environment, string RepositoryRoot, string Version, string AppImage, string? StallAfter = null)
 {
     public static DeployOrder Read(string path) =>
         JsonSerializer.Deserialize<DeployOrder>(File.ReadAllBytes(path)) ?? throw new InvalidDataException($"{path} holds no deploy order");

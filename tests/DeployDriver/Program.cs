@@ -14,7 +14,12 @@ using var docker = new DockerClient(order.Environment.Docker.Resolve(Environment
 try
 {
     // Console.Out flushes every line: whoever reads the pipe sees each step as it happens.
-    var result = await SingleHostDeployer.DeployAsync(docker, order.ToRequest(Environment.GetEnvironmentVariable), Console.WriteLine);
+    var result = await SingleHostDeployer.DeployAsync(docker, order.ToRequest(Environment.GetEnvironmentVariable), line =>
+    {
+        Console.WriteLine(line);
+        if (order.StallAfter is { } step && line.Contains(step, StringComparison.Ordinal))
+            Thread.Sleep(Timeout.Infinite);
+    });
     Console.WriteLine($"deployed {result.Release.Version}: {result.FromColour ?? "nothing"} → {result.ToColour}");
     return 0;
 }

@@ -143,9 +143,10 @@ public sealed class BlueGreenDeployTests
 
         // v2 deployed by another process, killed once it holds the lock and green is up, before nginx is switched.
         int killed;
-        await using (var driver = DriverProcess.Start(new DeployOrder(stack.Environment, stack.Root, "2.0.0+bbbbbbb", v2), stack.Auth.Password))
+        const string greenStarted = "green (2.0.0+bbbbbbb) started next to blue";
+        await using (var driver = DriverProcess.Start(new DeployOrder(stack.Environment, stack.Root, "2.0.0+bbbbbbb", v2, StallAfter: greenStarted), stack.Auth.Password))
         {
-            await driver.WaitForLineAsync(l => l.Contains("green (2.0.0+bbbbbbb) started next to blue", StringComparison.Ordinal), TimeSpan.FromMinutes(3));
+            await driver.WaitForLineAsync(l => l.Contains(greenStarted, StringComparison.Ordinal), TimeSpan.FromMinutes(3));
             Assert.Equal(128 + 9, await driver.KillAsync()); // 128 + SIGKILL: killed, not exited
             killed = driver.Id;
         }
