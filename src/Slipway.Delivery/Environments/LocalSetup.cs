@@ -38,17 +38,19 @@ public sealed class LocalSetup(DeployEnvironment environment, string root, Func<
     /// The engine that answers, starting nothing: the environment's (DOCKER_HOST or docker.host), else, for a
     /// bootstrapped environment, the private engine Setup started. Targets that only read use this.
     /// </summary>
-    public static async Task<DockerEndpoint> FindEngineAsync(DeployEnvironment environment, string root, Func<string, string?> variable, CancellationToken ct = default)
+    public static async Task<DockerEndpoint> FindEngineAsync(DeployEnvironment environment, string root, Func<string, string?> variable, CancellationToken ct = default) =>
+        await AnsweringEngineAsync(environment, root, variable, ct).ConfigureAwait(false)
+        ?? throw new DeployFailedException(environment.Bootstrap
+            ? $"no Docker engine answers at {environment.Docker.Resolve(variable)} nor at the private engine {PrivateEngine(root)}: run ./build.sh Setup"
+            : $"Docker engine not reachable at {environment.Docker.Resolve(variable)} for {environment.Names.Environment}: start it, or fix docker.host in {environment.SourceFile}");
+
+    /// <summary>The environment's engine if it answers, else (bootstrapped environments) the private one if it answers, else null.</summary>
+    private static async Task<DockerEndpoint?> AnsweringEngineAsync(DeployEnvironment environment, string root, Func<string, string?> variable, CancellationToken ct)
     {
         var configured = environment.Docker.Resolve(variable);
         if (await AnswersAsync(configured, ct).ConfigureAwait(false))
             return configured;
-        if (!environment.Bootstrap)
-            throw new DeployFailedException($"Docker engine not reachable at {configured} for {environment.Names.Environment}: start it, or fix docker.host in {environment.SourceFile}");
-        var privateEngine = PrivateEngine(root);
-        if (await AnswersAsync(privateEngine, ct).ConfigureAwait(false))
-            return privateEngine;
-        throw new DeployFailedException($"no Docker engine answers at {configured} nor at the private engine {privateEngine}: run ./build.sh Setup");
+        return environment.Bootstrap && await AnswersAsync(PrivateEngine(root), ct).ConfigureAwait(false) ? PrivateEngine(root) : null;
     }
 
     /// <summary>The registry's credentials without starting anything: the environment's variable, else the local registry's password file.</summary>
@@ -67,10 +69,7 @@ public sealed class LocalSetup(DeployEnvironment environment, string root, Func<
 
     public async Task<SetupResult> RunAsync(CancellationToken ct = default)
     {
-        var configured = environment.Docker.Resolve(variable);
-        var engine = await AnswersAsync(configured, ct).ConfigureAwait(false) ? configured
-            : await AnswersAsync(PrivateEngine(root), ct).ConfigureAwait(false) ? PrivateEngine(root)
-            : null;
+        var engine = await AnsweringEngineAsync(environment, root, variable, ct).ConfigureAwait(false);
         await EnsurePackagesAsync(needEngine: engine is null && ProcessRunner.Resolve("dockerd") is null, ct).ConfigureAwait(false);
         engine ??= await StartEngineAsync(ct).ConfigureAwait(false);
         log($"engine: {engine} answers");
