@@ -12,6 +12,9 @@ partial class Build
     [Parameter("Rollback: the version to go back to, exactly as Releases lists it (default: the previous release)")]
     readonly string? ToVersion;
 
+    [Parameter("Deploy: allow recreating PostgreSQL, Redis or nginx's runtime when their specification changed (their connections drop)")]
+    readonly bool RecreateInfrastructure;
+
     /// <summary>
     /// Hand-off from PushEcr: the images it pushed and verified, by digest. When PushEcr does not set it
     /// (or did not run), Deploy finds the app image by its immutable tag in the local engine.
@@ -26,8 +29,6 @@ partial class Build
 
     /// <summary>The image repository of the reverse proxy, and the compose variable that names its image.</summary>
     const string ProxyImageName = "slipway-nginx";
-
-    const string ProxyImageVariable = "NGINX_IMAGE";
 
     string ImageTag => $"{Version}-{Git.ShortCommit}";
 
@@ -50,6 +51,7 @@ partial class Build
             {
                 MigrationVersion = MigratedToVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Migrate = MigratesInDeploy ? (log, token) => MigrateStackDatabaseAsync(variables, log, token) : null,
+                RecreateInfrastructure = RecreateInfrastructure,
             };
             // --dry-run (shared with Migrate): print the deploy plan and change nothing.
             if (DryRun)
@@ -234,13 +236,16 @@ partial class Build
 
     /// <summary>What the compose files interpolate: the environment's secrets and this release's proxy image.</summary>
     IReadOnlyDictionary<string, string> StackVariables(DeployEnvironment environment, string proxyImage) =>
-        new Dictionary<string, string>(Secrets(environment)) { [ProxyImageVariable] = proxyImage };
+        new Dictionary<string, string>(Secrets(environment)) { [SingleHostDeployer.ProxyImageVariable] = proxyImage };
 
-    /// <summary>The proxy image serving now: a rollback switches the app's colour and leaves nginx as it is.</summary>
+    /// <summary>The proxy image whose configuration serves now: what a rollback keeps when the ledger has no proxy image for its release.</summary>
     async Task<string> ProxyImageInUseAsync(DeployEnvironment environment, DockerClient docker, CancellationToken ct)
     {
-        var proxy = await docker.Containers.TryInspectAsync(environment.Names.Container(environment.Compose.ProxyService), ct);
-        return proxy?.Config.Image ?? throw new BuildFailedException($"{environment.Names.Environment} has no running {environment.Compose.ProxyService}: deploy before rolling back");
+        var name = environment.Names.Container(environment.Compose.ProxyService);
+        var proxy = await docker.Containers.TryInspectAsync(name, ct)
+            ?? throw new BuildFailedException($"{environment.Names.Environment} has no running {environment.Compose.ProxyService}: deploy before rolling back");
+        // A delivered release is named after its image's id, which the engine accepts as a reference.
+        return await ProxyReleases.LiveAsync(docker, name, ct) ?? proxy.Config.Image;
     }
 
     IReadOnlyDictionary<string, string> Secrets(DeployEnvironment environment)

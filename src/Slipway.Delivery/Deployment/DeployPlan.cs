@@ -26,6 +26,9 @@ public sealed record DeployRequest(
 
     public LockHolder Who { get; init; } = LockHolder.Current();
 
+    /// <summary>Allows the deploy to recreate PostgreSQL, Redis or nginx's runtime when their specification changed.</summary>
+    public bool RecreateInfrastructure { get; init; }
+
     /// <summary>
     /// Runs <see cref="Migrate"/>, if any, and returns the schema version it reached (null: none to record). A failing
     /// migration stops the deploy before the app changes; <paramref name="serving"/> says what still serves.

@@ -31,6 +31,9 @@ public sealed class SingleHostDeployer
 
     private StackNames Names => environment.Names;
 
+    /// <summary>The compose variable that names the proxy's image.</summary>
+    public const string ProxyImageVariable = "NGINX_IMAGE";
+
     private ComposeSettings Compose => environment.Compose;
 
     /// <summary>Reads the compose files and the engine's live colour; changes nothing.</summary>
@@ -50,18 +53,20 @@ public sealed class SingleHostDeployer
     {
         await using var deployLock = await DeployLock.AcquireAsync(docker, request.Environment.Names, request.Who, ct).ConfigureAwait(false);
         var plan = await PlanAsync(docker, request, ct).ConfigureAwait(false);
+        var deployer = new SingleHostDeployer(docker, request.Environment, plan.Stack, request.RegistryAuth, log);
+        await deployer.PullAsync(plan, ct).ConfigureAwait(false);
+        await deployer.RefuseInfrastructureChangesAsync(plan, request.RecreateInfrastructure, ct).ConfigureAwait(false);
+
         var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, request.Environment.Names, log, ct).ConfigureAwait(false);
         var previous = ReleaseLedger.Current(await ledger.ReadAsync(ct).ConfigureAwait(false));
         var release = new Release(request.Version, ReleaseKind.Deploy, plan.NewColour, request.Who.Who + "@" + request.Who.Host, DateTimeOffset.UtcNow, null,
-            new Dictionary<string, string> { [plan.App.Name] = request.AppImage }, request.MigrationVersion, ReleaseOutcome.InProgress,
+            new Dictionary<string, string> { [plan.App.Name] = request.AppImage, [plan.Proxy.Name] = plan.Proxy.Image }, request.MigrationVersion, ReleaseOutcome.InProgress,
             plan.LiveColour is null ? null : previous?.Version);
         await ledger.RecordAsync(release, ct).ConfigureAwait(false);
 
-        var deployer = new SingleHostDeployer(docker, request.Environment, plan.Stack, request.RegistryAuth, log);
         try
         {
             await deployer.containers.EnsureNetworksAndVolumesAsync(ct).ConfigureAwait(false);
-            await deployer.containers.PullAsync(request.AppImage, always: true, ct).ConfigureAwait(false);
             foreach (var service in plan.Infrastructure)
                 await deployer.containers.EnsureServiceAsync(service, request.Environment.Health.Timeout, ct).ConfigureAwait(false);
             var serving = plan.LiveColour is null ? "nothing was serving" : $"{plan.LiveColour} still serving";
@@ -91,6 +96,9 @@ public sealed class SingleHostDeployer
         if (await docker.Images.TryInspectAsync(appImage, ct).ConfigureAwait(false) is null)
             throw new DeployFailedException($"{appImage} of release {target.Version} is no longer on the engine: deploy that version again instead");
 
+        // The proxy's configuration goes back with the app, when the ledger recorded it.
+        if (target.Images.GetValueOrDefault(environment.Compose.ProxyService) is { } proxyImage && await docker.Images.TryInspectAsync(proxyImage, ct).ConfigureAwait(false) is not null)
+            variables = new Dictionary<string, string>(variables) { [ProxyImageVariable] = proxyImage };
         var request = new DeployRequest(environment, repositoryRoot, target.Version, appImage, null, variables);
         var plan = await PlanAsync(docker, request, ct).ConfigureAwait(false);
         var release = new Release(target.Version, ReleaseKind.Rollback, plan.NewColour, who.Who + "@" + who.Host, DateTimeOffset.UtcNow, null,
@@ -108,6 +116,37 @@ public sealed class SingleHostDeployer
             await ledger.RecordFailureAsync(release, ReleaseOutcome.Failed, e).ConfigureAwait(false);
             throw;
         }
+    }
+
+    private async Task PullAsync(DeployPlan plan, CancellationToken ct)
+    {
+        await containers.PullAsync(plan.AppImage, always: true, ct).ConfigureAwait(false);
+        foreach (var service in plan.Infrastructure.Append(plan.Proxy))
+            await containers.PullAsync(service.Image, always: false, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// PostgreSQL, Redis and nginx's runtime are never recreated by a deploy unless asked: their clients would lose
+    /// their connections (and nginx its listening socket). Checked before anything changes.
+    /// </summary>
+    private async Task RefuseInfrastructureChangesAsync(DeployPlan plan, bool recreate, CancellationToken ct)
+    {
+        var changes = new List<string>();
+        foreach (var service in plan.Infrastructure)
+        {
+            if (await containers.ChangeAsync(containers.Spec(service, Names.Container(service.Name), service.Image, new Dictionary<string, string>(), service.Ports), ct).ConfigureAwait(false) is { } change)
+                changes.Add($"{service.Name} ({change})");
+        }
+
+        var proxyImage = await docker.Images.InspectAsync(plan.Proxy.Image, ct).ConfigureAwait(false);
+        var proxySpec = ProxySpec(plan.Proxy, proxyImage, ProxyReleases.Command(plan.Proxy.Command ?? proxyImage.Config?.Cmd ?? []));
+        if (await containers.ChangeAsync(proxySpec, ct).ConfigureAwait(false) is { } proxyChange)
+            changes.Add($"{plan.Proxy.Name}'s runtime ({proxyChange.Replace("image ", "base of ", StringComparison.Ordinal)})");
+        if (changes.Count == 0)
+            return;
+        if (!recreate)
+            throw new DeployFailedException($"the deploy would recreate {string.Join("; ", changes)}, dropping their connections: nothing was changed. Run it again with --recreate-infrastructure to do that");
+        log($"recreating, as --recreate-infrastructure asks: {string.Join("; ", changes)}");
     }
 
     /// <summary>Bring up <see cref="DeployPlan.NewColour"/>, check it, switch nginx, drain, stop the old colour.</summary>
@@ -131,6 +170,7 @@ public sealed class SingleHostDeployer
         log($"{plan.NewColour} healthy in {healthyAfter.TotalSeconds:0.0} s and answering directly");
 
         var server = $"{newName}:{Compose.AppPort}";
+        var liveRelease = await ProxyReleases.LiveAsync(docker, ProxyName, ct).ConfigureAwait(false);
         await EnsureProxyAsync(plan, server, ct).ConfigureAwait(false);
         log($"nginx switched to {plan.NewColour} (graceful reload)");
 
@@ -141,10 +181,12 @@ public sealed class SingleHostDeployer
             if (oldName is not null)
             {
                 await docker.Containers.StartAsync(oldName, ct).ConfigureAwait(false);
+                if (liveRelease is not null)
+                    await ProxyReleases.MakeCurrentAsync(docker, ProxyName, liveRelease, ct).ConfigureAwait(false);
                 await NginxUpstream.SwitchAsync(docker, ProxyName, Compose.UpstreamFile, $"{oldName}:{Compose.AppPort}", ProxyOwner(plan), await ProxyArgumentsAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
             }
 
-            throw await AbandonAsync(plan, newName, $"smoke checks through {environment.PublicUrl} failed after the switch: {details}", ct).ConfigureAwait(false);
+            throw await AbandonAsync(plan, newName, $"smoke checks through {environment.PublicUrl} failed after the switch: {details}", ct, tookTraffic: true).ConfigureAwait(false);
         }
 
         log($"smoke through {environment.PublicUrl}: {smoke.Summary}");
@@ -205,39 +247,77 @@ public sealed class SingleHostDeployer
 
     private string ProxyName => Names.Container(Compose.ProxyService);
 
-    /// <summary>Creates nginx pointing at <paramref name="server"/> on first deploy (or when its configuration changed), else switches it.</summary>
+    /// <summary>
+    /// Points nginx at <paramref name="server"/> with this release's proxy configuration: handed to the running nginx
+    /// (delivered, checked, made current, graceful reload) when its runtime is unchanged, else a new nginx container
+    /// (first deploy, or --recreate-infrastructure).
+    /// </summary>
     private async Task EnsureProxyAsync(DeployPlan plan, string server, CancellationToken ct)
     {
-        await containers.PullAsync(plan.Proxy.Image, always: false, ct).ConfigureAwait(false);
-        var spec = containers.Spec(plan.Proxy, ProxyName, plan.Proxy.Image, new Dictionary<string, string>(), plan.Proxy.Ports);
+        var image = await docker.Images.InspectAsync(plan.Proxy.Image, ct).ConfigureAwait(false);
+        var command = ProxyReleases.Command(plan.Proxy.Command ?? image.Config?.Cmd ?? []);
+        var spec = ProxySpec(plan.Proxy, image, command);
+        var release = ProxyReleases.Id(image);
         var existing = await docker.Containers.TryInspectAsync(ProxyName, ct).ConfigureAwait(false);
         if (existing is { State.Running: true } && existing.Config.Labels?.GetValueOrDefault(StackContainers.SpecLabel) == spec.Labels[StackContainers.SpecLabel])
         {
-            await NginxUpstream.SwitchAsync(docker, ProxyName, Compose.UpstreamFile, server, ProxyOwner(plan), await ProxyArgumentsAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+            var live = await ProxyReleases.LiveAsync(docker, ProxyName, ct).ConfigureAwait(false);
+            var arguments = NginxUpstream.ConfigArguments(command);
+            if (live == release)
+            {
+                await NginxUpstream.SwitchAsync(docker, ProxyName, Compose.UpstreamFile, server, ProxyOwner(plan), arguments, ct).ConfigureAwait(false);
+                return;
+            }
+
+            await ProxyReleases.DeliverAsync(docker, ProxyName, image, asCurrent: false, ct).ConfigureAwait(false);
+            await ProxyReleases.CheckAsync(docker, ProxyName, release, command, ct).ConfigureAwait(false);
+            await ProxyReleases.MakeCurrentAsync(docker, ProxyName, release, ct).ConfigureAwait(false);
+            try
+            {
+                // One reload takes both the new configuration and the new colour.
+                await NginxUpstream.SwitchAsync(docker, ProxyName, Compose.UpstreamFile, server, ProxyOwner(plan), arguments, ct).ConfigureAwait(false);
+            }
+            catch when (live is not null)
+            {
+                await ProxyReleases.MakeCurrentAsync(docker, ProxyName, live, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+
+            log($"{plan.Proxy.Name} took release {release} of {plan.Proxy.Image} by graceful reload (was {live ?? "the image's own"}; not restarted)");
             return;
         }
 
         if (existing is not null)
         {
             await docker.Containers.RemoveAsync(ProxyName, force: true, ct: ct).ConfigureAwait(false);
-            log($"{plan.Proxy.Name} configuration changed: recreating it");
+            log($"{plan.Proxy.Name} recreated: {(existing.State.Running ? "its runtime changed (--recreate-infrastructure)" : "it was not running")}");
         }
 
+        await docker.Volumes.CreateAsync(new VolumeCreateParameters(Names.Volume(ProxyReleases.Volume))
+        {
+            Labels = new Dictionary<string, string> { [StackContainers.StackLabel] = Names.Stack },
+        }, ct).ConfigureAwait(false);
         await docker.Containers.CreateAsync(spec, ct).ConfigureAwait(false);
+        await ProxyReleases.DeliverAsync(docker, ProxyName, image, asCurrent: true, ct).ConfigureAwait(false);
         await NginxUpstream.WriteAsync(docker, ProxyName, Compose.UpstreamFile, server, ProxyOwner(plan), ct).ConfigureAwait(false);
         await docker.Containers.StartAsync(ProxyName, ct).ConfigureAwait(false);
         var (problem, _) = await containers.WaitHealthyAsync(ProxyName, environment.Health.Timeout, ct).ConfigureAwait(false);
         if (problem is not null)
             throw new DeployFailedException($"{plan.Proxy.Name} is not healthy: {problem}. Last lines of its log:\n{await containers.LastLogLinesAsync(ProxyName, 20, ct).ConfigureAwait(false)}");
-        log($"{plan.Proxy.Name} created, healthy, pointing at {plan.NewColour}");
+        log($"{plan.Proxy.Name} created, healthy, pointing at {plan.NewColour}, release {release}");
     }
 
-    private async Task<IReadOnlyList<string>> ProxyArgumentsAsync(CancellationToken ct)
-    {
-        var proxy = stack.Service(Compose.ProxyService);
-        var command = proxy.Command ?? (await docker.Images.InspectAsync(proxy.Image, ct).ConfigureAwait(false)).Config?.Cmd;
-        return NginxUpstream.ConfigArguments(command);
-    }
+    /// <summary>
+    /// The proxy's container: the compose service with the releases volume and nginx's command moved under it, hashed as
+    /// its runtime (base image) rather than its image, so a release of new configuration is handed over, not recreated.
+    /// </summary>
+    private ContainerSpec ProxySpec(ComposeService proxy, ImageInspect image, IReadOnlyList<string> command) =>
+        containers.Spec(proxy with { Command = command, NamedVolumes = [.. proxy.NamedVolumes, (ProxyReleases.Volume, ProxyReleases.Root)] },
+            ProxyName, ProxyReleases.Runtime(image), new Dictionary<string, string>(), proxy.Ports) with { Image = proxy.Image };
+
+    /// <summary>The -p/-c arguments of the running nginx, so -t and -s act on its configuration.</summary>
+    private async Task<IReadOnlyList<string>> ProxyArgumentsAsync(CancellationToken ct) =>
+        NginxUpstream.ConfigArguments((await docker.Containers.InspectAsync(ProxyName, ct).ConfigureAwait(false)).Config.Cmd);
 
     /// <summary>The uid:gid nginx runs as, so the rewritten include stays readable and rewritable by it.</summary>
     private static FileOwner? ProxyOwner(DeployPlan plan) =>
@@ -246,9 +326,16 @@ public sealed class SingleHostDeployer
             : null;
 
     /// <summary>Removes the failed colour (after keeping its last log lines); the live colour was never touched.</summary>
-    private async Task<DeployFailedException> AbandonAsync(DeployPlan plan, string newName, string problem, CancellationToken ct)
+    /// <param name="tookTraffic">nginx sent it requests: its old workers finish them (drain, graceful stop) before it goes.</param>
+    private async Task<DeployFailedException> AbandonAsync(DeployPlan plan, string newName, string problem, CancellationToken ct, bool tookTraffic = false)
     {
         var lines = await containers.LastLogLinesAsync(newName, 20, ct).ConfigureAwait(false);
+        if (tookTraffic)
+        {
+            await Task.Delay(environment.Drain, ct).ConfigureAwait(false);
+            await docker.Containers.StopAsync(newName, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
+        }
+
         await docker.Containers.RemoveAsync(newName, force: true, ct: ct).ConfigureAwait(false);
         var serving = plan.LiveColour is null ? "nothing was serving before" : $"{plan.LiveColour} still serving";
         log($"rolled back: {serving}, {plan.NewColour} removed");

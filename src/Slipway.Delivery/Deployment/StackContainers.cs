@@ -19,6 +19,9 @@ internal sealed class StackContainers(DockerClient docker, DeployEnvironment env
     public const string VersionLabel = "org.slipway.version";
     public const string SpecLabel = "org.slipway.spec";
 
+    /// <summary>A hash per part of the specification, so a changed container can be described without keeping its settings (or secrets).</summary>
+    public const string PartsLabel = "org.slipway.spec-parts";
+
     private StackNames Names => environment.Names;
 
     public async Task EnsureNetworksAndVolumesAsync(CancellationToken ct)
@@ -186,7 +189,41 @@ internal sealed class StackContainers(DockerClient docker, DeployEnvironment env
             StopSignal = service.StopSignal,
             Labels = new Dictionary<string, string>(labels) { [StackLabel] = Names.Stack, [ServiceLabel] = service.Name },
         };
-        var hash = Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(spec)))[..16];
-        return spec with { Labels = new Dictionary<string, string>(spec.Labels) { [SpecLabel] = hash } };
+        return spec with { Labels = new Dictionary<string, string>(spec.Labels) { [SpecLabel] = Hash(spec)[..16], [PartsLabel] = Parts(spec) } };
     }
+
+    /// <summary>
+    /// What would change if <paramref name="spec"/> replaced the container of that name: null when it is absent or the
+    /// same, else the parts that differ ("image postgres:15 → postgres:16, environment").
+    /// </summary>
+    public async Task<string?> ChangeAsync(ContainerSpec spec, CancellationToken ct)
+    {
+        var existing = await docker.Containers.TryInspectAsync(spec.Name!, ct).ConfigureAwait(false);
+        if (existing is null || existing.Config.Labels?.GetValueOrDefault(SpecLabel) == spec.Labels[SpecLabel])
+            return null;
+        if (existing.Config.Labels?.GetValueOrDefault(PartsLabel) is not { } before)
+            return "its settings (recorded before Slipway described them)";
+        var old = before.Split(' ').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[^1]);
+        var differing = spec.Labels[PartsLabel].Split(' ').Select(p => p.Split('='))
+            .Where(p => old.GetValueOrDefault(p[0]) != p[1])
+            .Select(p => p[0] == "image" && existing.Config.Image != spec.Image ? $"image {existing.Config.Image} → {spec.Image}" : p[0])
+            .ToArray();
+        return differing.Length == 0 ? "its settings" : string.Join(", ", differing);
+    }
+
+    private static string Hash(object? value) => Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(value)));
+
+    private static string Parts(ContainerSpec spec) => string.Join(' ', new (string Name, object? Value)[]
+    {
+        ("image", spec.Image),
+        ("command", new { spec.Entrypoint, spec.Cmd }),
+        ("environment", spec.Env),
+        ("user", spec.User),
+        ("ports", spec.Ports),
+        ("volumes", new { spec.Binds, spec.Tmpfs }),
+        ("networks", spec.Networks),
+        ("healthcheck", spec.Healthcheck),
+        ("hardening", new { spec.ReadOnlyRootfs, spec.CapDrop, spec.SecurityOpt }),
+        ("restart", new { spec.RestartPolicy, spec.StopSignal }),
+    }.Select(part => $"{part.Name}={Hash(part.Value)[..8]}"));
 }

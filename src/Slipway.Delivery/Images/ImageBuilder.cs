@@ -95,7 +95,7 @@ public sealed class ImageBuilder(DockerClient docker, ProgressDisplay? progress 
             {
                 await (progress ?? PlainProgress.Through(log))(
                     $"{spec.Name}: building {spec.Dockerfile} ({context.Files.Count} files in context, inputs {hash[..19]})",
-                    async events => built = await BuildImageAsync(context, spec, args, request, line =>
+                    async events => built = await BuildImageAsync(context, spec, args, baseIds, dockerfile, request, line =>
                     {
                         buildLog.Enqueue(line);
                         if (buildLog.Count > FailureLogLines)
@@ -134,6 +134,17 @@ public sealed class ImageBuilder(DockerClient docker, ProgressDisplay? progress 
 
     /// <summary>Label naming which plan entry an image was built for, so two images with equal inputs stay apart.</summary>
     public const string NameLabel = "io.slipway.image";
+
+    /// <summary>
+    /// What an image runs on: the ids of its base images and a hash of its Dockerfile ("NGINX_BASE=sha256:...,dockerfile=..."),
+    /// as opposed to the files its build context adds. A deploy hands a proxy's new configuration to the running nginx, but a
+    /// new runtime needs a new container.
+    /// </summary>
+    public const string RuntimeLabel = "io.slipway.runtime";
+
+    public static string Runtime(IReadOnlyDictionary<string, string> baseIds, string dockerfileText) =>
+        string.Join(',', baseIds.OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => $"{b.Key}={b.Value}")
+            .Append($"dockerfile={Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(dockerfileText.ReplaceLineEndings("\n"))))[..16]}"));
 
     /// <summary>
     /// The image with these inputs: on the engine, else pulled from the registry's inputs tag (an image PushEcr pushed
@@ -199,12 +210,12 @@ public sealed class ImageBuilder(DockerClient docker, ProgressDisplay? progress 
     private const int FailureLogLines = 30;
 
     // Untagged: the image gets its name once rewritten by ReproducibleImage.
-    private Task<string> BuildImageAsync(BuildContext context, ImageSpec spec, Dictionary<string, string> args, BuildImagesRequest request, Action<string> log, CancellationToken ct) =>
+    private Task<string> BuildImageAsync(BuildContext context, ImageSpec spec, Dictionary<string, string> args, Dictionary<string, string> baseIds, string dockerfile, BuildImagesRequest request, Action<string> log, CancellationToken ct) =>
         docker.Images.BuildAsync(context.Archive, new ImageBuildParameters
         {
             Dockerfile = context.Dockerfile,
             BuildArgs = args,
-            Labels = new Dictionary<string, string> { [NameLabel] = spec.Name },
+            Labels = new Dictionary<string, string> { [NameLabel] = spec.Name, [RuntimeLabel] = Runtime(baseIds, File.ReadAllText(dockerfile)) },
             Target = spec.Target,
             NoCache = request.NoCache,
             RegistryAuths = request.MirrorAuth is { } auth ? [auth] : [],

@@ -128,7 +128,7 @@ public sealed record ContainerInspect(string Id, string Name, ContainerState Sta
         container.Name,
         new ContainerState(state.Status, state.Running, (int)state.ExitCode,
             state.Health is { } health ? new ContainerHealth(health.Status) : null),
-        new ContainerConfig(config.Image ?? "", config.Labels?.AsReadOnly()),
+        new ContainerConfig(config.Image ?? "", config.Labels?.AsReadOnly(), config.Cmd?.ToArray()),
         new NetworkSettings(
             network.Ports?.ToDictionary(
                 p => p.Key,
@@ -142,7 +142,7 @@ public sealed record ContainerState(string Status, bool Running, int ExitCode, C
 
 public sealed record ContainerHealth(string Status);
 
-public sealed record ContainerConfig(string Image, IReadOnlyDictionary<string, string>? Labels);
+public sealed record ContainerConfig(string Image, IReadOnlyDictionary<string, string>? Labels, IReadOnlyList<string>? Cmd);
 
 public sealed record NetworkSettings(
     IReadOnlyDictionary<string, IReadOnlyList<HostBinding>?>? Ports,

@@ -105,14 +105,15 @@ internal sealed class DeployTestStack : IAsyncDisposable
     }
 
     /// <summary>Builds the tiny app reporting <paramref name="version"/>, pushes it, and returns its reference by digest.</summary>
-    public async Task<string> PushAppAsync(string version, bool healthy = true)
+    /// <param name="crashes">The release exits at start (its configuration does not parse).</param>
+    public async Task<string> PushAppAsync(string version, bool healthy = true, bool crashes = false)
     {
         var folder = Directory.CreateTempSubdirectory("slipway-app-").FullName;
         try
         {
             File.Copy(RepositoryFiles.PathOf($"{Folder}/app.Dockerfile"), Path.Combine(folder, "Dockerfile"));
             var health = healthy ? $"return 200 '{{\"status\":\"healthy\",\"version\":\"{version}\"}}';" : "return 500 '{\"status\":\"unhealthy\"}';";
-            await File.WriteAllTextAsync(Path.Combine(folder, "app.conf"), $$"""
+            await File.WriteAllTextAsync(Path.Combine(folder, "app.conf"), crashes ? "this release does not start;\n" : $$"""
                 pid /tmp/app.pid;
                 error_log stderr warn;
                 events { worker_connections 256; }
@@ -152,7 +153,7 @@ internal sealed class DeployTestStack : IAsyncDisposable
     public DeployRequest Request(string version, string image) =>
         new(Environment, Root, version, image, Auth, new Dictionary<string, string>());
 
-    public Task<DeployResult> DeployAsync(string version, string image, List<string>? log = null)
+    public Task<DeployResult> DeployAsync(string version, string image, List<string>? log = null, bool recreateInfrastructure = false)
     {
         void Log(string line)
         {
@@ -160,9 +161,10 @@ internal sealed class DeployTestStack : IAsyncDisposable
                 log?.Add(line);
         }
 
+        var request = Request(version, image) with { RecreateInfrastructure = recreateInfrastructure };
         return Environment.Strategy == DeployStrategy.Swarm
-            ? SwarmDeployer.DeployAsync(Docker, Request(version, image), Log)
-            : SingleHostDeployer.DeployAsync(Docker, Request(version, image), Log);
+            ? SwarmDeployer.DeployAsync(Docker, request, Log)
+            : SingleHostDeployer.DeployAsync(Docker, request, Log);
     }
 
     /// <summary>Containers of this stack that are running, by name.</summary>
@@ -193,6 +195,7 @@ internal sealed class DeployTestStack : IAsyncDisposable
             await Ignore(() => Docker.Containers.RemoveAsync(name, force: true));
         await Ignore(() => Docker.Volumes.RemoveAsync(names.LedgerVolume, force: true));
         await Ignore(() => Docker.Volumes.RemoveAsync(names.Volume("nginx-upstreams"), force: true));
+        await Ignore(() => Docker.Volumes.RemoveAsync(names.Volume(ProxyReleases.Volume), force: true));
         foreach (var network in new[] { "edge", "backend" })
             await Ignore(() => Docker.Networks.RemoveAsync(names.Network(network)));
         foreach (var tag in pushedTags)
@@ -219,19 +222,75 @@ internal sealed class DeployTestStack : IAsyncDisposable
         await EdgeGate.WaitAsync();
         try
         {
-            await using var context = await BuildContext.CreateAsync(RepositoryFiles.PathOf("nginx"), RepositoryFiles.PathOf("docker/nginx.Dockerfile"));
-            await docker.Images.BuildAsync(context.Archive, new ImageBuildParameters
-            {
-                Tags = [EdgeImage],
-                Dockerfile = context.Dockerfile,
-                BuildArgs = new Dictionary<string, string> { ["NGINX_BASE"] = "nginx:1.25-alpine" },
-            });
+            await BuildEdgeAsync(docker, RepositoryFiles.PathOf("nginx"), RepositoryFiles.PathOf("docker/nginx.Dockerfile"), EdgeImage);
         }
         finally
         {
             EdgeGate.Release();
         }
     }
+
+    /// <summary>Builds the edge image as BuildImages does: on the seeded nginx base, labelled with its runtime (base id and Dockerfile).</summary>
+    private static async Task BuildEdgeAsync(DockerClient docker, string folder, string dockerfile, string tag)
+    {
+        const string nginxBase = "nginx:1.25-alpine";
+        var baseId = (await docker.Images.InspectAsync(nginxBase)).Id;
+        await using var context = await BuildContext.CreateAsync(folder, dockerfile);
+        await docker.Images.BuildAsync(context.Archive, new ImageBuildParameters
+        {
+            Tags = [tag],
+            Dockerfile = context.Dockerfile,
+            BuildArgs = new Dictionary<string, string> { ["NGINX_BASE"] = nginxBase },
+            Labels = new Dictionary<string, string>
+            {
+                [Slipway.Delivery.Images.ImageBuilder.RuntimeLabel] = Slipway.Delivery.Images.ImageBuilder.Runtime(new Dictionary<string, string> { ["NGINX_BASE"] = baseId }, await File.ReadAllTextAsync(dockerfile)),
+            },
+        });
+    }
+
+    /// <summary>
+    /// A new commit's edge image, as a real release changes it: nginx/ with the release's header added to every answer
+    /// (X-Edge-Release) and its landing page changed; <paramref name="dockerfileLine"/> also changes the runtime.
+    /// Pushed to the registry; returns its reference by digest.
+    /// </summary>
+    /// <param name="withoutSecurityHeaders">A broken release: its nginx configuration loads, but answers without the security headers.</param>
+    public async Task<string> PushEdgeAsync(string release, string? dockerfileLine = null, bool withoutSecurityHeaders = false)
+    {
+        var folder = Directory.CreateTempSubdirectory("slipway-edge-").FullName;
+        try
+        {
+            var source = RepositoryFiles.PathOf("nginx");
+            foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories).Where(f => !Path.GetRelativePath(source, f).StartsWith("certs", StringComparison.Ordinal)))
+            {
+                var target = Path.Combine(folder, Path.GetRelativePath(source, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
+
+            var headers = Path.Combine(folder, "snippets/security-headers.conf");
+            if (withoutSecurityHeaders)
+                File.Delete(headers);
+            await File.AppendAllTextAsync(headers, $"add_header X-Edge-Release \"{release}\" always;\n");
+            await File.AppendAllTextAsync(Path.Combine(folder, "landing/index.html"), $"<!-- edge release {release} -->\n");
+            var dockerfile = Path.Combine(folder, "Dockerfile.edge");
+            await File.WriteAllTextAsync(dockerfile, await File.ReadAllTextAsync(RepositoryFiles.PathOf("docker/nginx.Dockerfile")) + (dockerfileLine is null ? "" : dockerfileLine + "\n"));
+            var repository = $"{Auth.ServerAddress}/{Project}/edge";
+            await BuildEdgeAsync(Builder, folder, dockerfile, $"{repository}:{release}");
+            var pushed = await Builder.Images.PushAsync(repository, release, Auth);
+            pushedTags.Add($"{repository}:{release}");
+            return $"{repository}@{pushed.Digest}";
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>The next deploys use this edge image, as a new commit's NGINX_IMAGE.</summary>
+    public void UseEdge(string image) => Environment = Environment with
+    {
+        Compose = Environment.Compose with { Variables = new Dictionary<string, string>(Environment.Compose.Variables) { ["NGINX_IMAGE"] = image } },
+    };
 
     internal static int FreePort()
     {

@@ -4,8 +4,11 @@ using System.Net;
 namespace Slipway.Delivery.Tests.Deployment.TestStack;
 
 /// <summary>
-/// Steady GET /version traffic through nginx on 127.0.0.1 while a deploy runs, below nginx's API rate
-/// limit (50 r/s), counting every failed request and the versions that answered.
+/// Steady GET /version traffic through nginx on 127.0.0.1 while a deploy runs, below nginx's API rate limit
+/// (50 r/s): keep-alive clients reusing their connections and clients opening a fresh connection (and TLS
+/// handshake) per request, about 35 requests a second in all. Counts every failed request (connection
+/// error, reset, timeout, any status but 200), the versions that answered and the proxy releases (the edge's
+/// X-Edge-Release header) that served them.
 /// </summary>
 internal sealed class LoadGenerator : IAsyncDisposable
 {
@@ -14,9 +17,14 @@ internal sealed class LoadGenerator : IAsyncDisposable
     private int succeeded;
     private int failed;
 
-    public LoadGenerator(HttpClient client, Uri baseUrl, int workers = 2, TimeSpan? pause = null)
+    public LoadGenerator(HttpClient client, Uri baseUrl, int keepAlive = 2, int fresh = 1)
     {
-        this.workers = Enumerable.Range(0, workers).Select(_ => Task.Run(() => RunAsync(client, new Uri(baseUrl, "/version"), pause ?? TimeSpan.FromMilliseconds(60)))).ToArray();
+        var url = new Uri(baseUrl, "/version");
+        workers =
+        [
+            .. Enumerable.Range(0, keepAlive).Select(_ => Task.Run(() => RunAsync(client, url, freshConnection: false, TimeSpan.FromMilliseconds(60)))),
+            .. Enumerable.Range(0, fresh).Select(_ => Task.Run(() => RunAsync(client, url, freshConnection: true, TimeSpan.FromMilliseconds(80)))),
+        ];
     }
 
     public int Succeeded => succeeded;
@@ -30,20 +38,38 @@ internal sealed class LoadGenerator : IAsyncDisposable
 
     public string? LastVersion { get; private set; }
 
-    private async Task RunAsync(HttpClient client, Uri url, TimeSpan pause)
+    /// <summary>The edge releases (X-Edge-Release) that answered, in the order first seen; "" for an edge without the header.</summary>
+    public ConcurrentDictionary<string, int> EdgeReleases { get; } = new();
+
+    public string? LastEdgeRelease { get; private set; }
+
+    /// <summary>Requests sent on a connection of their own.</summary>
+    public int Fresh => fresh;
+
+    private int fresh;
+
+    private async Task RunAsync(HttpClient client, Uri url, bool freshConnection, TimeSpan pause)
     {
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                using var response = await client.GetAsync(url, stop.Token);
+                using var request = new HttpRequestMessage(HttpMethod.Get, url);
+                // Connection: close makes nginx close after the answer: the next request opens a new connection.
+                request.Headers.ConnectionClose = freshConnection;
+                using var response = await client.SendAsync(request, stop.Token);
                 var body = await response.Content.ReadAsStringAsync(stop.Token);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     var version = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("version").GetString()!;
                     Versions.AddOrUpdate(version, 1, (_, n) => n + 1);
                     LastVersion = version;
+                    var edge = response.Headers.TryGetValues("X-Edge-Release", out var values) ? string.Join(",", values) : "";
+                    EdgeReleases.AddOrUpdate(edge, 1, (_, n) => n + 1);
+                    LastEdgeRelease = edge;
                     Interlocked.Increment(ref succeeded);
+                    if (freshConnection)
+                        Interlocked.Increment(ref fresh);
                 }
                 else
                 {
