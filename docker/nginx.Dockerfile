@@ -13,6 +13,9 @@ COPY landing/ /etc/nginx/landing/
 # Owned by nginx's user: the blue-green deploy rewrites upstreams/api.conf (a volume in compose).
 COPY --chown=101:101 upstreams/ /etc/nginx/upstreams/
 COPY healthcheck.sh /usr/local/bin/nginx-healthcheck
+# A deploy hands each release's configuration to the running nginx under releases/ (a volume) and points
+# releases/current at it; a new volume starts from the image's own configuration.
+RUN mkdir /etc/nginx/releases && ln -s /etc/nginx /etc/nginx/releases/current
 
 USER 101:101
 EXPOSE 8080 8443

@@ -53,7 +53,7 @@ public sealed class SwarmDeployer
         var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, environment.Names, log, ct).ConfigureAwait(false);
         var previous = ReleaseLedger.Current(await ledger.ReadAsync(ct).ConfigureAwait(false));
         var release = new Release(request.Version, ReleaseKind.Deploy, Rolling, request.Who.Who + "@" + request.Who.Host, DateTimeOffset.UtcNow, null,
-            new Dictionary<string, string> { [plan.App.Name] = request.AppImage }, request.MigrationVersion, ReleaseOutcome.InProgress,
+            Images(plan, request), request.MigrationVersion, ReleaseOutcome.InProgress,
             plan.LiveImage is null ? null : previous?.Version);
         await ledger.RecordAsync(release, ct).ConfigureAwait(false);
 
@@ -69,6 +69,15 @@ public sealed class SwarmDeployer
             await ledger.RecordFailureAsync(release, ReleaseLedger.OutcomeOf(e), e).ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>The images of a release, as the ledger records them: the app's, and the proxy's whose configuration it serves.</summary>
+    private static Dictionary<string, string> Images(SwarmPlan plan, DeployRequest request)
+    {
+        var images = new Dictionary<string, string> { [plan.App.Name] = request.AppImage };
+        if (plan.Stack.Services.GetValueOrDefault(request.Environment.Compose.ProxyService) is { } proxy)
+            images[proxy.Name] = proxy.Image;
+        return images;
     }
 
     /// <summary>
@@ -98,6 +107,8 @@ public sealed class SwarmDeployer
             if (outcome.State != ConvergeState.Converged)
                 throw new DeployFailedException($"rollback of {appService} to {target.Version} did not converge: {outcome.Detail}");
             log($"{appService} back on {target.Version} ({image}), converged in {clock.Elapsed.TotalSeconds:0.0} s");
+            if (target.Images.GetValueOrDefault(environment.Compose.ProxyService) is { } proxyImage)
+                await deployer.HandOverAsync(environment.Names.SwarmService(environment.Compose.ProxyService), proxyImage, ct).ConfigureAwait(false);
             await deployer.SmokeOrThrowAsync(target.Version, null, ct).ConfigureAwait(false);
             var result = new DeployResult(release with { Outcome = ReleaseOutcome.Succeeded, FinishedAt = DateTimeOffset.UtcNow }, Rolling, Rolling, clock.Elapsed, clock.Elapsed)
             {
@@ -139,7 +150,11 @@ public sealed class SwarmDeployer
         var configs = await EnsureConfigsAsync(plan.Stack, ct).ConfigureAwait(false);
         var app = plan.App.Name;
         var proxy = environment.Compose.ProxyService;
-        foreach (var service in plan.Stack.StartOrder().Where(s => s.Name != app && s.Name != proxy))
+        var proxyService = plan.Stack.Services.GetValueOrDefault(proxy);
+        var proxySpec = proxyService is null ? null : await ProxySpecAsync(proxyService, configs, ct).ConfigureAwait(false);
+        var infrastructure = plan.Stack.StartOrder().Where(s => s.Name != app && s.Name != proxy).ToArray();
+        await RefuseInfrastructureChangesAsync(infrastructure.Select(s => SwarmServices.Spec(s, Names, configs, null)), proxySpec, request.RecreateInfrastructure, ct).ConfigureAwait(false);
+        foreach (var service in infrastructure)
             await EnsureOrThrowAsync(service, configs, null, ct).ConfigureAwait(false);
         release = release with { MigrationVersion = await request.MigrateBeforeTheAppAsync($"{plan.LiveVersion ?? "nothing"} still serving", log, ct).ConfigureAwait(false) ?? release.MigrationVersion };
 
@@ -155,17 +170,119 @@ public sealed class SwarmDeployer
         }
 
         var appTime = appClock.Elapsed;
-        if (plan.Stack.Services.ContainsKey(proxy))
-            await EnsureOrThrowAsync(plan.Stack.Service(proxy), configs, null, ct).ConfigureAwait(false);
-        await SmokeOrThrowAsync(plan.Version, plan.LiveImage is null ? null : app, ct).ConfigureAwait(false);
+        var proxyRelease = proxySpec is null ? null : await EnsureProxyAsync(proxySpec, proxyService!.Image, ct).ConfigureAwait(false);
+        await SmokeOrThrowAsync(plan.Version, plan.LiveImage is null ? null : app, ct, proxyRelease).ConfigureAwait(false);
         return new DeployResult(release with { Outcome = ReleaseOutcome.Succeeded, FinishedAt = DateTimeOffset.UtcNow }, Rolling, Rolling, appTime, clock.Elapsed)
         {
             Described = $"rolling update of {app} to {plan.Version}: converged in {appTime.TotalSeconds:0.0} s",
         };
     }
 
-    /// <summary>Smoke checks through the public URL; on failure the app service (when it was updated) goes back to its previous spec.</summary>
-    private async Task SmokeOrThrowAsync(string version, string? rollBackService, CancellationToken ct)
+    /// <summary>
+    /// The proxy's service: its image is the running one while the runtime (base image, Dockerfile) is the same, so the
+    /// swarm does not replace the task that holds the host port (stop-first: an outage); the release's configuration is
+    /// handed to the running nginx instead (<see cref="ProxyReleases"/>).
+    /// </summary>
+    private async Task<ServiceSpec> ProxySpecAsync(ComposeService proxy, IReadOnlyDictionary<string, SwarmConfig> configs, CancellationToken ct)
+    {
+        if (await docker.Images.TryInspectAsync(proxy.Image, ct).ConfigureAwait(false) is null)
+            await docker.Images.PullAsync(proxy.Image, auth, ct: ct).ConfigureAwait(false);
+        var image = await docker.Images.InspectAsync(proxy.Image, ct).ConfigureAwait(false);
+        var runtime = ProxyReleases.Runtime(image);
+        var existing = await docker.Services.TryInspectAsync(Names.SwarmService(proxy.Name), ct).ConfigureAwait(false);
+        var serviceImage = existing is not null && existing.Labels.GetValueOrDefault(RuntimeLabel) == runtime ? existing.Image : proxy.Image;
+        var service = proxy with
+        {
+            Image = serviceImage,
+            Command = ProxyReleases.Command(proxy.Command ?? image.Config?.Cmd ?? []),
+            NamedVolumes = [.. proxy.NamedVolumes, (ProxyReleases.Volume, ProxyReleases.Root)],
+        };
+        return SwarmServices.Spec(service, Names, configs, null, new Dictionary<string, string> { [RuntimeLabel] = runtime });
+    }
+
+    /// <summary>The proxy service's runtime: what its image runs on (<see cref="ProxyReleases.Runtime"/>).</summary>
+    private const string RuntimeLabel = "org.slipway.runtime";
+
+    /// <summary>
+    /// Creates or updates the proxy service when its runtime changed (or it is new), then hands this release's
+    /// configuration to each of its running tasks on this engine. Returns the release each task served before.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, string?>> EnsureProxyAsync(ServiceSpec spec, string proxyImage, CancellationToken ct)
+    {
+        var service = spec.Name[(Names.Stack.Length + 1)..];
+        var outcome = await EnsureSpecAsync(service, spec, ct).ConfigureAwait(false);
+        if (outcome.State != ConvergeState.Converged)
+            throw new DeployFailedException($"{service} did not converge on the swarm: {outcome.Detail}");
+        return await HandOverAsync(spec.Name, proxyImage, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Delivers the release of <paramref name="proxyImage"/> to every running task of the proxy service on this engine.</summary>
+    private async Task<IReadOnlyDictionary<string, string?>> HandOverAsync(string serviceName, string proxyImage, CancellationToken ct)
+    {
+        if (await docker.Images.TryInspectAsync(proxyImage, ct).ConfigureAwait(false) is null)
+            await docker.Images.PullAsync(proxyImage, auth, ct: ct).ConfigureAwait(false);
+        var image = await docker.Images.InspectAsync(proxyImage, ct).ConfigureAwait(false);
+        var release = ProxyReleases.Id(image);
+        var before = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var task in (await docker.Containers.ListAsync([$"com.docker.swarm.service.name={serviceName}"], ct).ConfigureAwait(false)).Where(c => c.State == "running"))
+        {
+            var live = await ProxyReleases.LiveAsync(docker, task.Id, ct).ConfigureAwait(false);
+            before[task.Id] = live;
+            if (live == release)
+                continue;
+            var command = (await docker.Containers.InspectAsync(task.Id, ct).ConfigureAwait(false)).Config.Cmd ?? [];
+            await ProxyReleases.DeliverAsync(docker, task.Id, image, asCurrent: false, ct).ConfigureAwait(false);
+            await ProxyReleases.CheckAsync(docker, task.Id, release, command, ct).ConfigureAwait(false);
+            await ProxyReleases.MakeCurrentAsync(docker, task.Id, release, ct).ConfigureAwait(false);
+            await ReloadAsync(task.Id, command, ct).ConfigureAwait(false);
+            log($"{task.Name} took release {release} of {proxyImage} by graceful reload (was {live ?? "none"}; not restarted)");
+        }
+
+        return before;
+    }
+
+    private async Task ReloadAsync(string container, IReadOnlyList<string> command, CancellationToken ct)
+    {
+        var reload = await docker.Containers.ExecAsync(container, ["nginx", .. NginxUpstream.ConfigArguments(command), "-s", "reload"], ct: ct).ConfigureAwait(false);
+        if (!reload.Succeeded)
+            throw new DeployFailedException($"nginx -s reload in {container} failed: {(reload.StandardError + reload.StandardOutput).Trim()}");
+    }
+
+    /// <summary>Puts the proxy's tasks back on the releases they served before (after a failed smoke check).</summary>
+    private async Task RestoreProxyAsync(IReadOnlyDictionary<string, string?> before, CancellationToken ct)
+    {
+        foreach (var (container, release) in before)
+        {
+            if (release is null)
+                continue;
+            await ProxyReleases.MakeCurrentAsync(docker, container, release, ct).ConfigureAwait(false);
+            await ReloadAsync(container, (await docker.Containers.InspectAsync(container, ct).ConfigureAwait(false)).Config.Cmd ?? [], ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>PostgreSQL, Redis and the proxy's runtime are replaced only when asked: the swarm would stop them first.</summary>
+    private async Task RefuseInfrastructureChangesAsync(IEnumerable<ServiceSpec> infrastructure, ServiceSpec? proxy, bool recreate, CancellationToken ct)
+    {
+        var changes = new List<string>();
+        foreach (var spec in infrastructure)
+        {
+            var existing = await docker.Services.TryInspectAsync(spec.Name, ct).ConfigureAwait(false);
+            if (existing is not null && existing.Labels.GetValueOrDefault(StackContainers.SpecLabel) != spec.Labels[StackContainers.SpecLabel])
+                changes.Add(existing.Image == spec.Image ? $"{spec.Name} (its settings)" : $"{spec.Name} (image {existing.Image} → {spec.Image})");
+        }
+
+        if (proxy is not null && await docker.Services.TryInspectAsync(proxy.Name, ct).ConfigureAwait(false) is { } live
+            && live.Labels.GetValueOrDefault(StackContainers.SpecLabel) != proxy.Labels[StackContainers.SpecLabel])
+            changes.Add(live.Labels.GetValueOrDefault(RuntimeLabel) == proxy.Labels[RuntimeLabel] ? $"{proxy.Name} (its settings)" : $"{proxy.Name}'s runtime (base of {live.Image} → {proxy.Image})");
+        if (changes.Count == 0)
+            return;
+        if (!recreate)
+            throw new DeployFailedException($"the deploy would replace {string.Join("; ", changes)}, dropping their connections: nothing was changed. Run it again with --recreate-infrastructure to do that");
+        log($"replacing, as --recreate-infrastructure asks: {string.Join("; ", changes)}");
+    }
+
+    /// <summary>Smoke checks through the public URL; on failure the app service (when it was updated) goes back to its previous spec, and the proxy to its previous release.</summary>
+    private async Task SmokeOrThrowAsync(string version, string? rollBackService, CancellationToken ct, IReadOnlyDictionary<string, string?>? proxyBefore = null)
     {
         var smoke = await SmokeTester.RunAsync(SingleHostDeployer.PublicSmokeTarget(environment, version), ct).ConfigureAwait(false);
         if (smoke.Passed)
@@ -175,6 +292,8 @@ public sealed class SwarmDeployer
         }
 
         var details = string.Join("; ", smoke.Failures.Select(f => $"{f.Name} → {f.Detail}"));
+        if (proxyBefore is not null)
+            await RestoreProxyAsync(proxyBefore, ct).ConfigureAwait(false);
         if (rollBackService is null)
             throw new DeployFailedException($"smoke checks through {environment.PublicUrl} failed: {details}");
         var service = await docker.Services.InspectAsync(Names.SwarmService(rollBackService), ct).ConfigureAwait(false);
@@ -191,26 +310,28 @@ public sealed class SwarmDeployer
     }
 
     /// <summary>Creates the service, updates it when its spec changed, or leaves it; then waits until it converged.</summary>
-    private async Task<Converged> EnsureAsync(ComposeService service, IReadOnlyDictionary<string, SwarmConfig> configs, string? version, CancellationToken ct)
+    private Task<Converged> EnsureAsync(ComposeService service, IReadOnlyDictionary<string, SwarmConfig> configs, string? version, CancellationToken ct) =>
+        EnsureSpecAsync(service.Name, SwarmServices.Spec(service, Names, configs, version), ct);
+
+    private async Task<Converged> EnsureSpecAsync(string service, ServiceSpec spec, CancellationToken ct)
     {
-        var spec = SwarmServices.Spec(service, Names, configs, version);
         var existing = await docker.Services.TryInspectAsync(spec.Name, ct).ConfigureAwait(false);
         if (existing is null)
         {
             await docker.Services.CreateAsync(spec, auth, ct).ConfigureAwait(false);
             var created = await WaitRunningAsync(spec.Name, spec.Replicas, spec.Image, ct).ConfigureAwait(false);
-            log($"{service.Name} created: {created.Detail}");
+            log($"{service} created: {created.Detail}");
             return created;
         }
 
         if (existing.Labels.GetValueOrDefault(StackContainers.SpecLabel) == spec.Labels[StackContainers.SpecLabel])
         {
-            log($"{service.Name} up, unchanged");
+            log($"{service} up, unchanged");
             return new Converged(ConvergeState.Converged, "unchanged");
         }
 
         var outcome = await UpdateAsync(existing, () => docker.Services.UpdateAsync(existing.ID, existing.Version.Index, spec, auth, ct), ct).ConfigureAwait(false);
-        log($"{service.Name} updated ({existing.Spec["UpdateConfig"]?["Order"] ?? "stop-first"}): {outcome.Detail}");
+        log($"{service} updated ({existing.Spec["UpdateConfig"]?["Order"] ?? "stop-first"}): {outcome.Detail}");
         return outcome;
     }
 

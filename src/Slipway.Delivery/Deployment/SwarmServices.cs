@@ -18,17 +18,20 @@ internal static class SwarmServices
     public static string ConfigName(StackNames names, string config, byte[] content) =>
         $"{names.Stack}_{config}-{Convert.ToHexStringLower(SHA256.HashData(content))[..12]}";
 
-    public static ServiceSpec Spec(ComposeService service, StackNames names, IReadOnlyDictionary<string, SwarmConfig> configs, string? version)
+    /// <param name="serviceLabels">More labels of the service (not its tasks), part of what the spec hash covers.</param>
+    public static ServiceSpec Spec(ComposeService service, StackNames names, IReadOnlyDictionary<string, SwarmConfig> configs, string? version, IReadOnlyDictionary<string, string>? serviceLabels = null)
     {
         var labels = Labels(service, names);
-        var serviceLabels = new Dictionary<string, string>(labels);
+        var ownLabels = new Dictionary<string, string>(labels);
+        foreach (var (name, value) in serviceLabels ?? new Dictionary<string, string>())
+            ownLabels[name] = value;
         if (version is not null)
-            serviceLabels[StackContainers.VersionLabel] = version;
+            ownLabels[StackContainers.VersionLabel] = version;
         var spec = new ServiceSpec
         {
             Name = names.SwarmService(service.Name),
             Image = service.Image,
-            Labels = serviceLabels,
+            Labels = ownLabels,
             ContainerLabels = labels,
             Command = service.Entrypoint,
             Args = service.Command,

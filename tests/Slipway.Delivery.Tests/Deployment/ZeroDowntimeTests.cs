@@ -101,7 +101,7 @@ public sealed class ZeroDowntimeTests
     }
 
     /// <summary>Runs one step under load and checks that no request failed and what serves afterwards.</summary>
-    private static async Task UnderLoadAsync(DeployTestStack stack, HttpClient client, string step, Func<Task> deploy, string version, string edgeRelease)
+    internal static async Task UnderLoadAsync(DeployTestStack stack, HttpClient client, string step, Func<Task> deploy, string version, string edgeRelease)
     {
         await using var load = new LoadGenerator(client, stack.Environment.PublicUrl);
         await Task.Delay(300);
@@ -111,5 +111,59 @@ public sealed class ZeroDowntimeTests
         Assert.True(load.Failed == 0, $"{step}: {load.Failed} of {load.Succeeded + load.Failed} requests failed: {string.Join(" | ", load.Failures.Take(5))}");
         Assert.True(load.Fresh > 5 && load.Succeeded - load.Fresh > 20, $"{step}: too little load ({load.Succeeded} requests, {load.Fresh} on fresh connections)");
         Assert.Equal((version, edgeRelease), (load.LastVersion, load.LastEdgeRelease));
+    }
+}
+
+/// <summary>The same sequence on a real single-node swarm (a second engine of our own): nginx a swarm service published in host mode.</summary>
+[Collection(DeployCollection.Name)]
+public sealed class SwarmZeroDowntimeTests(SwarmEngine swarm) : IClassFixture<SwarmEngine>
+{
+    [RegistryFact]
+    public async Task Every_kind_of_change_in_sequence_drops_no_request_and_never_replaces_the_nginx_task()
+    {
+        await using var stack = await DeployTestStack.CreateAsync(await swarm.StartAsync(), Environments.DeployStrategy.Swarm);
+        var edge1 = await stack.PushEdgeAsync("e1");
+        var edge2 = await stack.PushEdgeAsync("e2");
+        var edge3 = await stack.PushEdgeAsync("e3");
+        var brokenEdge = await stack.PushEdgeAsync("e4-broken", withoutSecurityHeaders: true);
+        var v1 = await stack.PushAppAsync("1.0.0+aaaaaaa");
+        var v2 = await stack.PushAppAsync("2.0.0+bbbbbbb");
+        var v3 = await stack.PushAppAsync("3.0.0+ccccccc");
+        var crashing = await stack.PushAppAsync("4.0.0+ddddddd", crashes: true);
+        var v5 = await stack.PushAppAsync("5.0.0+eeeeeee");
+        using var client = stack.Client();
+
+        stack.UseEdge(edge1);
+        await stack.DeployAsync("1.0.0+aaaaaaa", v1);
+        var nginx = Assert.Single(await stack.RunningAsync("nginx"));
+        // The first task serves the image's own configuration until the first hand-over: make it the release's now.
+        await ZeroDowntimeTests.UnderLoadAsync(stack, client, "swarm: app only", () => stack.DeployAsync("2.0.0+bbbbbbb", v2), "2.0.0+bbbbbbb", "e1");
+
+        stack.UseEdge(edge2);
+        var log = new List<string>();
+        await ZeroDowntimeTests.UnderLoadAsync(stack, client, "swarm: nginx configuration only", () => stack.DeployAsync("2.0.0+bbbbbbb", v2, log), "2.0.0+bbbbbbb", "e2");
+        Assert.Contains(log, l => l.Contains("by graceful reload", StringComparison.Ordinal));
+
+        stack.UseEdge(edge3);
+        await ZeroDowntimeTests.UnderLoadAsync(stack, client, "swarm: app and nginx", () => stack.DeployAsync("3.0.0+ccccccc", v3), "3.0.0+ccccccc", "e3");
+
+        await ZeroDowntimeTests.UnderLoadAsync(stack, client, "swarm: crash at start", async () =>
+        {
+            var failure = await Assert.ThrowsAsync<DeployFailedException>(() => stack.DeployAsync("4.0.0+ddddddd", crashing));
+            Assert.True(failure.RolledBack, failure.Message);
+        }, "3.0.0+ccccccc", "e3");
+
+        stack.UseEdge(brokenEdge);
+        await ZeroDowntimeTests.UnderLoadAsync(stack, client, "swarm: fails smoke", async () =>
+        {
+            var steps = new List<string>();
+            var failure = await Record.ExceptionAsync(() => stack.DeployAsync("5.0.0+eeeeeee", v5, steps));
+            File.WriteAllLines("/tmp/swarm-smoke.log", steps.Append(failure?.ToString() ?? "no failure"));
+            Assert.IsType<DeployFailedException>(failure);
+            Assert.Contains("smoke checks through", failure.Message, StringComparison.Ordinal);
+            Assert.True(((DeployFailedException)failure).RolledBack);
+        }, "3.0.0+ccccccc", "e3");
+
+        Assert.Equal([nginx], await stack.RunningAsync("nginx"));
     }
 }

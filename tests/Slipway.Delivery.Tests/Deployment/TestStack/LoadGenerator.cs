@@ -84,7 +84,7 @@ internal sealed class LoadGenerator : IAsyncDisposable
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
                 Interlocked.Increment(ref failed);
-                Failures.Enqueue(e.Message);
+                Failures.Enqueue(e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message);
             }
 
             try
