@@ -127,7 +127,8 @@ public sealed class BlueGreenDeployTests
         var refused = await Assert.ThrowsAsync<DeployLockedException>(() => stack.DeployAsync("1.0.0+aaaaaaa", v1));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"refusal took {clock.Elapsed}");
         Assert.StartsWith($"local is being deployed by {Environment.UserName}@{Environment.MachineName} since ", refused.Message, StringComparison.Ordinal);
-        Assert.Contains($"(pid {Environment.ProcessId}). Wait, or run ./build.sh Unlock --environment local if that deploy is dead.", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"(pid {Environment.ProcessId}), lease renewed until ", refused.Message, StringComparison.Ordinal);
+        Assert.EndsWith(". Wait, or run ./build.sh Unlock --environment local --force if that deploy is dead.", refused.Message, StringComparison.Ordinal);
 
         await first;
         Assert.Null(await stack.Docker.Containers.TryInspectAsync(lockName));
