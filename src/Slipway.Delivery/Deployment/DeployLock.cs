@@ -128,7 +128,7 @@ public sealed class DeployLock : IAsyncDisposable
                 {
                     return;
                 }
-                catch (Exception e) when (!stop.IsCancellationRequested && e is OperationCanceledException or DockerTimeoutException or DockerEngineUnreachableException or DockerApiException)
+                catch (Exception e) when (e is DockerTimeoutException or DockerEngineUnreachableException or DockerApiException || (e is OperationCanceledException && !stop.IsCancellationRequested))
                 {
                     // Missed once: the lease outlasts several ticks, so the next one may still renew it in time.
                 }
