@@ -9,11 +9,17 @@ using Slipway.Tools.Docker;
 
 partial class Build
 {
-    [Parameter("Rollback: the version to go back to, exactly as Releases lists it (default: the previous release)")]
+    [Parameter("Rollback: the version to go back to, exactly as Releases lists it (default: the release that served before the one serving now)")]
     readonly string? ToVersion;
 
     [Parameter("Deploy: allow recreating PostgreSQL, Redis or nginx's runtime when their specification changed (their connections drop)")]
     readonly bool RecreateInfrastructure;
+
+    [Parameter("Rollback: go back to a release older than the live schema even when a migration in between is not marked backward-compatible")]
+    readonly bool AllowNewerSchema;
+
+    /// <summary>The exit code of a deploy, rollback or unlock refused because another deploy holds the environment's lock.</summary>
+    const int LockHeldExitCode = 3;
 
     /// <summary>
     /// Hand-off from PushEcr: the images it pushed and verified, by digest. When PushEcr does not set it
@@ -91,9 +97,21 @@ partial class Build
         {
             var environment = DeliveryEnvironment;
             var docker = await EngineAsync(ct);
-            var result = environment.Strategy == DeployStrategy.Swarm
-                ? await Deployment(async () => await SwarmDeployer.RollbackAsync(docker, environment, ToVersion, await RegistryAuthAsync(environment, ct), Log.Info, ct))
-                : await Deployment(async () => await SingleHostDeployer.RollbackAsync(docker, environment, RootDirectory, StackVariables(environment, await ProxyImageInUseAsync(environment, docker, ct)), ToVersion, Log.Info, ct));
+            var migrations = await Run(() => Task.FromResult(MigrationSet.Load(MigrationsDirectory)));
+            var swarm = environment.Strategy == DeployStrategy.Swarm;
+            var request = new RollbackRequest(
+                environment,
+                RootDirectory,
+                swarm ? new Dictionary<string, string>() : StackVariables(environment, await ProxyImageInUseAsync(environment, docker, ct)),
+                swarm ? await RegistryAuthAsync(environment, ct) : null,
+                migrations)
+            {
+                ToVersion = ToVersion,
+                AllowNewerSchema = AllowNewerSchema,
+            };
+            var result = await Deployment(() => swarm
+                ? SwarmDeployer.RollbackAsync(docker, request, Log.Info, ct)
+                : SingleHostDeployer.RollbackAsync(docker, request, Log.Info, ct));
             ReportSummary($"back to {result.Release.Version}: {result.Summary}");
             await RecordRollbackOnGitHubAsync(result.Release.Version, ct);
             // Migrations go down only when asked, and after the app: version N-1 runs on version N's schema.
@@ -108,28 +126,36 @@ partial class Build
         });
 
     Target Releases => _ => _
-        .Description("Prints the environment's release ledger: versions, outcomes, who, when, images by digest")
+        .Description("Prints the environment's release ledger: versions, outcomes, who, when, images by digest; * marks what serves")
         .Executes(async ct =>
         {
             var environment = DeliveryEnvironment;
             var docker = await EngineAsync(ct);
-            var ledger = await Deployment(() => ReleaseLedger.OpenAsync(docker, environment.Names, ct));
+            var ledger = await Deployment(() => ReleaseLedger.OpenAsync(docker, environment.Names, Log.Warn, ct));
             var releases = await Deployment(() => ledger.ReadAsync(ct));
-            Log.Plain(ReleaseLedger.Format(releases));
-            var holder = await DeployLock.ReadAsync(docker, environment.Names, ct);
+            var serving = await Deployment(() => environment.Strategy == DeployStrategy.Swarm
+                ? SwarmDeployer.ServingAsync(docker, environment, ct)
+                : SingleHostDeployer.ServingAsync(docker, environment, ct));
+            Log.Plain(ReleaseLedger.Format(releases, ReleaseLedger.Reconcile(releases, serving, environment.Names.Environment, environment.Compose.AppService, Log.Warn)));
+            var holder = await Deployment(() => DeployLock.ReadAsync(docker, environment.Names, ct));
             if (holder is not null)
-                Log.Warn($"deploy lock held by {holder}{(holder.IsStale ? " — stale (that process is gone)" : "")}");
+                Log.Warn($"deploy lock held by {holder}, lease until {holder.Expires.ToLocalTime():HH:mm:ss}{(holder.StaleBecause is { } gone ? $" — stale ({gone})" : "")}");
             ReportSummary($"{releases.Count} releases");
         });
 
     Target Unlock => _ => _
-        .Description("Breaks the environment's deploy lock left by a dead deploy")
+        .Description("Breaks the environment's deploy lock when its deploy is gone (lease run out, or its process dead); --force breaks a live one")
         .Executes(async ct =>
         {
             var environment = DeliveryEnvironment;
             var docker = await EngineAsync(ct);
-            var broken = await DeployLock.BreakAsync(docker, environment.Names, ct);
-            var note = broken is null ? $"{environment.Names.Environment} was not locked" : $"broke the lock of {broken}{(broken.IsStale ? " (stale)" : "")}";
+            var broken = await Deployment(() => DeployLock.BreakAsync(docker, environment.Names, Force, ct));
+            var note = broken switch
+            {
+                null => $"{environment.Names.Environment} was not locked",
+                { StaleBecause: { } gone } => $"broke the stale lock of {broken} ({gone})",
+                _ => $"broke the live lock of {broken} (--force)",
+            };
             Log.Info(note);
             ReportSummary(note);
         });
@@ -259,12 +285,12 @@ partial class Build
     async Task<string> CurrentVersionAsync(DeployEnvironment environment, CancellationToken ct)
     {
         var docker = await EngineAsync(ct);
-        var ledger = await Deployment(() => ReleaseLedger.OpenAsync(docker, environment.Names, ct));
+        var ledger = await Deployment(() => ReleaseLedger.OpenAsync(docker, environment.Names, Log.Warn, ct));
         return ReleaseLedger.Current(await ledger.ReadAsync(ct))?.Version
             ?? throw new BuildFailedException($"nothing has been deployed to {environment.Names.Environment} yet: run ./build.sh Deploy --environment {environment.Names.Environment}");
     }
 
-    /// <summary>Deployment errors are the whole story: a held lock is a usage error (exit 2), the rest fail the target (exit 1).</summary>
+    /// <summary>Deployment errors are the whole story: a held lock exits <see cref="LockHeldExitCode"/>, a bad environment file 2, the rest 1.</summary>
     static async Task<T> Deployment<T>(Func<Task<T>> step)
     {
         try
@@ -297,7 +323,7 @@ partial class Build
 
     static Exception? Translate(Exception e) => e switch
     {
-        DeployLockedException => new UsageException(e.Message),
+        DeployLockedException => new BuildFailedException(e.Message, e) { ExitCode = LockHeldExitCode },
         EnvironmentFileException => new UsageException(e.Message),
         DeployFailedException failed => new BuildFailedException(failed.RolledBack ? $"Deploy failed and was rolled back: {e.Message}" : e.Message, e),
         ComposeException or DockerEngineUnreachableException or DockerTimeoutException or DockerConfigurationException or DockerApiException or DockerStreamException => new BuildFailedException(e.Message, e),

@@ -11,7 +11,7 @@ using Slipway.Tools.GitHub;
 /// </summary>
 partial class Build
 {
-    [Parameter("Deploy even when the commit's checks on GitHub failed, are still running, or never ran")]
+    [Parameter("Deploy even when the commit's checks on GitHub failed, are still running, or never ran; Unlock: break a live deploy lock")]
     readonly bool Force;
 
     [Parameter("After a successful staging or prod deploy, create the GitHub release v<version> listing the deployed image digests", Name = "github-release")]

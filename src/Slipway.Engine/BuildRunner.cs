@@ -175,6 +175,7 @@ internal static partial class BuildRunner
         var broken = false;
         var usageFailure = false;
         string? firstFailure = null;
+        int? firstExitCode = null;
         try
         {
             foreach (var target in run.Plan.Targets)
@@ -206,10 +207,11 @@ internal static partial class BuildRunner
                 }
 
                 var token = target.Definition.IsAssured ? CancellationToken.None : cancellation.Token;
-                RunTarget(run, target, token, ref usageFailure);
+                var exitCode = RunTarget(run, target, token, ref usageFailure);
                 if (target.Status is TargetStatus.Failed or TargetStatus.Cancelled)
                 {
                     firstFailure ??= target.Name;
+                    firstExitCode ??= exitCode;
                     if (!target.Definition.ProceedsAfterFailure || target.Status == TargetStatus.Cancelled)
                         broken = true;
                 }
@@ -225,10 +227,11 @@ internal static partial class BuildRunner
         var succeeded = firstFailure is null && !cancellation.IsCancellationRequested;
         build.OnBuildFinished(succeeded);
         BuildSummary.Write(Log.Out, run.Plan, clock.Elapsed, succeeded, firstFailure, cancellation.IsCancellationRequested);
-        return succeeded ? Success : usageFailure ? UsageError : TargetFailed;
+        return succeeded ? Success : usageFailure ? UsageError : firstExitCode ?? TargetFailed;
     }
 
-    private static void RunTarget(BuildRun run, ExecutableTarget target, CancellationToken token, ref bool usageFailure)
+    /// <summary>Runs one target and returns the exit code its failure asks for (<see cref="TargetFailed"/> unless it names its own).</summary>
+    private static int RunTarget(BuildRun run, ExecutableTarget target, CancellationToken token, ref bool usageFailure)
     {
         Log.Raw($"▸ {target.Name}");
         run.Current = target;
@@ -258,12 +261,16 @@ internal static partial class BuildRunner
             Log.Failure($"✗ {failure.Message}");
             if (failure is not (BuildFailedException or UsageException))
                 Log.Failure(Log.Verbose ? failure.ToString() : $"({failure.GetType().Name}; run with --verbose for the stack trace)");
+            if (failure is BuildFailedException failed)
+                return failed.ExitCode;
         }
         finally
         {
             target.Duration = clock.Elapsed;
             run.Current = null;
         }
+
+        return TargetFailed;
     }
 
     private static string? FirstFalse(IEnumerable<Expression<Func<bool>>> conditions) =>

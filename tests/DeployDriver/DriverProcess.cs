@@ -11,11 +11,11 @@ namespace Slipway.DeployDriver;
 public sealed class DriverProcess : IAsyncDisposable
 {
     private readonly Process process;
-    private readonly string orderFile;
+    private readonly string? orderFile;
     private readonly Channel<string> lines = Channel.CreateUnbounded<string>();
     private readonly ConcurrentQueue<string> transcript = new();
 
-    private DriverProcess(ProcessStartInfo start, string orderFile)
+    private DriverProcess(ProcessStartInfo start, string? orderFile)
     {
         this.orderFile = orderFile;
         process = new Process { StartInfo = start };
@@ -62,6 +62,30 @@ public sealed class DriverProcess : IAsyncDisposable
         return new DriverProcess(start, orderFile);
     }
 
+    /// <summary>
+    /// Starts <see cref="LedgerWriter"/> against the engine at <paramref name="dockerHost"/>: it writes releases 1 … <paramref name="count"/>
+    /// and, before <paramref name="pauseBefore"/>, prints "writing N" and waits for <see cref="ContinueAsync"/>.
+    /// </summary>
+    public static DriverProcess StartLedgerWriter(Slipway.Delivery.Environments.StackNames names, int count, int pauseBefore, string dockerHost)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { typeof(DriverProcess).Assembly.Location, "ledger", names.Project, names.Environment, $"{count}", $"{pauseBefore}" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            Environment = { ["DOCKER_HOST"] = dockerHost },
+        };
+        return new DriverProcess(start, null);
+    }
+
+    /// <summary>Lets a paused ledger writer go on.</summary>
+    public async Task ContinueAsync()
+    {
+        await process.StandardInput.WriteLineAsync();
+        await process.StandardInput.FlushAsync();
+    }
+
     /// <summary>Waits for the first line that matches; fails with the transcript when the driver exits or the time runs out first.</summary>
     public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
     {
@@ -96,6 +120,7 @@ public sealed class DriverProcess : IAsyncDisposable
         if (!process.HasExited)
             await KillAsync();
         process.Dispose();
-        File.Delete(orderFile);
+        if (orderFile is not null)
+            File.Delete(orderFile);
     }
 }

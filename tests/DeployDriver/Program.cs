@@ -1,11 +1,16 @@
+using System.Globalization;
 using Slipway.Delivery.Deployment;
+using Slipway.Delivery.Environments;
 using Slipway.DeployDriver;
 using Slipway.Tools.Docker;
 
-// Runs one single-host deploy in its own process, so a test can kill -9 it at a chosen step.
+// Runs one single-host deploy (or a ledger writer) in its own process, so a test can kill -9 it at a chosen step.
+if (args is ["ledger", var project, var environment, var count, var pauseBefore])
+    return await LedgerWriter.RunAsync(new StackNames(project, environment), int.Parse(count, CultureInfo.InvariantCulture), int.Parse(pauseBefore, CultureInfo.InvariantCulture));
 if (args is not [var orderFile])
 {
     await Console.Error.WriteLineAsync("usage: DeployDriver <deploy-order.json> (the registry password in the variable the environment's registry names)");
+    await Console.Error.WriteLineAsync("       DeployDriver ledger <project> <environment> <count> <pause-before> (on the engine DOCKER_HOST names)");
     return 64;
 }
 

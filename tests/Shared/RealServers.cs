@@ -86,6 +86,12 @@ public sealed class DockerFactAttribute : FactAttribute
     public DockerFactAttribute() => Skip = RealServers.SkipUnless(RealServers.DockerReachable, $"Docker engine at {RealServers.DockerHost}");
 }
 
+/// <summary>A theory that needs a reachable Docker engine.</summary>
+public sealed class DockerTheoryAttribute : TheoryAttribute
+{
+    public DockerTheoryAttribute() => Skip = RealServers.SkipUnless(RealServers.DockerReachable, $"Docker engine at {RealServers.DockerHost}");
+}
+
 /// <summary>A fact that needs the test PostgreSQL server (SLIPWAY_TEST_DATABASE_URL).</summary>
 public sealed class PostgresFactAttribute : FactAttribute
 {

@@ -56,6 +56,60 @@ public sealed class ExecutionTests : IDisposable
         Assert.Equal(["Compile", "Test", "Cleanup"], build.Ran);
     }
 
+    /// <summary>A deploy refused because another holds the environment's lock: a failure with an exit code of its own.</summary>
+    private sealed class Refusing : SlipwayBuild
+    {
+        public List<string> Ran { get; } = [];
+
+        Target Lint => _ => _.ProceedAfterFailure().Executes(() => Fail("Lint", new BuildFailedException("Lint broke")));
+        Target Deploy => _ => _.After(Lint).ProceedAfterFailure().Executes(() => Fail("Deploy", new BuildFailedException("prod is being deployed by ci@runner-7") { ExitCode = 3 }));
+        Target Verify => _ => _.After(Deploy).ProceedAfterFailure().Executes(() => Fail("Verify", new BuildFailedException("Verify broke")));
+        Target Configure => _ => _.After(Deploy).ProceedAfterFailure().Executes(() => Fail("Configure", new UsageException("--region is not a region")));
+        Target Cleanup => _ => _.AssuredAfterFailure().Executes(() => Ran.Add("Cleanup"));
+
+        private void Fail(string name, Exception failure)
+        {
+            Ran.Add(name);
+            throw failure;
+        }
+    }
+
+    [Fact]
+    public void A_failure_with_an_exit_code_of_its_own_ends_the_build_with_it_in_one_line()
+    {
+        var build = new Refusing();
+        var result = harness.Run(build, ["Deploy", "Cleanup"], ["Deploy"]);
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Equal(["Deploy", "Cleanup"], build.Ran);
+        Assert.Equal("✗ prod is being deployed by ci@runner-7", result.Error.Trim());
+        Assert.Matches(@"Deploy\s+Failed\s+\d+ ms\s+prod is being deployed by ci@runner-7", result.Output);
+        Assert.DoesNotContain("   at ", result.Output + result.Error);
+    }
+
+    [Theory]
+    [InlineData(new[] { "Lint", "Deploy" }, 1)]
+    [InlineData(new[] { "Deploy", "Verify" }, 3)]
+    [InlineData(new[] { "Deploy", "Configure" }, 2)]
+    public void The_first_failure_decides_the_exit_code_and_a_usage_error_is_always_2(string[] targets, int exitCode)
+    {
+        var build = new Refusing();
+        var result = harness.Run(build, targets, ["Deploy"]);
+
+        Assert.Equal(targets, build.Ran);
+        Assert.Equal(exitCode, result.ExitCode);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    [InlineData(126)]
+    public void A_failure_cannot_claim_success_the_usage_code_or_the_shells_codes(int exitCode)
+    {
+        var refused = Assert.Throws<ArgumentOutOfRangeException>(() => new BuildFailedException("x") { ExitCode = exitCode });
+        Assert.StartsWith("a failure's exit code is 1 or 3–125: 0 is success and 2 a usage error", refused.Message, StringComparison.Ordinal);
+    }
+
     private sealed class Configured : SlipwayBuild
     {
         public List<string> Ran { get; } = [];

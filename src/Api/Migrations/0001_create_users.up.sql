@@ -1,3 +1,4 @@
+-- slipway: backward-compatible
 -- Users of the service (seed schema, Migration 001), with NOT NULL defaults, timestamptz and
 -- non-negative counters. Emails are stored lower-case by the API; the UNIQUE constraint's index
 -- also serves lookups by email, so no separate idx_users_email is needed.

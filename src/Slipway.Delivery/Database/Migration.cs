@@ -15,8 +15,14 @@ public sealed record Migration(long Version, string Name, string UpPath, string 
 
     public bool HasDown => DownScript is not null;
 
-    /// <summary>sha256 of the up script with line endings normalised, so a CRLF checkout does not read as drift.</summary>
-    public string Checksum { get; } = ChecksumOf(UpScript);
+    /// <summary>
+    /// sha256 of the up script with line endings normalised, so a CRLF checkout does not read as drift, and without
+    /// its <see cref="CompatibilityMarker"/> line, so marking an applied migration is not drift either.
+    /// </summary>
+    public string Checksum { get; } = ChecksumOf(CompatibilityMarker.Strip(UpScript));
+
+    /// <summary>The release before this migration keeps working on the schema it leaves (the script's first line says so).</summary>
+    public bool BackwardCompatible { get; } = CompatibilityMarker.IsOn(UpScript);
 
     public static string ChecksumOf(string script) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(script.ReplaceLineEndings("\n"))));

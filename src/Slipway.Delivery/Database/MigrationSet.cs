@@ -6,7 +6,8 @@ namespace Slipway.Delivery.Database;
 /// <summary>
 /// The migrations of one folder, validated: every file is NNNN_name.up.sql or NNNN_name.down.sql, versions run
 /// 1, 2, 3… without gaps or duplicates, every down script has its up script, and no script controls its own transaction. A missing down script is allowed
-/// (and listed in <see cref="WithoutDown"/>); migrating down across it is refused.
+/// (and listed in <see cref="WithoutDown"/>); migrating down across it is refused. An up script may mark itself
+/// backward-compatible on its first line (<see cref="CompatibilityMarker"/>).
 /// </summary>
 public sealed partial class MigrationSet
 {
@@ -74,6 +75,7 @@ public sealed partial class MigrationSet
             var downScript = downs.TryGetValue(version, out var down) ? File.ReadAllText(down.Path) : null;
             if (downScript is not null && string.IsNullOrWhiteSpace(downScript))
                 throw new MigrationException($"{Path.GetFileName(down.Path)} is empty: write the statements that undo {Path.GetFileName(up.Path)}, or delete it if the migration cannot be reverted");
+            CompatibilityMarker.Validate(Path.GetFileName(up.Path), upScript);
             RefuseTransactionControl(Path.GetFileName(up.Path), upScript);
             if (downScript is not null)
                 RefuseTransactionControl(Path.GetFileName(down.Path), downScript);

@@ -51,17 +51,20 @@ public sealed class SingleHostDeployer
     /// <summary>Deploys under the environment's lock and records the outcome in its ledger.</summary>
     public static async Task<DeployResult> DeployAsync(DockerClient docker, DeployRequest request, Action<string> log, CancellationToken ct = default)
     {
-        await using var deployLock = await DeployLock.AcquireAsync(docker, request.Environment.Names, request.Who, ct).ConfigureAwait(false);
+        await using var deployLock = await DeployLock.AcquireAsync(docker, request.Environment.Names, request.Who, ct: ct).ConfigureAwait(false);
         var plan = await PlanAsync(docker, request, ct).ConfigureAwait(false);
         var deployer = new SingleHostDeployer(docker, request.Environment, plan.Stack, request.RegistryAuth, log);
         await deployer.PullAsync(plan, ct).ConfigureAwait(false);
         await deployer.RefuseInfrastructureChangesAsync(plan, request.RecreateInfrastructure, ct).ConfigureAwait(false);
 
         var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, request.Environment.Names, log, ct).ConfigureAwait(false);
-        var previous = ReleaseLedger.Current(await ledger.ReadAsync(ct).ConfigureAwait(false));
+        var live = await ServingAsync(docker, request.Environment, ct).ConfigureAwait(false);
+        var previous = ReleaseLedger.Reconcile(await ledger.ReadAsync(ct).ConfigureAwait(false), live, request.Environment.Names.Environment, plan.App.Name, log);
         var release = new Release(request.Version, ReleaseKind.Deploy, plan.NewColour, request.Who.Who + "@" + request.Who.Host, DateTimeOffset.UtcNow, null,
-            new Dictionary<string, string> { [plan.App.Name] = request.AppImage, [plan.Proxy.Name] = plan.Proxy.Image }, request.MigrationVersion, ReleaseOutcome.InProgress,
-            plan.LiveColour is null ? null : previous?.Version);
+            new Dictionary<string, string> { [plan.App.Name] = request.AppImage, [plan.Proxy.Name] = plan.Proxy.Image }, request.MigrationVersion, ReleaseOutcome.InProgress, live?.Version)
+        {
+            PreviousStartedAt = previous?.StartedAt,
+        };
         await ledger.RecordAsync(release, ct).ConfigureAwait(false);
 
         try
@@ -84,25 +87,26 @@ public sealed class SingleHostDeployer
     }
 
     /// <summary>
-    /// Goes back to a release in the ledger whose image is still on the engine (the previous one by
-    /// default), without pulling or rebuilding; the stopped colour is simply started again when it still runs that release.
+    /// Goes back to a release in the ledger whose image is still on the engine (by default the one that served before
+    /// what serves now was deployed), without pulling or rebuilding; the stopped colour is simply started again when it
+    /// still runs that release. Refused before anything changes when nothing earlier remains or the schema forbids it.
     /// </summary>
-    public static async Task<DeployResult> RollbackAsync(DockerClient docker, DeployEnvironment environment, string repositoryRoot, IReadOnlyDictionary<string, string> variables, string? toVersion, Action<string> log, CancellationToken ct = default)
+    public static async Task<DeployResult> RollbackAsync(DockerClient docker, RollbackRequest request, Action<string> log, CancellationToken ct = default)
     {
-        var who = LockHolder.Current();
-        await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, who, ct).ConfigureAwait(false);
+        var environment = request.Environment;
+        await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, request.Who, ct: ct).ConfigureAwait(false);
         var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, environment.Names, log, ct).ConfigureAwait(false);
-        var (current, target, appImage) = await ledger.ChooseRollbackAsync(toVersion, environment.Names.Environment, environment.Compose.AppService, ct).ConfigureAwait(false);
-        if (await docker.Images.TryInspectAsync(appImage, ct).ConfigureAwait(false) is null)
-            throw new DeployFailedException($"{appImage} of release {target.Version} is no longer on the engine: deploy that version again instead");
+        var choice = await ledger.ChooseRollbackAsync(await ServingAsync(docker, environment, ct).ConfigureAwait(false), request, environment.Compose.AppService, ct).ConfigureAwait(false);
+        var target = choice.Target;
+        if (await docker.Images.TryInspectAsync(choice.AppImage, ct).ConfigureAwait(false) is null)
+            throw new DeployFailedException($"{choice.AppImage} of release {target.Version} is no longer on the engine: deploy that version again instead");
 
         // The proxy's configuration goes back with the app, when the ledger recorded it.
-        if (target.Images.GetValueOrDefault(environment.Compose.ProxyService) is { } proxyImage && await docker.Images.TryInspectAsync(proxyImage, ct).ConfigureAwait(false) is not null)
-            variables = new Dictionary<string, string>(variables) { [ProxyImageVariable] = proxyImage };
-        var request = new DeployRequest(environment, repositoryRoot, target.Version, appImage, null, variables);
-        var plan = await PlanAsync(docker, request, ct).ConfigureAwait(false);
-        var release = new Release(target.Version, ReleaseKind.Rollback, plan.NewColour, who.Who + "@" + who.Host, DateTimeOffset.UtcNow, null,
-            target.Images, target.MigrationVersion, ReleaseOutcome.InProgress, current?.Version, $"rollback to {target.Version}");
+        var variables = target.Images.GetValueOrDefault(environment.Compose.ProxyService) is { } proxyImage && await docker.Images.TryInspectAsync(proxyImage, ct).ConfigureAwait(false) is not null
+            ? new Dictionary<string, string>(request.Variables) { [ProxyImageVariable] = proxyImage }
+            : request.Variables;
+        var plan = await PlanAsync(docker, new DeployRequest(environment, request.RepositoryRoot, target.Version, choice.AppImage, null, variables), ct).ConfigureAwait(false);
+        var release = choice.Record(plan.NewColour, request.Who);
         await ledger.RecordAsync(release, ct).ConfigureAwait(false);
         var deployer = new SingleHostDeployer(docker, environment, plan.Stack, null, log);
         try
@@ -147,6 +151,19 @@ public sealed class SingleHostDeployer
         if (!recreate)
             throw new DeployFailedException($"the deploy would recreate {string.Join("; ", changes)}, dropping their connections: nothing was changed. Run it again with --recreate-infrastructure to do that");
         log($"recreating, as --recreate-infrastructure asks: {string.Join("; ", changes)}");
+    }
+
+    /// <summary>What serves: the app container nginx's upstream points at, and the version and image it runs; null when nothing does.</summary>
+    public static async Task<ServingRelease?> ServingAsync(DockerClient docker, DeployEnvironment environment, CancellationToken ct = default)
+    {
+        var server = await LiveServerAsync(docker, environment, ct).ConfigureAwait(false);
+        if (Colours.Of(server) is null)
+            return null;
+        var name = server!.Split(':')[0];
+        var container = await docker.Containers.TryInspectAsync(name, ct).ConfigureAwait(false);
+        return container?.Config.Labels?.GetValueOrDefault(StackContainers.VersionLabel) is { } version
+            ? new ServingRelease(version, container.Config.Image, $"{environment.Compose.ProxyService} → {name}")
+            : null;
     }
 
     /// <summary>Bring up <see cref="DeployPlan.NewColour"/>, check it, switch nginx, drain, stop the old colour.</summary>

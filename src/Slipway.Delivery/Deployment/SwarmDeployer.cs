@@ -48,13 +48,16 @@ public sealed class SwarmDeployer
     {
         var environment = request.Environment;
         await EnsureManagerAsync(docker, environment, log, ct).ConfigureAwait(false);
-        await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, request.Who, ct).ConfigureAwait(false);
+        await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, request.Who, ct: ct).ConfigureAwait(false);
         var plan = await PlanAsync(docker, request, ct).ConfigureAwait(false);
         var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, environment.Names, log, ct).ConfigureAwait(false);
-        var previous = ReleaseLedger.Current(await ledger.ReadAsync(ct).ConfigureAwait(false));
+        var live = await ServingAsync(docker, environment, ct).ConfigureAwait(false);
+        var previous = ReleaseLedger.Reconcile(await ledger.ReadAsync(ct).ConfigureAwait(false), live, environment.Names.Environment, plan.App.Name, log);
         var release = new Release(request.Version, ReleaseKind.Deploy, Rolling, request.Who.Who + "@" + request.Who.Host, DateTimeOffset.UtcNow, null,
-            Images(plan, request), request.MigrationVersion, ReleaseOutcome.InProgress,
-            plan.LiveImage is null ? null : previous?.Version);
+            Images(plan, request), request.MigrationVersion, ReleaseOutcome.InProgress, live?.Version)
+        {
+            PreviousStartedAt = previous?.StartedAt,
+        };
         await ledger.RecordAsync(release, ct).ConfigureAwait(false);
 
         var deployer = new SwarmDeployer(docker, environment, request.RegistryAuth, log);
@@ -81,29 +84,30 @@ public sealed class SwarmDeployer
     }
 
     /// <summary>
-    /// Puts the app service back on a release in the ledger (the previous one by default): only its image
-    /// and version change, nothing is rebuilt or pushed, and the swarm rolls its tasks as for a deploy.
+    /// Puts the app service back on a release in the ledger (by default the one that served before what serves now was
+    /// deployed): only its image and version change, nothing is rebuilt or pushed, and the swarm rolls its tasks as for a
+    /// deploy. Refused before anything changes when nothing earlier remains or the schema forbids it.
     /// </summary>
-    public static async Task<DeployResult> RollbackAsync(DockerClient docker, DeployEnvironment environment, string? toVersion, RegistryAuth? auth, Action<string> log, CancellationToken ct = default)
+    public static async Task<DeployResult> RollbackAsync(DockerClient docker, RollbackRequest request, Action<string> log, CancellationToken ct = default)
     {
+        var environment = request.Environment;
         await EnsureManagerAsync(docker, environment, log, ct).ConfigureAwait(false);
-        var who = LockHolder.Current();
-        await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, who, ct).ConfigureAwait(false);
+        await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, request.Who, ct: ct).ConfigureAwait(false);
         var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, environment.Names, log, ct).ConfigureAwait(false);
         var appService = environment.Compose.AppService;
-        var (current, target, image) = await ledger.ChooseRollbackAsync(toVersion, environment.Names.Environment, appService, ct).ConfigureAwait(false);
         var service = await docker.Services.TryInspectAsync(environment.Names.SwarmService(appService), ct).ConfigureAwait(false)
             ?? throw new DeployFailedException($"{environment.Names.Environment} has no {appService} service on the swarm: deploy before rolling back");
+        var choice = await ledger.ChooseRollbackAsync(Serving(service), request, appService, ct).ConfigureAwait(false);
+        var (target, image) = (choice.Target, choice.AppImage);
 
-        var release = new Release(target.Version, ReleaseKind.Rollback, Rolling, who.Who + "@" + who.Host, DateTimeOffset.UtcNow, null,
-            target.Images, target.MigrationVersion, ReleaseOutcome.InProgress, current?.Version, $"rollback to {target.Version}");
+        var release = choice.Record(Rolling, request.Who);
         await ledger.RecordAsync(release, ct).ConfigureAwait(false);
-        var deployer = new SwarmDeployer(docker, environment, auth, log);
+        var deployer = new SwarmDeployer(docker, environment, request.RegistryAuth, log);
         try
         {
             var clock = Stopwatch.StartNew();
             var spec = WithRelease(service.Spec, image, target.Version);
-            var outcome = await deployer.UpdateAsync(service, () => docker.Services.UpdateAsync(service.ID, service.Version.Index, spec, auth, ct), ct).ConfigureAwait(false);
+            var outcome = await deployer.UpdateAsync(service, () => docker.Services.UpdateAsync(service.ID, service.Version.Index, spec, request.RegistryAuth, ct), ct).ConfigureAwait(false);
             if (outcome.State != ConvergeState.Converged)
                 throw new DeployFailedException($"rollback of {appService} to {target.Version} did not converge: {outcome.Detail}");
             log($"{appService} back on {target.Version} ({image}), converged in {clock.Elapsed.TotalSeconds:0.0} s");
@@ -123,6 +127,13 @@ public sealed class SwarmDeployer
             throw;
         }
     }
+
+    /// <summary>What serves: the version and image on the app service's labels and spec; null when there is no such service.</summary>
+    public static async Task<ServingRelease?> ServingAsync(DockerClient docker, DeployEnvironment environment, CancellationToken ct = default) =>
+        Serving(await docker.Services.TryInspectAsync(environment.Names.SwarmService(environment.Compose.AppService), ct).ConfigureAwait(false));
+
+    private static ServingRelease? Serving(ServiceInspect? service) =>
+        service?.Labels.GetValueOrDefault(StackContainers.VersionLabel) is { } version ? new ServingRelease(version, service.Image, $"service {service.Name}") : null;
 
     /// <summary>
     /// The engine must manage a swarm. A bootstrapped (local) environment makes its engine a single-node

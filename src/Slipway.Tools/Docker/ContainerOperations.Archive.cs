@@ -23,7 +23,14 @@ public sealed partial class ContainerOperations
             docker.Containers.ExtractArchiveToContainerAsync(id, new CopyToContainerParameters { Path = directory }, tar, token), ct);
 
     /// <summary>The bytes of one file inside the container, or null when it does not exist.</summary>
-    public async Task<byte[]?> ReadFileAsync(string id, string path, CancellationToken ct = default)
+    public async Task<byte[]?> ReadFileAsync(string id, string path, CancellationToken ct = default) =>
+        (await ReadFilesAsync(id, path, ct).ConfigureAwait(false))?.FirstOrDefault()?.Content;
+
+    /// <summary>
+    /// The regular files of a folder inside the container (or the one file <paramref name="path"/> names), with their
+    /// paths relative to the folder's parent as the engine archives them ("records/1.json"); null when it does not exist.
+    /// </summary>
+    public async Task<IReadOnlyList<ArchivedFile>?> ReadFilesAsync(string id, string path, CancellationToken ct = default)
     {
         MemoryStream tar;
         try
@@ -35,6 +42,7 @@ public sealed partial class ContainerOperations
             return null;
         }
 
+        var files = new List<ArchivedFile>();
         await using (tar.ConfigureAwait(false))
         {
             using var reader = new TarReader(tar);
@@ -44,15 +52,18 @@ public sealed partial class ContainerOperations
                 {
                     var bytes = new MemoryStream();
                     await data.CopyToAsync(bytes, ct).ConfigureAwait(false);
-                    return bytes.ToArray();
+                    files.Add(new ArchivedFile(entry.Name, bytes.ToArray()));
                 }
             }
         }
 
-        return null;
+        return files;
     }
 
-    /// <summary>Writes (replaces) one file in the existing folder <paramref name="directory"/> inside the container.</summary>
+    /// <summary>
+    /// Writes (replaces) one file in the existing folder <paramref name="directory"/> inside the container; a
+    /// <paramref name="fileName"/> with folders in it ("records/1.json") creates the ones missing.
+    /// </summary>
     public async Task WriteFileAsync(string id, string directory, string fileName, byte[] contents, FileOwner? owner = null, CancellationToken ct = default)
     {
         var tar = new MemoryStream();
@@ -76,6 +87,9 @@ public sealed partial class ContainerOperations
         }
     }
 }
+
+/// <summary>A file read out of a container.</summary>
+public sealed record ArchivedFile(string Name, byte[] Content);
 
 /// <summary>Numeric owner of a file written into a container.</summary>
 public sealed record FileOwner(int Uid, int Gid);

@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Slipway.Benchmarks.Deploy;
+using Slipway.Delivery.Database;
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Environments;
 using Slipway.Delivery.Tests.Deployment.TestStack;
+using Slipway.Delivery.Tests.Images;
 using Slipway.Tools.Docker;
 
 // Deploy benchmark (issue 6). On a private engine (started and removed by deploy.sh), under steady load:
@@ -38,6 +40,7 @@ static async Task<int> RunAsync(string engineFolder)
         await stack.Docker.Images.PullAsync(image, stack.Auth);
 
     var noVariables = new Dictionary<string, string>();
+    var migrations = MigrationSet.Load(RepositoryFiles.PathOf("src/Api/Migrations"));
     await SingleHostDeployer.DeployAsync(stack.Docker, stack.Request(Contender.V1, v1), Log);
     var ours = new Contender(
         "Ours: single-host blue-green",
@@ -46,7 +49,7 @@ static async Task<int> RunAsync(string engineFolder)
         stack.Environment.TrustedCaFile!,
         OursSetup(stack.Environment),
         Deploy: () => SingleHostDeployer.DeployAsync(stack.Docker, stack.Request(Contender.V2, v2), Log),
-        Rollback: () => SingleHostDeployer.RollbackAsync(stack.Docker, stack.Environment, stack.Root, noVariables, null, Log));
+        Rollback: () => SingleHostDeployer.RollbackAsync(stack.Docker, new RollbackRequest(stack.Environment, stack.Root, noVariables, null, migrations), Log));
     var results = new List<ContenderResult> { await ours.RunAsync(Log) };
 
     // Each side runs alone: our idle stack (health checks every second) must not load the swarm's phases.
@@ -70,7 +73,7 @@ static async Task<int> RunAsync(string engineFolder)
         swarmStack.Environment.TrustedCaFile!,
         OursOnSwarmSetup(swarmStack.Environment),
         Deploy: () => SwarmDeployer.DeployAsync(swarmStack.Docker, SwarmRequest(Contender.V2, v2), Log),
-        Rollback: () => SwarmDeployer.RollbackAsync(swarmStack.Docker, swarmStack.Environment, null, swarmStack.Auth, Log));
+        Rollback: () => SwarmDeployer.RollbackAsync(swarmStack.Docker, new RollbackRequest(swarmStack.Environment, swarmStack.Root, noVariables, swarmStack.Auth, migrations), Log));
     results.Add(await oursOnSwarm.RunAsync(Log));
 
     var engine = await stack.Docker.System.VersionAsync();

@@ -28,6 +28,43 @@ public sealed class MigrationSetTests
         Assert.Equal(expected, MigrationSet.Load(folder.Path).Migrations[0].Checksum);
     }
 
+    [Fact]
+    public void A_first_line_marker_makes_a_migration_backward_compatible_and_is_not_part_of_its_checksum()
+    {
+        using var folder = new MigrationFolder()
+            .Add("0001_a.up.sql", "SELECT 1;\n")
+            .Add("0002_b.up.sql", "-- slipway: backward-compatible\r\nSELECT 1;\r\n")
+            .Add("0003_c.up.sql", "SELECT 1;\n-- slipway: backward-compatible\n");
+
+        var migrations = MigrationSet.Load(folder.Path).Migrations;
+
+        Assert.Equal([false, true, false], migrations.Select(m => m.BackwardCompatible));
+        Assert.Equal(migrations[0].Checksum, migrations[1].Checksum);
+        Assert.Equal("-- slipway: backward-compatible\r\nSELECT 1;\r\n", migrations[1].UpScript);
+    }
+
+    [Theory]
+    [InlineData("-- slipway: backwards-compatible")]
+    [InlineData("-- Slipway: compatible")]
+    public void A_marker_with_a_typo_is_refused_rather_than_read_as_unmarked(string line)
+    {
+        using var folder = new MigrationFolder().Add("0001_a.up.sql", line + "\nSELECT 1;\n");
+
+        var refused = Assert.Throws<MigrationException>(() => MigrationSet.Load(folder.Path));
+
+        Assert.Equal($"0001_a.up.sql line 1 is '{line}': the only marker is '-- slipway: backward-compatible'", refused.Message);
+    }
+
+    [Fact]
+    public void The_migration_that_creates_users_is_marked_and_keeps_the_checksum_databases_recorded()
+    {
+        var first = MigrationSet.Load(Images.RepositoryFiles.PathOf("src/Api/Migrations")).Find(1)!;
+
+        Assert.True(first.BackwardCompatible);
+        // sha256 of 0001_create_users.up.sql as applied before the marker was added (git show 1d7b960:src/Api/Migrations/0001_create_users.up.sql | sha256sum).
+        Assert.Equal("5bab7ae22679c8da11b5cb8ed9113fc7e8bc231f52db031b7013431be8386df4", first.Checksum);
+    }
+
     [Theory]
     [InlineData(new[] { "0001_a.up.sql", "0003_c.up.sql" }, "migration version 0002 is missing in {dir} (after 0001_a.up.sql, next is 0003_c.up.sql): versions must run 0001, 0002, … without gaps")]
     [InlineData(new[] { "0002_b.up.sql" }, "migration version 0001 is missing in {dir} (at the start, next is 0002_b.up.sql): versions must run 0001, 0002, … without gaps")]

@@ -127,7 +127,8 @@ public sealed class BlueGreenDeployTests
         var refused = await Assert.ThrowsAsync<DeployLockedException>(() => stack.DeployAsync("1.0.0+aaaaaaa", v1));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"refusal took {clock.Elapsed}");
         Assert.StartsWith($"local is being deployed by {Environment.UserName}@{Environment.MachineName} since ", refused.Message, StringComparison.Ordinal);
-        Assert.Contains($"(pid {Environment.ProcessId}). Wait, or run ./build.sh Unlock --environment local if that deploy is dead.", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"(pid {Environment.ProcessId}), lease renewed until ", refused.Message, StringComparison.Ordinal);
+        Assert.EndsWith(". Wait, or run ./build.sh Unlock --environment local --force if that deploy is dead.", refused.Message, StringComparison.Ordinal);
 
         await first;
         Assert.Null(await stack.Docker.Containers.TryInspectAsync(lockName));
@@ -164,7 +165,7 @@ public sealed class BlueGreenDeployTests
         Assert.Equal(killed, stale.Holder?.Pid);
         Assert.True(stale.Holder!.IsStale);
         Assert.Contains("that process is gone", stale.Message, StringComparison.Ordinal);
-        Assert.Equal(killed, (await DeployLock.BreakAsync(stack.Docker, names))?.Pid);
+        Assert.Equal(killed, (await DeployLock.BreakAsync(stack.Docker, names, force: false))?.Pid);
 
         var log = new List<string>();
         using var client = stack.Client();
@@ -198,15 +199,14 @@ public sealed class BlueGreenDeployTests
         Assert.Contains("colours      blue → green", plan.Describe());
         await stack.DeployAsync("2.0.0+bbbbbbb", v2);
 
-        var unknown = await Assert.ThrowsAsync<DeployFailedException>(() =>
-            SingleHostDeployer.RollbackAsync(stack.Docker, stack.Environment, stack.Root, new Dictionary<string, string>(), "9.9.9+fffffff", _ => { }));
+        var unknown = await Assert.ThrowsAsync<DeployFailedException>(() => stack.RollbackAsync("9.9.9+fffffff"));
         Assert.Equal("version 9.9.9+fffffff never served local: pick one from ./build.sh Releases --environment local", unknown.Message);
 
         var log = new List<string>();
         using var client = stack.Client();
         await using (var load = new LoadGenerator(client, stack.Environment.PublicUrl))
         {
-            var result = await SingleHostDeployer.RollbackAsync(stack.Docker, stack.Environment, stack.Root, new Dictionary<string, string>(), null, log.Add);
+            var result = await stack.RollbackAsync(log: log);
             Assert.Equal(Colours.Blue, result.ToColour);
             await Task.Delay(500);
             await load.StopAsync();
@@ -217,7 +217,7 @@ public sealed class BlueGreenDeployTests
         Assert.Contains(log, l => l.Contains("restarted from its kept container", StringComparison.Ordinal));
         Assert.DoesNotContain(log, l => l.StartsWith("pulled", StringComparison.Ordinal));
         var ledger = await (await ReleaseLedger.OpenAsync(stack.Docker, stack.Environment.Names)).ReadAsync();
-        Assert.Equal((ReleaseKind.Rollback, ReleaseOutcome.Succeeded, "1.0.0+aaaaaaa", "2.0.0+bbbbbbb"), (ledger[^1].Kind, ledger[^1].Outcome, ledger[^1].Version, ledger[^1].Previous));
+        Assert.Equal((ReleaseKind.Rollback, ReleaseOutcome.Succeeded, "1.0.0+aaaaaaa", null, "rollback from 2.0.0+bbbbbbb"), (ledger[^1].Kind, ledger[^1].Outcome, ledger[^1].Version, ledger[^1].Previous, ledger[^1].Note));
         Assert.Contains("* 1.0.0+aaaaaaa  rollback  succeeded", ReleaseLedger.Format(ledger), StringComparison.Ordinal);
     }
 }

@@ -37,24 +37,101 @@ public sealed class DeployLogicTests
         new(version, kind, "blue", "ops@host", new DateTimeOffset(2026, 1, 1, 12, minute, 0, TimeSpan.Zero), null,
             new Dictionary<string, string> { ["api"] = $"r/api@sha256:{version.Replace(".", "", StringComparison.Ordinal)}0000000000000" }, "3", outcome, null);
 
-    [Fact]
-    public void Rollback_goes_to_the_newest_earlier_release_that_succeeded_or_to_the_one_asked_for()
-    {
-        var releases = new[]
-        {
-            Release("1.0.0", ReleaseOutcome.Succeeded, 1),
-            Release("1.1.0", ReleaseOutcome.Succeeded, 2),
-            Release("1.2.0", ReleaseOutcome.RolledBack, 3),
-            Release("1.3.0", ReleaseOutcome.Succeeded, 4),
-        };
-        var current = ReleaseLedger.Current(releases);
+    /// <summary>A deploy of <paramref name="version"/> that replaced <paramref name="before"/> (what served then).</summary>
+    private static Release Deployed(string version, int minute, Release? before, ReleaseOutcome outcome = ReleaseOutcome.Succeeded) =>
+        Release(version, outcome, minute) with { Previous = before?.Version, PreviousStartedAt = before?.StartedAt };
 
-        Assert.Equal("1.3.0", current?.Version);
-        Assert.Equal("1.1.0", ReleaseLedger.RollbackTarget(releases, current, null, "prod").Version);
-        Assert.Equal("1.0.0", ReleaseLedger.RollbackTarget(releases, current, "1.0.0", "prod").Version);
-        var never = Assert.Throws<DeployFailedException>(() => ReleaseLedger.RollbackTarget(releases, current, "1.2.0", "prod"));
+    private static ServingRelease Serving(Release release) => new(release.Version, release.Images["api"], "nginx → p-prod-api-blue");
+
+    private static RollbackChoice Choose(IReadOnlyList<Release> releases, Release serving, string? toVersion = null, List<string>? log = null) =>
+        ReleaseLedger.ChooseRollback(releases, Serving(serving), toVersion, "prod", "api", (log ?? []).Add);
+
+    [Fact]
+    public void Rollbacks_walk_back_down_the_chain_of_what_served_and_never_forward()
+    {
+        var v1 = Deployed("1.0.0", 1, null);
+        var v2 = Deployed("1.1.0", 2, v1);
+        var failed = Deployed("1.2.0", 3, v2, ReleaseOutcome.RolledBack);
+        var v3 = Deployed("1.3.0", 4, v2);
+        var releases = new List<Release> { v1, v2, failed, v3 };
+
+        var first = Choose(releases, v3);
+        Assert.Equal((v3, "1.1.0"), (first.Current, first.Target.Version));
+        var back = first.Record("green", LockHolder.Current()) with { Outcome = ReleaseOutcome.Succeeded };
+        Assert.Equal((ReleaseKind.Rollback, "1.0.0", v1.StartedAt, "rollback from 1.3.0"), (back.Kind, back.Previous, back.PreviousStartedAt, back.Note));
+        releases.Add(back);
+
+        var second = Choose(releases, back);
+        Assert.Equal((back, "1.0.0"), (second.Current, second.Target.Version));
+        releases.Add(second.Record("blue", LockHolder.Current()) with { Outcome = ReleaseOutcome.Succeeded });
+
+        var none = Assert.Throws<DeployFailedException>(() => Choose(releases, releases[^1]));
+        Assert.Equal("nothing earlier remains to roll back to: 1.0.0 is the oldest release in the chain of what served prod; nothing changed", none.Message);
+    }
+
+    [Fact]
+    public void A_version_deployed_twice_is_followed_by_the_deploy_that_served_not_by_the_version()
+    {
+        var v1 = Deployed("1.0.0", 1, null);
+        var v2 = Deployed("1.1.0", 2, v1);
+        var v1Again = Deployed("1.0.0", 3, v2);
+        var v3 = Deployed("1.3.0", 4, v1Again);
+        var releases = new List<Release> { v1, v2, v1Again, v3 };
+
+        var walked = new List<string>();
+        var serving = v3;
+        while (true)
+        {
+            RollbackChoice choice;
+            try
+            {
+                choice = Choose(releases, serving);
+            }
+            catch (DeployFailedException)
+            {
+                break;
+            }
+
+            walked.Add(choice.Target.Version);
+            serving = choice.Record("blue", LockHolder.Current()) with { Outcome = ReleaseOutcome.Succeeded };
+            releases.Add(serving);
+        }
+
+        Assert.Equal(["1.0.0", "1.1.0", "1.0.0"], walked);
+    }
+
+    [Fact]
+    public void What_serves_wins_over_the_ledger_and_the_disagreement_is_said_in_one_line()
+    {
+        var v1 = Deployed("1.0.0", 1, null);
+        var v2 = Deployed("1.1.0", 2, v1);
+        var v3 = Deployed("1.3.0", 4, v2);
+        var log = new List<string>();
+
+        var choice = Choose([v1, v2, v3], v2, log: log);
+
+        Assert.Equal((v2, "1.0.0"), (choice.Current, choice.Target.Version));
+        Assert.Equal(["the ledger says 1.3.0 (api@130000000000) serves prod, but nginx → p-prod-api-blue runs 1.1.0 (@110000000000): going by what serves"], log);
+        Assert.Same(v2, ReleaseLedger.Reconcile([v1, v2, v3], Serving(v2), "prod", "api", _ => { }));
+        log.Clear();
+        Assert.Null(ReleaseLedger.Reconcile([v1], null, "prod", "api", log.Add));
+        Assert.Equal(["the ledger says 1.0.0 (api@100000000000) serves prod, but nothing serves it: going by what serves"], log);
+    }
+
+    [Fact]
+    public void A_version_asked_for_must_have_served_and_must_not_be_serving()
+    {
+        var v1 = Deployed("1.0.0", 1, null);
+        var v2 = Deployed("1.1.0", 2, v1);
+        var failed = Deployed("1.2.0", 3, v2, ReleaseOutcome.RolledBack);
+
+        Assert.Equal("1.0.0", Choose([v1, v2, failed], v2, "1.0.0").Target.Version);
+        var never = Assert.Throws<DeployFailedException>(() => Choose([v1, v2, failed], v2, "1.2.0"));
         Assert.Equal("version 1.2.0 never served prod: pick one from ./build.sh Releases --environment prod", never.Message);
-        Assert.Throws<DeployFailedException>(() => ReleaseLedger.RollbackTarget(releases[..1], releases[0], null, "prod"));
+        var same = Assert.Throws<DeployFailedException>(() => Choose([v1, v2], v2, "1.1.0"));
+        Assert.Equal("1.1.0 is what serves prod now: nothing to roll back; nothing changed", same.Message);
+        var unknown = Assert.Throws<DeployFailedException>(() => ReleaseLedger.ChooseRollback([v1], new ServingRelease("0.9.0", null, "service p-prod_api"), null, "prod", "api", _ => { }));
+        Assert.Equal("service p-prod_api runs 0.9.0, which the ledger never recorded, so what served before it is unknown: roll back with --to-version V (./build.sh Releases --environment prod lists them); nothing changed", unknown.Message);
     }
 
     [Fact]
@@ -80,10 +157,13 @@ public sealed class DeployLogicTests
     public void A_lock_held_by_a_live_process_is_not_stale_and_says_how_to_break_it()
     {
         var me = LockHolder.Current() with { Since = new DateTimeOffset(2026, 1, 1, 14, 2, 11, TimeSpan.Zero) };
-        var error = new DeployLockedException("prod", me);
+        var error = DeployLockedException.Refused("prod", me);
 
         Assert.False(me.IsStale);
-        Assert.Equal($"prod is being deployed by {me.Who}@{me.Host} since {me.Since.ToLocalTime():HH:mm:ss} (pid {me.Pid}). Wait, or run ./build.sh Unlock --environment prod if that deploy is dead.", error.Message);
+        Assert.Null(me.StaleBecause);
+        Assert.Equal($"prod is being deployed by {me.Who}@{me.Host} since {me.Since.ToLocalTime():HH:mm:ss} (pid {me.Pid}), lease renewed until {me.Expires.ToLocalTime():HH:mm:ss}. " +
+            "Wait, or run ./build.sh Unlock --environment prod --force if that deploy is dead.", error.Message);
         Assert.False((me with { Host = "another-machine", Pid = 1 }).IsStale);
+        Assert.True((me with { Host = "another-machine", Expires = DateTimeOffset.UtcNow.AddSeconds(-1) }).IsStale);
     }
 }

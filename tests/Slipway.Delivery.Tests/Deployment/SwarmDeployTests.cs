@@ -55,7 +55,7 @@ public sealed class SwarmDeployTests(SwarmEngine swarm) : IClassFixture<SwarmEng
 
         await using (var load = new LoadGenerator(client, stack.Environment.PublicUrl))
         {
-            var back = await SwarmDeployer.RollbackAsync(stack.Docker, stack.Environment, null, stack.Auth, _ => { });
+            var back = await stack.RollbackAsync();
             Assert.Equal("1.0.0+aaaaaaa", back.Release.Version);
             await Task.Delay(1500);
             await load.StopAsync();
@@ -63,12 +63,21 @@ public sealed class SwarmDeployTests(SwarmEngine swarm) : IClassFixture<SwarmEng
             Assert.Equal("1.0.0+aaaaaaa", load.LastVersion);
         }
 
-        var ledger = await (await ReleaseLedger.OpenAsync(stack.Docker, stack.Environment.Names)).ReadAsync();
+        // Again: 1.0.0 was the first release, so nothing earlier remains; the swarm is not sent back to 2.0.0.
+        var names = stack.Environment.Names;
+        var before = await stack.Docker.Services.InspectAsync(names.SwarmService("api"));
+        var none = await Assert.ThrowsAsync<DeployFailedException>(() => stack.RollbackAsync());
+        Assert.Equal("nothing earlier remains to roll back to: 1.0.0+aaaaaaa is the oldest release in the chain of what served local; nothing changed", none.Message);
+        var after = await stack.Docker.Services.InspectAsync(names.SwarmService("api"));
+        Assert.Equal((before.Version.Index, v1), (after.Version.Index, after.Image));
+        Assert.Null(await stack.Docker.Containers.TryInspectAsync(names.Lock));
+
+        var ledger = await (await ReleaseLedger.OpenAsync(stack.Docker, names)).ReadAsync();
         Assert.Equal(
-            [("1.0.0+aaaaaaa", ReleaseKind.Deploy), ("2.0.0+bbbbbbb", ReleaseKind.Deploy), ("1.0.0+aaaaaaa", ReleaseKind.Rollback)],
-            ledger.Select(r => (r.Version, r.Kind)));
+            [("1.0.0+aaaaaaa", ReleaseKind.Deploy, null), ("2.0.0+bbbbbbb", ReleaseKind.Deploy, "1.0.0+aaaaaaa"), ("1.0.0+aaaaaaa", ReleaseKind.Rollback, null)],
+            ledger.Select(r => (r.Version, r.Kind, r.Previous)));
         Assert.All(ledger, r => Assert.Equal((ReleaseOutcome.Succeeded, SwarmDeployer.Rolling), (r.Outcome, r.Colour)));
-        Assert.Equal("2.0.0+bbbbbbb", ledger[^1].Previous);
+        Assert.Equal("rollback from 2.0.0+bbbbbbb", ledger[^1].Note);
     }
 
     [RegistryFact]

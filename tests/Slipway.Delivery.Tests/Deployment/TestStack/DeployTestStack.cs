@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Slipway.Delivery.Database;
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Environments;
 using Slipway.Delivery.Tests.Images;
@@ -153,7 +154,8 @@ internal sealed class DeployTestStack : IAsyncDisposable
     public DeployRequest Request(string version, string image) =>
         new(Environment, Root, version, image, Auth, new Dictionary<string, string>());
 
-    public Task<DeployResult> DeployAsync(string version, string image, List<string>? log = null, bool recreateInfrastructure = false)
+    /// <param name="schema">The schema version the deploy records, as the Migrate step would hand it over.</param>
+    public Task<DeployResult> DeployAsync(string version, string image, List<string>? log = null, string? schema = null, bool recreateInfrastructure = false)
     {
         void Log(string line)
         {
@@ -161,11 +163,34 @@ internal sealed class DeployTestStack : IAsyncDisposable
                 log?.Add(line);
         }
 
-        var request = Request(version, image) with { RecreateInfrastructure = recreateInfrastructure };
+        var request = Request(version, image) with { MigrationVersion = schema, RecreateInfrastructure = recreateInfrastructure };
         return Environment.Strategy == DeployStrategy.Swarm
             ? SwarmDeployer.DeployAsync(Docker, request, Log)
             : SingleHostDeployer.DeployAsync(Docker, request, Log);
     }
+
+    /// <summary>A rollback of this stack (the previous release, or <paramref name="toVersion"/>), checked against <paramref name="migrations"/> (default: the repository's).</summary>
+    public Task<DeployResult> RollbackAsync(string? toVersion = null, List<string>? log = null, MigrationSet? migrations = null, bool allowNewerSchema = false)
+    {
+        var request = new RollbackRequest(Environment, Root, new Dictionary<string, string>(), Auth, migrations ?? MigrationSet.Load(RepositoryFiles.PathOf("src/Api/Migrations")))
+        {
+            ToVersion = toVersion,
+            AllowNewerSchema = allowNewerSchema,
+        };
+        void Log(string line)
+        {
+            lock (log ?? [])
+                log?.Add(line);
+        }
+
+        return Environment.Strategy == DeployStrategy.Swarm
+            ? SwarmDeployer.RollbackAsync(Docker, request, Log)
+            : SingleHostDeployer.RollbackAsync(Docker, request, Log);
+    }
+
+    /// <summary>What serves the stack now, read as a rollback reads it.</summary>
+    public Task<ServingRelease?> ServingAsync() =>
+        Environment.Strategy == DeployStrategy.Swarm ? SwarmDeployer.ServingAsync(Docker, Environment) : SingleHostDeployer.ServingAsync(Docker, Environment);
 
     /// <summary>Containers of this stack that are running, by name.</summary>
     public async Task<IReadOnlyList<string>> RunningAsync(string? service = null)
