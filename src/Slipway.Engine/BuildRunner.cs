@@ -93,18 +93,25 @@ internal static partial class BuildRunner
 
         CheckRequirements(build, plan, parameters, environment);
         build.OnBeforeTargets();
-        SyncWorkflows(root, GenerateWorkflows(), environment);
+        SyncWorkflows(root, GenerateWorkflows(), environment, commandLine.DryRun);
         return Execute(build, run, isConsole, cancellationToken);
     }
 
-    /// <summary>Locally, rewrites generated CI files that changed; on CI (CI=true), fails when any is stale.</summary>
-    private static void SyncWorkflows(AbsolutePath root, IReadOnlyList<GeneratedFile> workflows, IDictionary environment)
+    /// <summary>Locally, rewrites generated CI files that changed (--dry-run: names them); on CI (CI=true), fails when any is stale.</summary>
+    private static void SyncWorkflows(AbsolutePath root, IReadOnlyList<GeneratedFile> workflows, IDictionary environment, bool dryRun)
     {
         if (string.Equals(environment["CI"] as string, "true", StringComparison.OrdinalIgnoreCase))
         {
             var stale = WorkflowFiles.FindStale(root, workflows);
             if (stale.Count > 0)
                 throw new UsageException($"generated CI files are stale: {string.Join(", ", stale)}. Run {WorkflowGenerator.RegenerateCommand} and commit the result.");
+            return;
+        }
+
+        if (dryRun)
+        {
+            foreach (var file in WorkflowFiles.FindStale(root, workflows))
+                Log.Info($"would update {file} from the build definition");
             return;
         }
 

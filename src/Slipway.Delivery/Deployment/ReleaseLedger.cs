@@ -59,9 +59,11 @@ public sealed class ReleaseLedger
     };
 
     private readonly DockerClient docker;
-    private readonly string handle;
 
-    private ReleaseLedger(DockerClient docker, string handle)
+    /// <summary>Null for a ledger opened read-only that does not exist yet.</summary>
+    private readonly string? handle;
+
+    private ReleaseLedger(DockerClient docker, string? handle)
     {
         this.docker = docker;
         this.handle = handle;
@@ -96,9 +98,15 @@ public sealed class ReleaseLedger
         return new ReleaseLedger(docker, names.LedgerContainer);
     }
 
+    /// <summary>The ledger for reading only (a dry run): creates nothing, and an environment never deployed has no releases.</summary>
+    public static async Task<ReleaseLedger> OpenReadOnlyAsync(DockerClient docker, StackNames names, CancellationToken ct = default) =>
+        new(docker, await docker.Containers.TryInspectAsync(names.LedgerContainer, ct).ConfigureAwait(false) is null ? null : names.LedgerContainer);
+
     /// <summary>Oldest first.</summary>
     public async Task<IReadOnlyList<Release>> ReadAsync(CancellationToken ct = default)
     {
+        if (handle is null)
+            return [];
         var bytes = await docker.Containers.ReadFileAsync(handle, $"{Folder}/{FileName}", ct).ConfigureAwait(false);
         if (bytes is null)
             return [];
@@ -171,7 +179,7 @@ public sealed class ReleaseLedger
     private async Task WriteAsync(List<Release> releases, CancellationToken ct)
     {
         var kept = releases.Skip(Math.Max(0, releases.Count - Kept)).ToList();
-        await docker.Containers.WriteFileAsync(handle, Folder, FileName, JsonSerializer.SerializeToUtf8Bytes(kept, Json), ct: ct).ConfigureAwait(false);
+        await docker.Containers.WriteFileAsync(handle ?? throw new InvalidOperationException("the ledger was opened read-only"), Folder, FileName, JsonSerializer.SerializeToUtf8Bytes(kept, Json), ct: ct).ConfigureAwait(false);
     }
 
     /// <summary>The release serving now: the newest that succeeded.</summary>

@@ -42,7 +42,10 @@ public sealed class SingleHostDeployer
         var proxy = stack.Service(settings.ProxyService);
         var live = Colours.Of(await LiveServerAsync(docker, request.Environment, ct).ConfigureAwait(false));
         var infrastructure = stack.StartOrder().Where(s => s.Name != app.Name && s.Name != proxy.Name).ToArray();
-        return new DeployPlan(request.Environment, request.Version, request.AppImage, stack, live, Colours.Other(live), infrastructure, app, proxy);
+        return new DeployPlan(request.Environment, request.Version, request.AppImage, stack, live, Colours.Other(live), infrastructure, app, proxy)
+        {
+            ImageNames = request.ImageNames,
+        };
     }
 
     /// <summary>Deploys under the environment's lock and records the outcome in its ledger.</summary>
@@ -50,6 +53,9 @@ public sealed class SingleHostDeployer
     {
         await using var deployLock = await DeployLock.AcquireAsync(docker, request.Environment.Names, request.Who, ct).ConfigureAwait(false);
         var plan = await PlanAsync(docker, request, ct).ConfigureAwait(false);
+        // The lines a dry run prints: what it showed is what runs.
+        foreach (var line in plan.Describe())
+            log(line);
         var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, request.Environment.Names, log, ct).ConfigureAwait(false);
         var previous = ReleaseLedger.Current(await ledger.ReadAsync(ct).ConfigureAwait(false));
         var release = new Release(request.Version, ReleaseKind.Deploy, plan.NewColour, request.Who.Who + "@" + request.Who.Host, DateTimeOffset.UtcNow, null,
@@ -87,12 +93,10 @@ public sealed class SingleHostDeployer
         var who = LockHolder.Current();
         await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, who, ct).ConfigureAwait(false);
         var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, environment.Names, log, ct).ConfigureAwait(false);
-        var (current, target, appImage) = await ledger.ChooseRollbackAsync(toVersion, environment.Names.Environment, environment.Compose.AppService, ct).ConfigureAwait(false);
-        if (await docker.Images.TryInspectAsync(appImage, ct).ConfigureAwait(false) is null)
-            throw new DeployFailedException($"{appImage} of release {target.Version} is no longer on the engine: deploy that version again instead");
-
-        var request = new DeployRequest(environment, repositoryRoot, target.Version, appImage, null, variables);
-        var plan = await PlanAsync(docker, request, ct).ConfigureAwait(false);
+        var (rollback, plan) = await PlanRollbackAndSwitchAsync(docker, environment, repositoryRoot, variables, toVersion, ledger, ct).ConfigureAwait(false);
+        foreach (var line in rollback.Describe())
+            log(line);
+        var (current, target, _) = rollback.Choice;
         var release = new Release(target.Version, ReleaseKind.Rollback, plan.NewColour, who.Who + "@" + who.Host, DateTimeOffset.UtcNow, null,
             target.Images, target.MigrationVersion, ReleaseOutcome.InProgress, current?.Version, $"rollback to {target.Version}");
         await ledger.RecordAsync(release, ct).ConfigureAwait(false);
@@ -108,6 +112,21 @@ public sealed class SingleHostDeployer
             await ledger.RecordFailureAsync(release, ReleaseOutcome.Failed, e).ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>What <see cref="RollbackAsync"/> would do, read from the ledger and the engine; changes nothing.</summary>
+    public static async Task<RollbackPlan> PlanRollbackAsync(DockerClient docker, DeployEnvironment environment, string repositoryRoot, IReadOnlyDictionary<string, string> variables, string? toVersion, ReleaseLedger ledger, CancellationToken ct = default) =>
+        (await PlanRollbackAndSwitchAsync(docker, environment, repositoryRoot, variables, toVersion, ledger, ct).ConfigureAwait(false)).Rollback;
+
+    private static async Task<(RollbackPlan Rollback, DeployPlan Switch)> PlanRollbackAndSwitchAsync(
+        DockerClient docker, DeployEnvironment environment, string repositoryRoot, IReadOnlyDictionary<string, string> variables, string? toVersion, ReleaseLedger ledger, CancellationToken ct)
+    {
+        var choice = await ledger.ChooseRollbackAsync(toVersion, environment.Names.Environment, environment.Compose.AppService, ct).ConfigureAwait(false);
+        if (await docker.Images.TryInspectAsync(choice.AppImage, ct).ConfigureAwait(false) is null)
+            throw new DeployFailedException($"{choice.AppImage} of release {choice.Target.Version} is no longer on the engine: deploy that version again instead");
+        var request = new DeployRequest(environment, repositoryRoot, choice.Target.Version, choice.AppImage, null, variables);
+        var plan = await PlanAsync(docker, request, ct).ConfigureAwait(false);
+        return (new RollbackPlan(choice, [.. plan.Describe()]), plan);
     }
 
     /// <summary>Bring up <see cref="DeployPlan.NewColour"/>, check it, switch nginx, drain, stop the old colour.</summary>
