@@ -88,7 +88,7 @@ public sealed record DeployPlan(
 public sealed record RollbackPlan(RollbackChoice Choice, IReadOnlyList<string> Steps)
 {
     public IEnumerable<string> Describe() =>
-        [$"rollback     {Choice.Current?.Version ?? "(no release serving)"} → {Choice.Target.Version}, deployed {Choice.Target.StartedAt:yyyy-MM-dd HH:mm} UTC by {Choice.Target.Who}", .. Steps];
+        [$"rollback     {Choice.Current?.Version ?? "(no release serving)"} → {Choice.Target.Version}, deployed {Choice.Target.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC by {Choice.Target.Who}", .. Steps];
 }
 
 /// <summary>The outcome of a deploy or rollback, for the build summary.</summary>

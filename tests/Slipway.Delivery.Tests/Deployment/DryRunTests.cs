@@ -95,19 +95,19 @@ public sealed class DryRunTests(ITestOutputHelper testOutput)
     }
 
     [BuildWorkspaceFact]
-    public async Task A_dry_run_without_an_engine_is_one_line_and_starts_none()
+    public async Task A_dry_run_without_an_engine_is_one_line_saying_to_run_Setup_and_starts_none()
     {
-        await using var workspace = await BuildWorkspace.CreateAsync();
+        await using var workspace = await BuildWorkspace.CreateAsync(bootstrap: true);
         var nowhere = $"unix://{Path.Combine(workspace.Root, "no-engine.sock")}";
 
         var output = await workspace.RunAsync(["Deploy", "--version", workspace.Version("1.0.0"), "--dry-run"], dockerHost: nowhere);
 
         Assert.Equal(1, output.ExitCode);
         Assert.Equal(
-            $"✗ the dry run reads local's engine: Docker engine not reachable at {nowhere} for local: start it, or fix docker.host in .nuke/environments/local.json",
+            $"✗ the dry run reads local's engine: no Docker engine answers at {nowhere} nor at the private engine unix://{workspace.Root}/.nuke/temp/engine/docker.sock: run ./build.sh Setup",
             Assert.Single(output.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)).Trim());
         Assert.Equal("would run (it writes; --dry-run)", output.Note("Setup"));
-        Assert.False(Directory.Exists(Path.Combine(workspace.Root, ".nuke/temp/engine")));
+        Assert.False(Directory.Exists(Path.Combine(workspace.Root, ".nuke/temp")));
     }
 
     private static void AssertSamePlan(IReadOnlyList<string> dryRun, IReadOnlyList<string> realRun)

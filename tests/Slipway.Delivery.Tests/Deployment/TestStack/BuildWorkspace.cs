@@ -49,7 +49,8 @@ internal sealed class BuildWorkspace : IAsyncDisposable
 
     public string Version(string release) => $"{release}-{Marker}";
 
-    public static async Task<BuildWorkspace> CreateAsync()
+    /// <param name="bootstrap">The environment's "bootstrap": Setup would start a private engine and registry for it.</param>
+    public static async Task<BuildWorkspace> CreateAsync(bool bootstrap = false)
     {
         var registry = await PrivateRegistry.StartAsync();
         var database = await TestDatabase.CreateAsync();
@@ -94,6 +95,7 @@ internal sealed class BuildWorkspace : IAsyncDisposable
             health = new { timeoutSeconds = 60 },
             smoke = new { timeoutSeconds = 20, retries = 4, initialBackoffMilliseconds = 100 },
             drainSeconds = 1,
+            bootstrap,
         }));
 
         var workspace = new BuildWorkspace(root, certs, project, registry, database);
