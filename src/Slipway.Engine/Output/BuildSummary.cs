@@ -5,7 +5,7 @@ namespace Slipway.Engine;
 /// <summary>The table at the end of a build: target, status, duration, note; then the verdict.</summary>
 internal static class BuildSummary
 {
-    public static void Write(TextWriter writer, ExecutionPlan plan, TimeSpan elapsed, bool succeeded, string? firstFailure, bool cancelled, bool dryRun = false)
+    public static void Write(TextWriter writer, ExecutionPlan plan, TimeSpan elapsed, bool succeeded, string? firstFailure, bool cancelled, bool dryRun)
     {
         var rows = plan.Targets
             .Select(t => (t.Name, Status: Status(t), Duration: t.Status is TargetStatus.Skipped or TargetStatus.NotRun ? "" : Format(t.Duration), Note: t.Note ?? ""))

@@ -57,7 +57,7 @@ public sealed class ExecutionPlan
     /// <see cref="DependencyBehavior.Skip"/> (or, under --dry-run, by targets that write), and targets triggered only by
     /// skipped targets (or, under --dry-run, by targets that only print their plan).
     /// </summary>
-    internal void ApplyStaticConditions(Func<ExecutableTarget, string?> failingCondition, bool dryRun = false)
+    internal void ApplyStaticConditions(Func<ExecutableTarget, string?> failingCondition, bool dryRun)
     {
         var skipped = (Dictionary<ExecutableTarget, string>)Skipped;
         var dryRunCauses = new HashSet<ExecutableTarget>();
