@@ -14,9 +14,6 @@ partial class Build
     [Parameter("Extensions the database must offer before migrating (e.g. vector)")]
     readonly string[] RequiredExtensions = [];
 
-    [Parameter("Print what would change (pending migrations, the deploy plan) and change nothing")]
-    readonly bool DryRun;
-
     AbsolutePath MigrationsDirectory => RootDirectory / "src" / "Api" / "Migrations";
 
     /// <summary>
@@ -28,6 +25,7 @@ partial class Build
 
     Target Migrate => _ => _
         .Description("Applies pending database migrations for the environment (or reverts to --migrate-to)")
+        .Writes(DryRunBehavior.PrintPlan)
         .Executes(async ct =>
         {
             if (MigratesInDeploy)
@@ -51,7 +49,7 @@ partial class Build
         var plan = await Run(() => Migrator.PlanAsync(databaseUrl, MigrationsDirectory, MigrateTo, options, ct));
         foreach (var line in plan.Describe())
             log(line);
-        if (DryRun)
+        if (IsDryRun)
         {
             ReportSummary($"dry run: {plan.Steps.Count} pending");
             return null;

@@ -46,26 +46,21 @@ partial class Build
         .Description("Deploys the pushed images to the environment with zero downtime (blue-green behind nginx, or a swarm's rolling update)")
         .DependsOn(Setup, PushEcr, Migrate)
         .Triggers(SmokeTest)
+        .Writes(DryRunBehavior.PrintPlan)
         .Executes(async ct =>
         {
-            var environment = DeliveryEnvironment;
-            var docker = await EngineAsync(ct);
-            var auth = await RegistryAuthAsync(environment, ct);
-            var appImage = await ImageByDigestAsync(environment, docker, AppImageName, ct);
-            var variables = StackVariables(environment, await ImageByDigestAsync(environment, docker, ProxyImageName, ct));
-            var request = new DeployRequest(environment, RootDirectory, AppVersion, appImage, auth, variables)
+            if (IsDryRun)
             {
-                MigrationVersion = MigratedToVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Migrate = MigratesInDeploy ? (log, token) => MigrateStackDatabaseAsync(variables, log, token) : null,
-                RecreateInfrastructure = RecreateInfrastructure,
-            };
-            // --dry-run (shared with Migrate): print the deploy plan and change nothing.
-            if (DryRun)
-            {
-                await PrintPlanAsync(environment, docker, request, ct);
+                await PrintDeployPlanAsync(ct);
                 return;
             }
 
+            var environment = DeliveryEnvironment;
+            var docker = await EngineAsync(ct);
+            var auth = await RegistryAuthAsync(environment, ct);
+            var request = DeployRequestFor(environment, auth,
+                await ImageByDigestAsync(environment, docker, AppImageName, ct),
+                await ImageByDigestAsync(environment, docker, ProxyImageName, ct));
             var result = await RecordedOnGitHubAsync(environment, () => Deployment(() => environment.Strategy == DeployStrategy.Swarm
                 ? SwarmDeployer.DeployAsync(docker, request, Log.Info, ct)
                 : SingleHostDeployer.DeployAsync(docker, request, Log.Info, ct)), ct);
@@ -93,22 +88,19 @@ partial class Build
         .TriggeredBy(SmokeTest)
         .AssuredAfterFailure()
         .OnlyWhenDynamic(() => IsInvoked(Rollback) || HasFailed(SmokeTest))
+        .Writes(DryRunBehavior.PrintPlan)
         .Executes(async ct =>
         {
+            if (IsDryRun)
+            {
+                await PrintRollbackPlanAsync(ct);
+                return;
+            }
+
             var environment = DeliveryEnvironment;
             var docker = await EngineAsync(ct);
-            var migrations = await Run(() => Task.FromResult(MigrationSet.Load(MigrationsDirectory)));
             var swarm = environment.Strategy == DeployStrategy.Swarm;
-            var request = new RollbackRequest(
-                environment,
-                RootDirectory,
-                swarm ? new Dictionary<string, string>() : StackVariables(environment, await ProxyImageInUseAsync(environment, docker, ct)),
-                swarm ? await RegistryAuthAsync(environment, ct) : null,
-                migrations)
-            {
-                ToVersion = ToVersion,
-                AllowNewerSchema = AllowNewerSchema,
-            };
+            var request = await RollbackRequestAsync(environment, docker, swarm ? await RegistryAuthAsync(environment, ct) : null, ct);
             var result = await Deployment(() => swarm
                 ? SwarmDeployer.RollbackAsync(docker, request, Log.Info, ct)
                 : SingleHostDeployer.RollbackAsync(docker, request, Log.Info, ct));
@@ -145,6 +137,7 @@ partial class Build
 
     Target Unlock => _ => _
         .Description("Breaks the environment's deploy lock when its deploy is gone (lease run out, or its process dead); --force breaks a live one")
+        .Writes()
         .Executes(async ct =>
         {
             var environment = DeliveryEnvironment;
@@ -159,23 +152,6 @@ partial class Build
             Log.Info(note);
             ReportSummary(note);
         });
-
-    async Task PrintPlanAsync(DeployEnvironment environment, DockerClient docker, DeployRequest request, CancellationToken ct)
-    {
-        if (environment.Strategy == DeployStrategy.Swarm)
-        {
-            var swarm = await Deployment(() => SwarmDeployer.PlanAsync(docker, request, ct));
-            foreach (var line in swarm.Describe())
-                Log.Info(line);
-            ReportSummary($"plan only: {swarm.LiveVersion ?? "(none)"} → {swarm.Version}, rolling update");
-            return;
-        }
-
-        var plan = await Deployment(() => SingleHostDeployer.PlanAsync(docker, request, ct));
-        foreach (var line in plan.Describe())
-            Log.Info(line);
-        ReportSummary($"plan only: {plan.LiveColour ?? "(none)"} → {plan.NewColour}");
-    }
 
     /// <summary>The targets that read the environment file; when one is scheduled, OnBeforeTargets loads and checks it.</summary>
     Target[] EnvironmentTargets => [Setup, BuildImages, ScanImages, PushEcr, Deploy, SmokeTest, Rollback, Releases, Unlock];
@@ -260,9 +236,44 @@ partial class Build
         return digest;
     }
 
+    /// <summary>
+    /// The deploy of this release, the same for the real run and --dry-run: only how the images were found differs (by
+    /// digest once pushed, or as planned), and the plan names them by their tag either way.
+    /// </summary>
+    DeployRequest DeployRequestFor(DeployEnvironment environment, RegistryAuth auth, string appImage, string proxyImage)
+    {
+        var variables = StackVariables(environment, proxyImage);
+        return new DeployRequest(environment, RootDirectory, AppVersion, appImage, auth, variables)
+        {
+            MigrationVersion = MigratedToVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Migrate = MigratesInDeploy ? (log, token) => MigrateStackDatabaseAsync(variables, log, token) : null,
+            RecreateInfrastructure = RecreateInfrastructure,
+            ImageNames = new Dictionary<string, string>
+            {
+                [appImage] = ReleaseImage(environment, AppImageName),
+                [proxyImage] = ReleaseImage(environment, ProxyImageName),
+            },
+        };
+    }
+
+    /// <summary>An image of this release by its immutable tag in the environment's registry.</summary>
+    string ReleaseImage(DeployEnvironment environment, string name) => $"{environment.Registry.Address}/{name}:{ImageTag}";
+
     /// <summary>What the compose files interpolate: the environment's secrets and this release's proxy image.</summary>
     IReadOnlyDictionary<string, string> StackVariables(DeployEnvironment environment, string proxyImage) =>
         new Dictionary<string, string>(Secrets(environment)) { [SingleHostDeployer.ProxyImageVariable] = proxyImage };
+
+    /// <summary>What a rollback is asked: the environment, the migrations shipped (for the schema check), the variables the stack needs.</summary>
+    async Task<RollbackRequest> RollbackRequestAsync(DeployEnvironment environment, DockerClient docker, RegistryAuth? auth, CancellationToken ct) =>
+        new(environment,
+            RootDirectory,
+            environment.Strategy == DeployStrategy.Swarm ? new Dictionary<string, string>() : StackVariables(environment, await ProxyImageInUseAsync(environment, docker, ct)),
+            auth,
+            await Run(() => Task.FromResult(MigrationSet.Load(MigrationsDirectory))))
+        {
+            ToVersion = ToVersion,
+            AllowNewerSchema = AllowNewerSchema,
+        };
 
     /// <summary>The proxy image whose configuration serves now: what a rollback keeps when the ledger has no proxy image for its release.</summary>
     async Task<string> ProxyImageInUseAsync(DeployEnvironment environment, DockerClient docker, CancellationToken ct)
@@ -276,7 +287,7 @@ partial class Build
 
     IReadOnlyDictionary<string, string> Secrets(DeployEnvironment environment)
     {
-        var values = Deployment(() => SecretValues.Resolve(environment, RootDirectory, Environment.GetEnvironmentVariable, Log.Info));
+        var values = Deployment(() => SecretValues.Resolve(environment, RootDirectory, Environment.GetEnvironmentVariable, Log.Info, IsDryRun));
         foreach (var value in values.Values)
             MaskSecret(value);
         return values;

@@ -36,6 +36,7 @@ partial class Build
         // Not on Compile: the images compile the app themselves (docker/api.Dockerfile), so a deploy of a changed app
         // waits for one compiler, not for the whole solution's; Compile and Test gate the commit on CI.
         .DependsOn(Setup)
+        .Writes()
         .Executes(async ct =>
         {
             var docker = await BuildEngineAsync(ct);
@@ -43,16 +44,7 @@ partial class Build
             // The registry is asked for an image built before from the same inputs where its credentials are at hand
             // (Setup's local registry, or the mirror); elsewhere a rebuild gives the same digest, so nothing is re-pushed.
             var registryAuth = environment.Bootstrap || ImageMirror == environment.Registry.Address ? await RegistryAuthAsync(environment, ct) : null;
-            var request = new BuildImagesRequest(
-                RootDirectory,
-                Images,
-                Deployment(() => BaseImageCatalog.Load(RootDirectory / BaseImageCatalog.DefaultPath)),
-                new ImageVersion(Version, Git.Commit),
-                Git.CommitTime,
-                ImageMirror,
-                ImageMirror == environment.Registry.Address ? registryAuth : null,
-                SourceUrl: SourceUrl,
-                Registry: registryAuth);
+            var request = ImagesRequest(environment, registryAuth);
             var results = await Deployment(() => new ImageBuilder(docker, Log.ProgressAsync).BuildAsync(request, Log.Info, ct));
             ReportSummary(string.Join(", ", results.Select(r => $"{r.Name} {(r.Reused ? "reused" : "built")}")));
         });
@@ -88,6 +80,7 @@ partial class Build
     Target PushEcr => _ => _
         .Description("Pushes the images to the environment's registry (ECR, or a local registry) and verifies digests")
         .DependsOn(ScanImages)
+        .Writes()
         .Produces("artifacts/images")
         .Executes(async ct =>
         {
@@ -115,6 +108,18 @@ partial class Build
                 Log.Info($"{image.Reference} → {image.Digest} (verified in the registry)");
             ReportSummary($"{result.Images.Count} images → {result.Registry}, digests verified");
         });
+
+    /// <summary>What BuildImages builds, and what a dry run plans; <paramref name="registryAuth"/> lets the build pull an image built before from its inputs tag.</summary>
+    BuildImagesRequest ImagesRequest(DeployEnvironment environment, RegistryAuth? registryAuth) => new(
+        RootDirectory,
+        Images,
+        Deployment(() => BaseImageCatalog.Load(RootDirectory / BaseImageCatalog.DefaultPath)),
+        new ImageVersion(Version, Git.Commit),
+        Git.CommitTime,
+        ImageMirror,
+        ImageMirror == environment.Registry.Address ? registryAuth : null,
+        SourceUrl: SourceUrl,
+        Registry: registryAuth);
 
     /// <summary>Images are built where they are pushed from: the local environment's engine, otherwise DOCKER_HOST.</summary>
     DockerClient? buildEngine;

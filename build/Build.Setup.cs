@@ -9,6 +9,7 @@ partial class Build
     Target Setup => _ => _
         .Description("Prepares this machine for local delivery: packages, a Docker engine, a registry, the base-image mirror, certificates (converges; safe to re-run)")
         .Before(Restore)
+        .Writes()
         .OnlyWhenDynamic(() => IsInvoked(Setup) || DeliveryEnvironment.Bootstrap)
         .Executes(async ct =>
         {
@@ -23,6 +24,7 @@ partial class Build
     Target Down => _ => _
         .Description("Stops the private Docker engine and local registry that Setup started")
         .Requires(() => TargetEnvironment == EnvironmentName.Local)
+        .Writes()
         .Executes(async ct =>
         {
             await LocalSetup.DownAsync(RootDirectory, Log.Info, ct);

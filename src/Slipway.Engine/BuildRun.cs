@@ -1,7 +1,7 @@
 namespace Slipway.Engine;
 
 /// <summary>The state of one invocation: the graph, the plan, the parameters and the target running now.</summary>
-internal sealed class BuildRun(TargetGraph graph, ExecutionPlan plan, IReadOnlyList<BuildParameter> parameters, SecretMasker masker)
+internal sealed class BuildRun(TargetGraph graph, ExecutionPlan plan, IReadOnlyList<BuildParameter> parameters, SecretMasker masker, bool dryRun)
 {
     public TargetGraph Graph { get; } = graph;
 
@@ -10,6 +10,9 @@ internal sealed class BuildRun(TargetGraph graph, ExecutionPlan plan, IReadOnlyL
     public IReadOnlyList<BuildParameter> Parameters { get; } = parameters;
 
     public SecretMasker Masker { get; } = masker;
+
+    /// <summary>--dry-run: nothing outside the build's folders may change.</summary>
+    public bool DryRun { get; } = dryRun;
 
     public ExecutableTarget? Current { get; set; }
 }

@@ -79,10 +79,10 @@ internal static partial class BuildRunner
         var invoked = commandLine.Targets.Count == 0 ? defaults : commandLine.Targets.Select(name => ResolveTarget(graph, name)).ToList();
         var skip = commandLine.Skip?.Select(name => ResolveTarget(graph, name)).ToList();
         var plan = ExecutionPlan.Create(graph, invoked, skip);
-        var run = new BuildRun(graph, plan, parameters, masker);
+        var run = new BuildRun(graph, plan, parameters, masker, commandLine.DryRun);
         build.Attach(run);
         build.OnBuildInitialized();
-        plan.ApplyStaticConditions(t => FirstFalse(t.Definition.StaticConditions));
+        plan.ApplyStaticConditions(t => FirstFalse(t.Definition.StaticConditions), commandLine.DryRun);
 
         if (commandLine.Plan)
         {
@@ -93,18 +93,25 @@ internal static partial class BuildRunner
 
         CheckRequirements(build, plan, parameters, environment);
         build.OnBeforeTargets();
-        SyncWorkflows(root, GenerateWorkflows(), environment);
+        SyncWorkflows(root, GenerateWorkflows(), environment, commandLine.DryRun);
         return Execute(build, run, isConsole, cancellationToken);
     }
 
-    /// <summary>Locally, rewrites generated CI files that changed; on CI (CI=true), fails when any is stale.</summary>
-    private static void SyncWorkflows(AbsolutePath root, IReadOnlyList<GeneratedFile> workflows, IDictionary environment)
+    /// <summary>Locally, rewrites generated CI files that changed (--dry-run: names them); on CI (CI=true), fails when any is stale.</summary>
+    private static void SyncWorkflows(AbsolutePath root, IReadOnlyList<GeneratedFile> workflows, IDictionary environment, bool dryRun)
     {
         if (string.Equals(environment["CI"] as string, "true", StringComparison.OrdinalIgnoreCase))
         {
             var stale = WorkflowFiles.FindStale(root, workflows);
             if (stale.Count > 0)
                 throw new UsageException($"generated CI files are stale: {string.Join(", ", stale)}. Run {WorkflowGenerator.RegenerateCommand} and commit the result.");
+            return;
+        }
+
+        if (dryRun)
+        {
+            foreach (var file in WorkflowFiles.FindStale(root, workflows))
+                Log.Info($"would update {file} from the build definition");
             return;
         }
 
@@ -171,6 +178,8 @@ internal static partial class BuildRunner
             });
         }
 
+        if (run.DryRun)
+            Log.Raw(DryRunHeader(run.Plan));
         var clock = Stopwatch.StartNew();
         var broken = false;
         var usageFailure = false;
@@ -226,8 +235,18 @@ internal static partial class BuildRunner
 
         var succeeded = firstFailure is null && !cancellation.IsCancellationRequested;
         build.OnBuildFinished(succeeded);
-        BuildSummary.Write(Log.Out, run.Plan, clock.Elapsed, succeeded, firstFailure, cancellation.IsCancellationRequested);
+        BuildSummary.Write(Log.Out, run.Plan, clock.Elapsed, succeeded, firstFailure, cancellation.IsCancellationRequested, run.DryRun);
         return succeeded ? Success : usageFailure ? UsageError : firstExitCode ?? TargetFailed;
+    }
+
+    /// <summary>One line before the first target of a --dry-run: which targets print their plan, which would run.</summary>
+    private static string DryRunHeader(ExecutionPlan plan)
+    {
+        var planners = plan.Targets.Where(t => t.Definition.WhenDry == DryRunBehavior.PrintPlan && !plan.Skipped.ContainsKey(t)).Select(t => t.Name).ToList();
+        var wouldRun = plan.Targets.Where(plan.WouldRun.Contains).Select(t => t.Name).ToList();
+        return "dry run: nothing that writes runs" +
+            (planners.Count == 0 ? "" : $"; {string.Join(", ", planners)} print{(planners.Count == 1 ? "s" : "")} what {(planners.Count == 1 ? "it" : "they")} would do") +
+            (wouldRun.Count == 0 ? "" : $"; would run: {string.Join(", ", wouldRun)}");
     }
 
     /// <summary>Runs one target and returns the exit code its failure asks for (<see cref="TargetFailed"/> unless it names its own).</summary>

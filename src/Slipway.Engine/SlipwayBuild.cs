@@ -18,6 +18,12 @@ public abstract class SlipwayBuild
 
     public static bool IsLocalBuild => !IsServerBuild;
 
+    /// <summary>
+    /// True under --dry-run: targets declared <see cref="ITargetDefinition.Writes"/> do not run, except those that print
+    /// their plan (<see cref="DryRunBehavior.PrintPlan"/>), which must then read only.
+    /// </summary>
+    protected bool IsDryRun => Run.DryRun;
+
     /// <summary>The targets this invocation runs, in order, once planned.</summary>
     protected IReadOnlyList<ExecutableTarget> ScheduledTargets => Run.Plan.Targets;
 

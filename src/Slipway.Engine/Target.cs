@@ -15,6 +15,16 @@ public enum DependencyBehavior
     Skip,
 }
 
+/// <summary>What --dry-run does with a target that writes (see <see cref="ITargetDefinition.Writes"/>).</summary>
+public enum DryRunBehavior
+{
+    /// <summary>It does not run; the summary lists it as "would run" (the default).</summary>
+    Skip,
+
+    /// <summary>It runs, changes nothing, and prints the plan its real run executes (the build reads IsDryRun).</summary>
+    PrintPlan,
+}
+
 /// <summary>The fluent surface a target is declared with; mirrors NUKE's.</summary>
 public interface ITargetDefinition
 {
@@ -60,6 +70,13 @@ public interface ITargetDefinition
 
     /// <summary>This target runs even after an earlier target failed or the build was cancelled.</summary>
     ITargetDefinition AssuredAfterFailure();
+
+    /// <summary>
+    /// This target changes something outside the build's own folders (an engine, a registry, a database, a ledger).
+    /// Under --dry-run it does not run, nor do the dependencies only it needed (both listed as "would run"), unless it
+    /// declares <see cref="DryRunBehavior.PrintPlan"/>: it then runs and must only read; the targets it triggers are not triggered.
+    /// </summary>
+    ITargetDefinition Writes(DryRunBehavior whenDry = DryRunBehavior.Skip);
 
     /// <summary>Hidden from --help (still invocable).</summary>
     ITargetDefinition Unlisted();

@@ -23,6 +23,9 @@ internal sealed class TargetDefinition : ITargetDefinition
     public bool ProceedsAfterFailure { get; private set; }
     public bool IsAssured { get; private set; }
     public bool IsUnlisted { get; private set; }
+
+    /// <summary>Null for a target that only reads or builds locally; otherwise what --dry-run does with it.</summary>
+    public DryRunBehavior? WhenDry { get; private set; }
     public List<Func<CancellationToken, Task>> Actions { get; } = [];
 
     public ITargetDefinition Description(string description) => Set(() => DescriptionText = description);
@@ -41,6 +44,7 @@ internal sealed class TargetDefinition : ITargetDefinition
     public ITargetDefinition ProceedAfterFailure() => Set(() => ProceedsAfterFailure = true);
     public ITargetDefinition AssuredAfterFailure() => Set(() => IsAssured = true);
     public ITargetDefinition Unlisted() => Set(() => IsUnlisted = true);
+    public ITargetDefinition Writes(DryRunBehavior whenDry = DryRunBehavior.Skip) => Set(() => WhenDry = whenDry);
     public ITargetDefinition Produces(params string[] paths) => Set(() => ProducedPaths.AddRange(paths));
     public ITargetDefinition Consumes(params Target[] producers) => Set(() => ConsumedTargets.AddRange(producers));
 

@@ -30,6 +30,12 @@ public sealed record DeployRequest(
     public bool RecreateInfrastructure { get; init; }
 
     /// <summary>
+    /// How the plan names the images it deploys (reference → name). A digest is known once an image is pushed, its
+    /// repository:tag before it is built: naming images by tag makes a dry run print the plan the real run prints.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ImageNames { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
     /// Runs <see cref="Migrate"/>, if any, and returns the schema version it reached (null: none to record). A failing
     /// migration stops the deploy before the app changes; <paramref name="serving"/> says what still serves.
     /// </summary>
@@ -60,17 +66,32 @@ public sealed record DeployPlan(
     ComposeService App,
     ComposeService Proxy)
 {
+    /// <summary>See <see cref="DeployRequest.ImageNames"/>.</summary>
+    public IReadOnlyDictionary<string, string> ImageNames { get; init; } = new Dictionary<string, string>();
+
     public IEnumerable<string> Describe()
     {
         var names = Environment.Names;
         yield return $"environment  {names.Environment} ({Environment.Strategy}, project {names.Stack})";
-        yield return $"app          {App.Name} {Version} = {AppImage}";
+        yield return $"app          {App.Name} {Version} = {Named(AppImage)}";
         yield return $"colours      {LiveColour ?? "(none live)"} → {NewColour}";
         foreach (var service in Infrastructure)
-            yield return $"ensure       {service.Name} = {service.Image}";
-        yield return $"proxy        {Proxy.Name} = {Proxy.Image}, upstream {Environment.Compose.UpstreamFile} → {names.Container($"{App.Name}-{NewColour}")}:{Environment.Compose.AppPort}";
+            yield return $"ensure       {service.Name} = {Named(service.Image)}";
+        yield return $"proxy        {Proxy.Name} = {Named(Proxy.Image)}, upstream {Environment.Compose.UpstreamFile} → {names.Container($"{App.Name}-{NewColour}")}:{Environment.Compose.AppPort}";
         yield return $"then         health ≤ {Environment.Health.Timeout.TotalSeconds:0} s, smoke direct and via {Environment.PublicUrl}, drain {Environment.Drain.TotalSeconds:0} s, stop {LiveColour ?? "nothing"} (kept for rollback)";
     }
+
+    private string Named(string image) => ImageNames.GetValueOrDefault(image, image);
+}
+
+/// <summary>
+/// A rollback before it runs: the release it leaves, the one it goes back to, and the strategy's steps. A dry run
+/// prints it; the rollback prints it too, then carries it out.
+/// </summary>
+public sealed record RollbackPlan(RollbackChoice Choice, IReadOnlyList<string> Steps)
+{
+    public IEnumerable<string> Describe() =>
+        [$"rollback     {Choice.Current?.Version ?? "(no release serving)"} → {Choice.Target.Version}, deployed {Choice.Target.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC by {Choice.Target.Who}", .. Steps];
 }
 
 /// <summary>The outcome of a deploy or rollback, for the build summary.</summary>

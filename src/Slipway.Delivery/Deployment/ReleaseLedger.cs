@@ -71,12 +71,15 @@ public sealed class ReleaseLedger
     };
 
     private readonly DockerClient docker;
-    private readonly string handle;
+
+    /// <summary>Null for a ledger opened read-only that does not exist yet.</summary>
+    private readonly string? handle;
+
     private readonly Action<string> log;
     private readonly HashSet<string> reportedTorn = new(StringComparer.Ordinal);
     private long? lastRecord;
 
-    private ReleaseLedger(DockerClient docker, string handle, Action<string> log)
+    private ReleaseLedger(DockerClient docker, string? handle, Action<string> log)
     {
         this.docker = docker;
         this.handle = handle;
@@ -113,9 +116,15 @@ public sealed class ReleaseLedger
         return new ReleaseLedger(docker, names.LedgerContainer, log ?? (_ => { }));
     }
 
+    /// <summary>The ledger for reading only (a dry run): creates nothing, and an environment never deployed has no releases.</summary>
+    public static async Task<ReleaseLedger> OpenReadOnlyAsync(DockerClient docker, StackNames names, CancellationToken ct = default) =>
+        new(docker, await docker.Containers.TryInspectAsync(names.LedgerContainer, ct).ConfigureAwait(false) is null ? null : names.LedgerContainer, _ => { });
+
     /// <summary>Oldest first, the newest <see cref="Kept"/>.</summary>
     public async Task<IReadOnlyList<Release>> ReadAsync(CancellationToken ct = default)
     {
+        if (handle is null)
+            return [];
         var files = await docker.Containers.ReadFilesAsync(handle, Folder, ct).ConfigureAwait(false) ?? [];
         var releases = new List<Release>();
         if (files.FirstOrDefault(f => f.Name == $"ledger/{LegacyFile}") is { } legacy)
@@ -156,7 +165,7 @@ public sealed class ReleaseLedger
         lastRecord = number;
         // The random part keeps two writers apart should a lock broken with --force let them overlap.
         var name = $"{Records}/{number:D10}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}.json";
-        await docker.Containers.WriteFileAsync(handle, Folder, name, JsonSerializer.SerializeToUtf8Bytes(release, Json), ct: ct).ConfigureAwait(false);
+        await docker.Containers.WriteFileAsync(handle ?? throw new InvalidOperationException("the ledger was opened read-only"), Folder, name, JsonSerializer.SerializeToUtf8Bytes(release, Json), ct: ct).ConfigureAwait(false);
     }
 
     /// <summary>

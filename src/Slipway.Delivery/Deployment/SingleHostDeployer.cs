@@ -45,7 +45,10 @@ public sealed class SingleHostDeployer
         var proxy = stack.Service(settings.ProxyService);
         var live = Colours.Of(await LiveServerAsync(docker, request.Environment, ct).ConfigureAwait(false));
         var infrastructure = stack.StartOrder().Where(s => s.Name != app.Name && s.Name != proxy.Name).ToArray();
-        return new DeployPlan(request.Environment, request.Version, request.AppImage, stack, live, Colours.Other(live), infrastructure, app, proxy);
+        return new DeployPlan(request.Environment, request.Version, request.AppImage, stack, live, Colours.Other(live), infrastructure, app, proxy)
+        {
+            ImageNames = request.ImageNames,
+        };
     }
 
     /// <summary>Deploys under the environment's lock and records the outcome in its ledger.</summary>
@@ -53,6 +56,9 @@ public sealed class SingleHostDeployer
     {
         await using var deployLock = await DeployLock.AcquireAsync(docker, request.Environment.Names, request.Who, ct: ct).ConfigureAwait(false);
         var plan = await PlanAsync(docker, request, ct).ConfigureAwait(false);
+        // The lines a dry run prints: what it showed is what runs.
+        foreach (var line in plan.Describe())
+            log(line);
         var deployer = new SingleHostDeployer(docker, request.Environment, plan.Stack, request.RegistryAuth, log);
         await deployer.PullAsync(plan, ct).ConfigureAwait(false);
         await deployer.RefuseInfrastructureChangesAsync(plan, request.RecreateInfrastructure, ct).ConfigureAwait(false);
@@ -96,17 +102,10 @@ public sealed class SingleHostDeployer
         var environment = request.Environment;
         await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, request.Who, ct: ct).ConfigureAwait(false);
         var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, environment.Names, log, ct).ConfigureAwait(false);
-        var choice = await ledger.ChooseRollbackAsync(await ServingAsync(docker, environment, ct).ConfigureAwait(false), request, environment.Compose.AppService, ct).ConfigureAwait(false);
-        var target = choice.Target;
-        if (await docker.Images.TryInspectAsync(choice.AppImage, ct).ConfigureAwait(false) is null)
-            throw new DeployFailedException($"{choice.AppImage} of release {target.Version} is no longer on the engine: deploy that version again instead");
-
-        // The proxy's configuration goes back with the app, when the ledger recorded it.
-        var variables = target.Images.GetValueOrDefault(environment.Compose.ProxyService) is { } proxyImage && await docker.Images.TryInspectAsync(proxyImage, ct).ConfigureAwait(false) is not null
-            ? new Dictionary<string, string>(request.Variables) { [ProxyImageVariable] = proxyImage }
-            : request.Variables;
-        var plan = await PlanAsync(docker, new DeployRequest(environment, request.RepositoryRoot, target.Version, choice.AppImage, null, variables), ct).ConfigureAwait(false);
-        var release = choice.Record(plan.NewColour, request.Who);
+        var (rollback, plan) = await PlanRollbackAndSwitchAsync(docker, request, ledger, ct).ConfigureAwait(false);
+        foreach (var line in rollback.Describe())
+            log(line);
+        var release = rollback.Choice.Record(plan.NewColour, request.Who);
         await ledger.RecordAsync(release, ct).ConfigureAwait(false);
         var deployer = new SingleHostDeployer(docker, environment, plan.Stack, null, log);
         try
@@ -164,6 +163,25 @@ public sealed class SingleHostDeployer
         return container?.Config.Labels?.GetValueOrDefault(StackContainers.VersionLabel) is { } version
             ? new ServingRelease(version, container.Config.Image, $"{environment.Compose.ProxyService} → {name}")
             : null;
+    }
+
+    /// <summary>What <see cref="RollbackAsync"/> would do, read from the ledger and the engine; changes nothing.</summary>
+    public static async Task<RollbackPlan> PlanRollbackAsync(DockerClient docker, RollbackRequest request, ReleaseLedger ledger, CancellationToken ct = default) =>
+        (await PlanRollbackAndSwitchAsync(docker, request, ledger, ct).ConfigureAwait(false)).Rollback;
+
+    private static async Task<(RollbackPlan Rollback, DeployPlan Switch)> PlanRollbackAndSwitchAsync(DockerClient docker, RollbackRequest request, ReleaseLedger ledger, CancellationToken ct)
+    {
+        var environment = request.Environment;
+        var choice = await ledger.ChooseRollbackAsync(await ServingAsync(docker, environment, ct).ConfigureAwait(false), request, environment.Compose.AppService, ct).ConfigureAwait(false);
+        if (await docker.Images.TryInspectAsync(choice.AppImage, ct).ConfigureAwait(false) is null)
+            throw new DeployFailedException($"{choice.AppImage} of release {choice.Target.Version} is no longer on the engine: deploy that version again instead");
+
+        // The proxy's configuration goes back with the app, when the ledger recorded it.
+        var variables = choice.Target.Images.GetValueOrDefault(environment.Compose.ProxyService) is { } proxyImage && await docker.Images.TryInspectAsync(proxyImage, ct).ConfigureAwait(false) is not null
+            ? new Dictionary<string, string>(request.Variables) { [ProxyImageVariable] = proxyImage }
+            : request.Variables;
+        var plan = await PlanAsync(docker, new DeployRequest(environment, request.RepositoryRoot, choice.Target.Version, choice.AppImage, null, variables), ct).ConfigureAwait(false);
+        return (new RollbackPlan(choice, [.. plan.Describe()]), plan);
     }
 
     /// <summary>Bring up <see cref="DeployPlan.NewColour"/>, check it, switch nginx, drain, stop the old colour.</summary>

@@ -39,8 +39,14 @@ public sealed class SwarmDeployer
         var environment = request.Environment;
         var stack = SingleHostDeployer.LoadStack(environment, request.RepositoryRoot, request.AppImage, request.Version, request.Variables);
         var app = stack.Service(environment.Compose.AppService);
-        var live = await docker.Services.TryInspectAsync(environment.Names.SwarmService(app.Name), ct).ConfigureAwait(false);
-        return new SwarmPlan(environment, request.Version, request.AppImage, stack, app, live?.Labels.GetValueOrDefault(StackContainers.VersionLabel), live?.Image);
+        // An engine that is no swarm manager yet (a dry run before the first deploy made it one) runs no service.
+        var live = (await docker.Swarm.NodeAsync(ct).ConfigureAwait(false)).IsManager
+            ? await docker.Services.TryInspectAsync(environment.Names.SwarmService(app.Name), ct).ConfigureAwait(false)
+            : null;
+        return new SwarmPlan(environment, request.Version, request.AppImage, stack, app, live?.Labels.GetValueOrDefault(StackContainers.VersionLabel), live?.Image)
+        {
+            ImageNames = request.ImageNames,
+        };
     }
 
     /// <summary>Deploys under the environment's lock and records the outcome in its ledger.</summary>
@@ -50,6 +56,9 @@ public sealed class SwarmDeployer
         await EnsureManagerAsync(docker, environment, log, ct).ConfigureAwait(false);
         await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, request.Who, ct: ct).ConfigureAwait(false);
         var plan = await PlanAsync(docker, request, ct).ConfigureAwait(false);
+        // The lines a dry run prints: what it showed is what runs.
+        foreach (var line in plan.Describe())
+            log(line);
         var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, environment.Names, log, ct).ConfigureAwait(false);
         var live = await ServingAsync(docker, environment, ct).ConfigureAwait(false);
         var previous = ReleaseLedger.Reconcile(await ledger.ReadAsync(ct).ConfigureAwait(false), live, environment.Names.Environment, plan.App.Name, log);
@@ -95,12 +104,11 @@ public sealed class SwarmDeployer
         await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, request.Who, ct: ct).ConfigureAwait(false);
         var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, environment.Names, log, ct).ConfigureAwait(false);
         var appService = environment.Compose.AppService;
-        var service = await docker.Services.TryInspectAsync(environment.Names.SwarmService(appService), ct).ConfigureAwait(false)
-            ?? throw new DeployFailedException($"{environment.Names.Environment} has no {appService} service on the swarm: deploy before rolling back");
-        var choice = await ledger.ChooseRollbackAsync(Serving(service), request, appService, ct).ConfigureAwait(false);
-        var (target, image) = (choice.Target, choice.AppImage);
-
-        var release = choice.Record(Rolling, request.Who);
+        var (rollback, service) = await PlanRollbackAndServiceAsync(docker, request, ledger, ct).ConfigureAwait(false);
+        foreach (var line in rollback.Describe())
+            log(line);
+        var (target, image) = (rollback.Choice.Target, rollback.Choice.AppImage);
+        var release = rollback.Choice.Record(Rolling, request.Who);
         await ledger.RecordAsync(release, ct).ConfigureAwait(false);
         var deployer = new SwarmDeployer(docker, environment, request.RegistryAuth, log);
         try
@@ -134,6 +142,29 @@ public sealed class SwarmDeployer
 
     private static ServingRelease? Serving(ServiceInspect? service) =>
         service?.Labels.GetValueOrDefault(StackContainers.VersionLabel) is { } version ? new ServingRelease(version, service.Image, $"service {service.Name}") : null;
+
+    /// <summary>What <see cref="RollbackAsync"/> would do, read from the ledger and the swarm; changes nothing.</summary>
+    public static async Task<RollbackPlan> PlanRollbackAsync(DockerClient docker, RollbackRequest request, ReleaseLedger ledger, CancellationToken ct = default) =>
+        (await PlanRollbackAndServiceAsync(docker, request, ledger, ct).ConfigureAwait(false)).Rollback;
+
+    private static async Task<(RollbackPlan Rollback, ServiceInspect Service)> PlanRollbackAndServiceAsync(DockerClient docker, RollbackRequest request, ReleaseLedger ledger, CancellationToken ct)
+    {
+        var environment = request.Environment;
+        var appService = environment.Compose.AppService;
+        var service = (await docker.Swarm.NodeAsync(ct).ConfigureAwait(false)).IsManager
+            ? await docker.Services.TryInspectAsync(environment.Names.SwarmService(appService), ct).ConfigureAwait(false)
+            : null;
+        if (service is null)
+            throw new DeployFailedException($"{environment.Names.Environment} has no {appService} service on the swarm: deploy before rolling back");
+        var choice = await ledger.ChooseRollbackAsync(Serving(service), request, appService, ct).ConfigureAwait(false);
+        var order = service.Spec["UpdateConfig"]?["Order"]?.GetValue<string>() ?? "stop-first";
+        return (new RollbackPlan(choice,
+        [
+            $"rolling      {appService} {service.Labels.GetValueOrDefault(StackContainers.VersionLabel) ?? "(unlabelled)"} → {choice.Target.Version} = {choice.AppImage} ({order}, {service.Replicas} replicas)",
+            .. choice.Target.Images.GetValueOrDefault(environment.Compose.ProxyService) is { } proxy ? [$"proxy        {environment.Compose.ProxyService} takes back the configuration of {proxy} (graceful reload)"] : Array.Empty<string>(),
+            $"then         wait for convergence, smoke via {environment.PublicUrl}",
+        ]), service);
+    }
 
     /// <summary>
     /// The engine must manage a swarm. A bootstrapped (local) environment makes its engine a single-node
@@ -494,15 +525,18 @@ public sealed record SwarmPlan(
     string? LiveVersion,
     string? LiveImage)
 {
+    /// <summary>See <see cref="DeployRequest.ImageNames"/>.</summary>
+    public IReadOnlyDictionary<string, string> ImageNames { get; init; } = new Dictionary<string, string>();
+
     public IEnumerable<string> Describe()
     {
         var names = Environment.Names;
         yield return $"environment  {names.Environment} (swarm, stack {names.Stack})";
-        yield return $"app          {App.Name} {LiveVersion ?? "(none)"} → {Version} = {AppImage}";
+        yield return $"app          {App.Name} {LiveVersion ?? "(none)"} → {Version} = {ImageNames.GetValueOrDefault(AppImage, AppImage)}";
         var update = App.Deploy.Update;
         yield return $"rolling      {App.Deploy.Replicas} replicas, {update.Order}, {update.Parallelism} at a time, on failure {update.FailureAction}, monitor {update.Monitor.TotalSeconds:0} s";
         foreach (var service in Stack.StartOrder().Where(s => s.Name != App.Name))
-            yield return $"ensure       {service.Name} = {service.Image}";
+            yield return $"ensure       {service.Name} = {ImageNames.GetValueOrDefault(service.Image, service.Image)}";
         yield return $"then         wait for convergence, smoke via {Environment.PublicUrl}, roll back the app when either fails";
     }
 }

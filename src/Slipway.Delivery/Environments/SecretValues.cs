@@ -35,7 +35,8 @@ public static class SecretValues
             throw new EnvironmentFileException($"{environment.SourceFile}: registry.passwordVariable {name} is not set: export {name} with the password for {registry.Address} from your secret store");
     }
 
-    public static IReadOnlyDictionary<string, string> Resolve(DeployEnvironment environment, string root, Func<string, string?> variable, Action<string> log)
+    /// <param name="dryRun">Writes no file: a secret still to be generated gets a value that is kept nowhere (the log says it would be kept).</param>
+    public static IReadOnlyDictionary<string, string> Resolve(DeployEnvironment environment, string root, Func<string, string?> variable, Action<string> log, bool dryRun = false)
     {
         EnsureAvailable(environment, variable);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -47,7 +48,7 @@ public static class SecretValues
 
         var relative = $"{Folder}/{environment.Names.Environment}.env";
         var file = Path.Combine(root, relative);
-        var kept = File.Exists(file) ? ReadEnvFile(file) : MoveFormerFile(environment, root, file, relative, log);
+        var kept = File.Exists(file) ? ReadEnvFile(file) : MoveFormerFile(environment, root, file, relative, dryRun, log);
         var generated = false;
         foreach (var name in missing)
         {
@@ -56,24 +57,28 @@ public static class SecretValues
                 stored = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(18));
                 kept[name] = stored;
                 generated = true;
-                log($"secret {name}: generated for {environment.Names.Environment}, kept in {relative}");
+                log(dryRun
+                    ? $"secret {name}: would be generated for {environment.Names.Environment} and kept in {relative}"
+                    : $"secret {name}: generated for {environment.Names.Environment}, kept in {relative}");
             }
 
             values[name] = stored;
         }
 
-        if (generated)
+        if (generated && !dryRun)
             OwnerOnlyFile.Write(file, EnvFileText(kept));
         return values;
     }
 
     /// <summary>Secrets kept under .nuke/temp by earlier versions, moved to the new place (and removed from the old).</summary>
-    private static Dictionary<string, string> MoveFormerFile(DeployEnvironment environment, string root, string file, string relative, Action<string> log)
+    private static Dictionary<string, string> MoveFormerFile(DeployEnvironment environment, string root, string file, string relative, bool dryRun, Action<string> log)
     {
         var former = Path.Combine(root, FormerFolder, environment.Names.Environment + ".json");
         if (!File.Exists(former))
             return new Dictionary<string, string>(StringComparer.Ordinal);
         var kept = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(former)) ?? [];
+        if (dryRun)
+            return kept;
         OwnerOnlyFile.Write(file, EnvFileText(kept));
         File.Delete(former);
         log($"secrets: moved {FormerFolder}/{environment.Names.Environment}.json to {relative} (kept outside .nuke/temp, which may be wiped)");

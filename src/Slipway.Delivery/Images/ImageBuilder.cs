@@ -32,6 +32,14 @@ public sealed record ImageBuildResult(string Name, string Tag, string ImageId, l
     public string Reference => $"{Name}:{Tag}";
 }
 
+/// <summary>An image of the plan before anything is built, as a dry run shows it.</summary>
+/// <param name="InputsHash">The hash of its inputs, or null when a base image is not on the engine yet (<paramref name="Unknown"/> says which).</param>
+/// <param name="OnEngine">An image with these inputs is on the engine: the build re-tags it instead of building.</param>
+public sealed record PlannedImage(string Name, string Tag, string? InputsHash, bool OnEngine, string? Unknown)
+{
+    public string Reference => $"{Name}:{Tag}";
+}
+
 /// <summary>
 /// Builds every image of the plan and tags it with the immutable version tag. The content hash of the
 /// inputs is kept as a label; when an image with the same hash exists, the build is skipped and that
@@ -50,6 +58,39 @@ public sealed class ImageBuilder(DockerClient docker, ProgressDisplay? progress 
         return results;
     }
 
+    /// <summary>Each image's tag and inputs hash, and whether the engine has it: pulls, builds and tags nothing.</summary>
+    public async Task<IReadOnlyList<PlannedImage>> PlanAsync(BuildImagesRequest request, CancellationToken ct = default)
+    {
+        var planned = new List<PlannedImage>();
+        foreach (var spec in request.Plan.Images)
+        {
+            var tag = request.Version.Tag;
+            var (baseArgs, baseIds, _) = await ResolveBaseImagesAsync(request, spec, pullMissing: false, _ => { }, ct).ConfigureAwait(false);
+            if (spec.BaseImages?.Keys.FirstOrDefault(arg => !baseIds.ContainsKey(arg)) is { } missing)
+            {
+                planned.Add(new PlannedImage(spec.Name, tag, null, false, $"base image {request.BaseImages.Resolve(spec.BaseImages[missing], request.ImageMirror)} is not on the engine yet"));
+                continue;
+            }
+
+            await using var context = await BuildContext.CreateAsync(Path.GetFullPath(spec.Context, request.RepositoryRoot), Path.GetFullPath(spec.Dockerfile, request.RepositoryRoot), ct).ConfigureAwait(false);
+            var hash = await InputsHash.ComputeAsync(context, ContentArgs(request, spec, baseArgs), baseIds, spec.Target, ct).ConfigureAwait(false);
+            var local = await docker.Images.ListAsync(new ImageListFilter { Labels = [$"{InputsHash.Label}={hash}", $"{NameLabel}={spec.Name}"] }, ct).ConfigureAwait(false);
+            planned.Add(new PlannedImage(spec.Name, tag, hash, local.Count > 0, null));
+        }
+
+        return planned;
+    }
+
+    /// <summary>The build arguments that enter the inputs hash: the plan's, the base images and the version.</summary>
+    private static Dictionary<string, string> ContentArgs(BuildImagesRequest request, ImageSpec spec, Dictionary<string, string> baseArgs)
+    {
+        var args = new Dictionary<string, string>(spec.BuildArgs ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        foreach (var (arg, reference) in baseArgs)
+            args[arg] = reference;
+        args["APP_VERSION"] = request.Version.SemVer;
+        return args;
+    }
+
     private async Task<ImageBuildResult> BuildOneAsync(BuildImagesRequest request, ImageSpec spec, Action<string> log, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
@@ -57,11 +98,8 @@ public sealed class ImageBuilder(DockerClient docker, ProgressDisplay? progress 
         var contextDirectory = Path.GetFullPath(spec.Context, request.RepositoryRoot);
         var dockerfile = Path.GetFullPath(spec.Dockerfile, request.RepositoryRoot);
 
-        var (baseArgs, baseIds, baseCreated) = await ResolveBaseImagesAsync(request, spec, log, ct).ConfigureAwait(false);
-        var contentArgs = new Dictionary<string, string>(spec.BuildArgs ?? new Dictionary<string, string>(), StringComparer.Ordinal);
-        foreach (var (arg, reference) in baseArgs)
-            contentArgs[arg] = reference;
-        contentArgs["APP_VERSION"] = request.Version.SemVer;
+        var (baseArgs, baseIds, baseCreated) = await ResolveBaseImagesAsync(request, spec, pullMissing: true, log, ct).ConfigureAwait(false);
+        var contentArgs = ContentArgs(request, spec, baseArgs);
 
         await using var context = await BuildContext.CreateAsync(contextDirectory, dockerfile, ct).ConfigureAwait(false);
         var hash = await InputsHash.ComputeAsync(context, contentArgs, baseIds, spec.Target, ct).ConfigureAwait(false);
@@ -180,9 +218,12 @@ public sealed class ImageBuilder(DockerClient docker, ProgressDisplay? progress 
         return pulled.Id;
     }
 
-    /// <summary>Base image build args (mirrored when a mirror is set), the ids they resolve to, and the newest one's creation time; pulls what is missing.</summary>
+    /// <summary>
+    /// Base image build args (mirrored when a mirror is set), the ids they resolve to, and the newest one's creation time;
+    /// pulls what is missing, unless <paramref name="pullMissing"/> is false (a plan): then it is left out.
+    /// </summary>
     private async Task<(Dictionary<string, string> Args, Dictionary<string, string> Ids, DateTimeOffset Created)> ResolveBaseImagesAsync(
-        BuildImagesRequest request, ImageSpec spec, Action<string> log, CancellationToken ct)
+        BuildImagesRequest request, ImageSpec spec, bool pullMissing, Action<string> log, CancellationToken ct)
     {
         var args = new Dictionary<string, string>(StringComparer.Ordinal);
         var ids = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -191,6 +232,8 @@ public sealed class ImageBuilder(DockerClient docker, ProgressDisplay? progress 
         {
             var reference = request.BaseImages.Resolve(name, request.ImageMirror);
             var image = await docker.Images.TryInspectAsync(reference, ct).ConfigureAwait(false);
+            if (image is null && !pullMissing)
+                continue;
             if (image is null)
             {
                 await (progress ?? PlainProgress.Through(log))($"{spec.Name}: pulling base image {reference}",

@@ -5,7 +5,7 @@ namespace Slipway.Engine;
 /// <summary>The table at the end of a build: target, status, duration, note; then the verdict.</summary>
 internal static class BuildSummary
 {
-    public static void Write(TextWriter writer, ExecutionPlan plan, TimeSpan elapsed, bool succeeded, string? firstFailure, bool cancelled)
+    public static void Write(TextWriter writer, ExecutionPlan plan, TimeSpan elapsed, bool succeeded, string? firstFailure, bool cancelled, bool dryRun)
     {
         var rows = plan.Targets
             .Select(t => (t.Name, Status: Status(t), Duration: t.Status is TargetStatus.Skipped or TargetStatus.NotRun ? "" : Format(t.Duration), Note: t.Note ?? ""))
@@ -17,7 +17,7 @@ internal static class BuildSummary
             writer.WriteLine($"{name.PadRight(nameWidth)}{status,-12}{duration,10}   {note}".TrimEnd());
         writer.WriteLine();
         if (succeeded)
-            writer.WriteLine($"Build succeeded in {Format(elapsed)}");
+            writer.WriteLine(dryRun ? $"Dry run succeeded in {Format(elapsed)}: the targets that write did not run" : $"Build succeeded in {Format(elapsed)}");
         else if (cancelled)
             writer.WriteLine($"Build cancelled after {Format(elapsed)}");
         else

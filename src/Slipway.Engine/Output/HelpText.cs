@@ -8,6 +8,9 @@ internal static class HelpText
         writer.WriteLine("Usage: ./build.sh [targets...] [--parameter value...]");
         writer.WriteLine("       ./build.sh --plan [targets...]     print what would run, in order, and run nothing");
         writer.WriteLine("       ./build.sh --skip [targets...]     skip the named targets, or all not invoked");
+        var planners = graph.Targets.Where(t => t.Definition.WhenDry == DryRunBehavior.PrintPlan).Select(t => t.Name).ToList();
+        writer.WriteLine("       ./build.sh --dry-run [targets...]  run nothing that writes" +
+            (planners.Count == 0 ? "" : $"; {string.Join(", ", planners)} print what they would do"));
         writer.WriteLine("       ./build.sh --generate-ci           rewrite .github/workflows from the build definition");
         writer.WriteLine();
         writer.WriteLine("Targets:");
@@ -34,7 +37,7 @@ internal static class HelpText
         foreach (var (name, detail) in rows)
             writer.WriteLine($"  {name.PadRight(width)}{detail}");
         writer.WriteLine();
-        writer.WriteLine("Options: --help, --plan, --skip [targets], --generate-ci, --verbose");
+        writer.WriteLine("Options: --help, --plan, --skip [targets], --dry-run, --generate-ci, --verbose");
         writer.WriteLine("Exit codes: 0 success, 1 a target failed, 2 usage or configuration error.");
     }
 }

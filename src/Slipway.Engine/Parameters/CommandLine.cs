@@ -17,6 +17,9 @@ internal sealed class CommandLine
 
     public bool Verbose { get; private set; }
 
+    /// <summary>--dry-run: targets that write do not run; those that print their plan run read-only.</summary>
+    public bool DryRun { get; private set; }
+
     /// <summary>--generate-ci: rewrite the generated CI files and exit.</summary>
     public bool GenerateCi { get; private set; }
 
@@ -52,6 +55,9 @@ internal sealed class CommandLine
                 case "verbose":
                     line.Verbose = true;
                     continue;
+                case "dryrun":
+                    line.DryRun = true;
+                    continue;
                 case "generateci":
                     line.GenerateCi = true;
                     continue;
@@ -64,7 +70,7 @@ internal sealed class CommandLine
 
             if (!byName.TryGetValue(ParameterName.Normalize(typed), out var parameter))
             {
-                var suggestion = DidYouMean.Closest(typed, parameters.Select(p => p.CommandLineName).Concat(["help", "plan", "skip", "verbose", "generate-ci"]));
+                var suggestion = DidYouMean.Closest(typed, parameters.Select(p => p.CommandLineName).Concat(["help", "plan", "skip", "verbose", "generate-ci", "dry-run"]));
                 throw new UsageException($"unknown parameter '--{typed}'." +
                     (suggestion is null ? "" : $" Did you mean '--{suggestion}'?") + " Run ./build.sh --help for the list.");
             }

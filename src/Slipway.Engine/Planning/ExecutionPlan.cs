@@ -6,6 +6,8 @@ namespace Slipway.Engine;
 /// </summary>
 public sealed class ExecutionPlan
 {
+    private readonly HashSet<ExecutableTarget> wouldRun = [];
+
     private ExecutionPlan(IReadOnlyList<ExecutableTarget> invoked, IReadOnlyList<ExecutableTarget> ordered, IReadOnlyDictionary<ExecutableTarget, string> skipped)
     {
         Invoked = invoked;
@@ -19,6 +21,9 @@ public sealed class ExecutionPlan
 
     /// <summary>Targets in the plan that will not run, with the reason.</summary>
     public IReadOnlyDictionary<ExecutableTarget, string> Skipped { get; }
+
+    /// <summary>Targets a --dry-run leaves out that the real run would run (their reasons are in <see cref="Skipped"/>).</summary>
+    public IReadOnlySet<ExecutableTarget> WouldRun => wouldRun;
 
     /// <param name="skip">Null: no --skip. Empty: skip every target that was not invoked. Otherwise the named ones.</param>
     public static ExecutionPlan Create(TargetGraph graph, IReadOnlyList<ExecutableTarget> invoked, IReadOnlyList<ExecutableTarget>? skip = null)
@@ -47,19 +52,30 @@ public sealed class ExecutionPlan
     }
 
     /// <summary>
-    /// Marks targets whose static conditions are false, then the dependencies left without a reason to run:
-    /// those needed only by skipped targets that declared <see cref="DependencyBehavior.Skip"/>, or triggered
-    /// only by skipped targets.
+    /// Marks targets whose static conditions are false and, under --dry-run, the targets that write; then the targets
+    /// left without a reason to run: dependencies needed only by skipped targets that declared
+    /// <see cref="DependencyBehavior.Skip"/> (or, under --dry-run, by targets that write), and targets triggered only by
+    /// skipped targets (or, under --dry-run, by targets that only print their plan).
     /// </summary>
-    internal void ApplyStaticConditions(Func<ExecutableTarget, string?> failingCondition)
+    internal void ApplyStaticConditions(Func<ExecutableTarget, string?> failingCondition, bool dryRun)
     {
         var skipped = (Dictionary<ExecutableTarget, string>)Skipped;
+        var dryRunCauses = new HashSet<ExecutableTarget>();
         foreach (var target in Targets.Where(t => !skipped.ContainsKey(t)))
         {
             if (failingCondition(target) is { } condition)
+            {
                 skipped[target] = $"condition false: {condition}";
+            }
+            else if (dryRun && target.Definition.WhenDry == DryRunBehavior.Skip)
+            {
+                skipped[target] = "would run (it writes; --dry-run)";
+                wouldRun.Add(target);
+                dryRunCauses.Add(target);
+            }
         }
 
+        bool PrintsPlan(ExecutableTarget target) => dryRun && target.Definition.WhenDry == DryRunBehavior.PrintPlan && !skipped.ContainsKey(target);
         bool changed;
         do
         {
@@ -71,16 +87,45 @@ public sealed class ExecutionPlan
                 if (dependents.Count + triggerers.Count == 0)
                     continue;
                 var stillNeeded =
-                    dependents.Any(d => !skipped.ContainsKey(d) || d.Definition.SkippedDependencies == DependencyBehavior.Execute) ||
-                    triggerers.Any(t => !skipped.ContainsKey(t));
-                if (!stillNeeded)
-                {
-                    skipped[target] = "only needed by skipped targets";
-                    changed = true;
-                }
+                    dependents.Any(d => !skipped.ContainsKey(d) || (d.Definition.SkippedDependencies == DependencyBehavior.Execute && !dryRunCauses.Contains(d))) ||
+                    triggerers.Any(t => !skipped.ContainsKey(t) && !PrintsPlan(t));
+                if (stillNeeded)
+                    continue;
+                skipped[target] = WhyNotNeeded(target, dependents, triggerers);
+                changed = true;
             }
         }
         while (changed);
+
+        string WhyNotNeeded(ExecutableTarget target, List<ExecutableTarget> dependents, List<ExecutableTarget> triggerers)
+        {
+            if (dependents.FirstOrDefault(wouldRun.Contains) is { } writer)
+            {
+                wouldRun.Add(target);
+                dryRunCauses.Add(target);
+                return $"would run for {writer.Name} (--dry-run)";
+            }
+
+            if (triggerers.FirstOrDefault(PrintsPlan) is { } planner)
+            {
+                dryRunCauses.Add(target);
+                return $"not triggered: {planner.Name} only printed its plan (--dry-run)";
+            }
+
+            if (triggerers.FirstOrDefault(dryRunCauses.Contains) is { } notTriggering)
+            {
+                dryRunCauses.Add(target);
+                return $"not triggered: {notTriggering.Name} does not run (--dry-run)";
+            }
+
+            if (dependents.FirstOrDefault(dryRunCauses.Contains) is { } notNeeding)
+            {
+                dryRunCauses.Add(target);
+                return $"not needed: {notNeeding.Name} does not run (--dry-run)";
+            }
+
+            return "only needed by skipped targets";
+        }
     }
 
     private static List<ExecutableTarget> Order(TargetGraph graph, HashSet<ExecutableTarget> included)

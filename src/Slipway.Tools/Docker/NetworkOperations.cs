@@ -29,6 +29,12 @@ public sealed partial class NetworkOperations
     public async Task<NetworkInspect> InspectAsync(string idOrName, CancellationToken ct = default) =>
         NetworkInspect.From(await engine.CallAsync($"docker network inspect {idOrName}", (docker, token) => docker.Networks.InspectNetworkAsync(idOrName, token), ct).ConfigureAwait(false));
 
+    /// <summary>The networks whose name contains <paramref name="name"/> (the engine's name filter).</summary>
+    public async Task<IReadOnlyList<NetworkInspect>> ListAsync(string name, CancellationToken ct = default) =>
+        (await engine.CallAsync("docker network ls", (docker, token) =>
+            docker.Networks.ListNetworksAsync(new NetworksListParameters { Filters = Filters.Of("name", [name]) }, token), ct).ConfigureAwait(false))
+        .Select(NetworkInspect.From).ToArray();
+
     public Task RemoveAsync(string idOrName, CancellationToken ct = default) =>
         engine.CallAsync($"docker network rm {idOrName}", (docker, token) => docker.Networks.DeleteNetworkAsync(idOrName, token), ct);
 }

@@ -73,6 +73,21 @@ public sealed class SecretValuesTests : IDisposable
     }
 
     [Fact]
+    public void A_dry_run_says_it_would_generate_a_secret_and_keeps_nothing_nor_moves_the_former_file()
+    {
+        SecretValues.Resolve(Local, root, _ => null, log.Add, dryRun: true);
+        Assert.Equal(["secret POSTGRES_PASSWORD: would be generated for local and kept in .nuke/secrets/local.env"], log);
+        Assert.False(Directory.Exists(Path.Combine(root, ".nuke")));
+
+        var former = Path.Combine(root, ".nuke/temp/secrets/local.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(former)!);
+        File.WriteAllText(former, """{"POSTGRES_PASSWORD":"the-volume-knows-this-one"}""");
+        Assert.Equal("the-volume-knows-this-one", SecretValues.Resolve(Local, root, _ => null, log.Add, dryRun: true)["POSTGRES_PASSWORD"]);
+        Assert.True(File.Exists(former));
+        Assert.False(File.Exists(KeptFile));
+    }
+
+    [Fact]
     public void A_secret_kept_in_the_former_temp_location_is_moved_and_still_used()
     {
         var former = Path.Combine(root, ".nuke/temp/secrets/local.json");

@@ -49,13 +49,18 @@ public sealed class SwarmDeployTests(SwarmEngine swarm) : IClassFixture<SwarmEng
             Assert.Contains("1.0.0+aaaaaaa", load.Versions.Keys);
         }
 
+        // The deploy printed the plan the dry run's PlanAsync gave, before anything else.
+        Assert.Equal(plan.Describe(), log.Take(plan.Describe().Count()));
         Assert.Contains(log, l => l.StartsWith("api updated (start-first): converged in", StringComparison.Ordinal));
         Assert.Contains("nginx up, unchanged", log);
         Assert.Equal(v2, (await stack.Docker.Services.InspectAsync(stack.Environment.Names.SwarmService("api"))).Image);
 
+        var rollbackPlan = await SwarmDeployer.PlanRollbackAsync(stack.Docker, stack.RollbackRequest(), await ReleaseLedger.OpenReadOnlyAsync(stack.Docker, stack.Environment.Names));
+        Assert.Equal($"rolling      api 2.0.0+bbbbbbb → 1.0.0+aaaaaaa = {v1} (start-first, 2 replicas)", rollbackPlan.Describe().ElementAt(1));
+        log.Clear();
         await using (var load = new LoadGenerator(client, stack.Environment.PublicUrl))
         {
-            var back = await stack.RollbackAsync();
+            var back = await stack.RollbackAsync(log: log);
             Assert.Equal("1.0.0+aaaaaaa", back.Release.Version);
             await Task.Delay(1500);
             await load.StopAsync();
@@ -72,6 +77,7 @@ public sealed class SwarmDeployTests(SwarmEngine swarm) : IClassFixture<SwarmEng
         Assert.Equal((before.Version.Index, v1), (after.Version.Index, after.Image));
         Assert.Null(await stack.Docker.Containers.TryInspectAsync(names.Lock));
 
+        Assert.Equal(rollbackPlan.Describe(), log.Take(rollbackPlan.Describe().Count()));
         var ledger = await (await ReleaseLedger.OpenAsync(stack.Docker, names)).ReadAsync();
         Assert.Equal(
             [("1.0.0+aaaaaaa", ReleaseKind.Deploy, null), ("2.0.0+bbbbbbb", ReleaseKind.Deploy, "1.0.0+aaaaaaa"), ("1.0.0+aaaaaaa", ReleaseKind.Rollback, null)],
@@ -138,6 +144,8 @@ public sealed class SwarmDeployTests(SwarmEngine swarm) : IClassFixture<SwarmEng
         // A developer's own engine may well be a swarm manager; ours (.ci/run) never is.
         if ((await stack.Docker.Swarm.NodeAsync()).IsManager)
             return;
+        // A dry run plans the first deploy on it all the same: nothing runs there yet.
+        Assert.Null((await SwarmDeployer.PlanAsync(stack.Docker, stack.Request("1.0.0+aaaaaaa", "127.0.0.1:5000/none@sha256:" + new string('0', 64)))).LiveImage);
         var refused = await Assert.ThrowsAsync<DeployFailedException>(() => stack.DeployAsync("1.0.0+aaaaaaa", "127.0.0.1:5000/none@sha256:" + new string('0', 64)));
         Assert.Equal(
             $"the engine at {stack.Docker.Endpoint} is not a swarm manager (swarm inactive): run `docker swarm init` on it, or set \"strategy\": \"single-host\" in (test)",

@@ -75,6 +75,24 @@ public sealed class ImageBuilderTests : IAsyncLifetime
     }
 
     [DockerFact]
+    public async Task The_plan_names_the_inputs_the_build_then_uses_and_pulls_builds_or_tags_nothing()
+    {
+        var planned = Assert.Single(await new ImageBuilder(docker).PlanAsync(Request("1.0.0", "aaaaaaa")));
+        Assert.Empty(await docker.Images.ListAsync(new ImageListFilter { Labels = [$"{ImageBuilder.NameLabel}={imageName}"] }));
+        Assert.Equal(new PlannedImage(imageName, "1.0.0-aaaaaaa", planned.InputsHash, OnEngine: false, Unknown: null), planned);
+
+        var built = Assert.Single(await BuildAsync("1.0.0", "aaaaaaa"));
+        Assert.Equal(built.InputsHash, planned.InputsHash);
+        Assert.True(Assert.Single(await new ImageBuilder(docker).PlanAsync(Request("1.0.0", "bbbbbbb"))).OnEngine);
+
+        // A base image the engine does not have: the plan says so instead of pulling it.
+        var absent = $"slipway-test/absent:{unique}";
+        var unknown = Assert.Single(await new ImageBuilder(docker).PlanAsync(Request("1.0.0", "aaaaaaa") with { BaseImages = new BaseImageCatalog(new Dictionary<string, string> { ["base"] = absent }) }));
+        Assert.Equal(new PlannedImage(imageName, "1.0.0-aaaaaaa", null, false, $"base image {absent} is not on the engine yet"), unknown);
+        Assert.Null(await docker.Images.TryInspectAsync(absent));
+    }
+
+    [DockerFact]
     public async Task A_failing_build_names_the_image_and_the_engine_error()
     {
         Write("docker/app.Dockerfile", "ARG BASE_IMAGE=x\nFROM ${BASE_IMAGE}\nCOPY missing.txt /\n");
@@ -116,12 +134,14 @@ public sealed class ImageBuilderTests : IAsyncLifetime
         await docker.Images.RemoveAsync(mirrored, force: true);
     }
 
-    private Task<IReadOnlyList<ImageBuildResult>> BuildAsync(string semver, string sha, string? mirror = null, RegistryAuth? auth = null)
+    private Task<IReadOnlyList<ImageBuildResult>> BuildAsync(string semver, string sha, string? mirror = null, RegistryAuth? auth = null) =>
+        new ImageBuilder(docker).BuildAsync(Request(semver, sha, mirror, auth), log.Add);
+
+    private BuildImagesRequest Request(string semver, string sha, string? mirror = null, RegistryAuth? auth = null)
     {
         var plan = new ImagePlan([new ImageSpec(imageName, "docker/app.Dockerfile", ".", new Dictionary<string, string> { ["BASE_IMAGE"] = "base" })]);
         var catalog = new BaseImageCatalog(new Dictionary<string, string> { ["base"] = baseImage });
-        var request = new BuildImagesRequest(repo, plan, catalog, new ImageVersion(semver, sha), DateTimeOffset.UtcNow, mirror, auth);
-        return new ImageBuilder(docker).BuildAsync(request, log.Add);
+        return new BuildImagesRequest(repo, plan, catalog, new ImageVersion(semver, sha), DateTimeOffset.UtcNow, mirror, auth);
     }
 
     private async Task BuildBaseAsync(string content)

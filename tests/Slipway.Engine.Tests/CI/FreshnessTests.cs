@@ -34,6 +34,16 @@ public sealed class FreshnessTests : IDisposable
     }
 
     [Fact]
+    public void A_local_dry_run_names_the_stale_workflows_and_writes_none()
+    {
+        var result = harness.Run(new SampleDelivery(), ["Compile", "--dry-run"], ["Compile"]);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("  would update .github/workflows/ci.yml (missing) from the build definition", result.Lines);
+        Assert.False(File.Exists(CiFile));
+    }
+
+    [Fact]
     public void On_CI_an_injected_stale_file_fails_the_build_with_exit_2_before_any_target_runs()
     {
         Assert.Equal(0, harness.Run(new SampleDelivery(), ["--generate-ci"], ["Compile"]).ExitCode);

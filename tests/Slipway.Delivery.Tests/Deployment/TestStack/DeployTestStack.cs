@@ -170,13 +170,16 @@ internal sealed class DeployTestStack : IAsyncDisposable
     }
 
     /// <summary>A rollback of this stack (the previous release, or <paramref name="toVersion"/>), checked against <paramref name="migrations"/> (default: the repository's).</summary>
-    public Task<DeployResult> RollbackAsync(string? toVersion = null, List<string>? log = null, MigrationSet? migrations = null, bool allowNewerSchema = false)
-    {
-        var request = new RollbackRequest(Environment, Root, new Dictionary<string, string>(), Auth, migrations ?? MigrationSet.Load(RepositoryFiles.PathOf("src/Api/Migrations")))
+    public RollbackRequest RollbackRequest(string? toVersion = null, MigrationSet? migrations = null, bool allowNewerSchema = false) =>
+        new(Environment, Root, new Dictionary<string, string>(), Auth, migrations ?? MigrationSet.Load(RepositoryFiles.PathOf("src/Api/Migrations")))
         {
             ToVersion = toVersion,
             AllowNewerSchema = allowNewerSchema,
         };
+
+    public Task<DeployResult> RollbackAsync(string? toVersion = null, List<string>? log = null, MigrationSet? migrations = null, bool allowNewerSchema = false)
+    {
+        var request = RollbackRequest(toVersion, migrations, allowNewerSchema);
         void Log(string line)
         {
             lock (log ?? [])

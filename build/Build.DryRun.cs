@@ -1,0 +1,155 @@
+using Slipway.Delivery.Database;
+using Slipway.Delivery.Deployment;
+using Slipway.Delivery.Environments;
+using Slipway.Delivery.Images;
+using Slipway.Engine;
+using Slipway.Tools.Docker;
+using Slipway.Tools.Registry;
+
+/// <summary>
+/// Deploy and Rollback under --dry-run: the plan the real run executes, read from the repository, the engine, the
+/// registry and the ledger. Nothing is built, pulled, pushed, started, locked or recorded; the real run prints the
+/// same plan lines (DeployPlan, RollbackPlan and the migrations' plan) before it carries them out.
+/// </summary>
+partial class Build
+{
+    async Task PrintDeployPlanAsync(CancellationToken ct)
+    {
+        var environment = DeliveryEnvironment;
+        var docker = await DryRunEngineAsync(environment, ct);
+        var auth = await RegistryAuthAsync(environment, ct);
+        var images = await PlanImagesAsync(environment, auth, ct);
+        await PrintLockAsync(environment, docker, ct);
+        var request = DeployRequestFor(environment, auth, images[AppImageName], images[ProxyImageName]);
+        if (environment.Strategy == DeployStrategy.Swarm)
+        {
+            if (!(await docker.Swarm.NodeAsync(ct)).IsManager)
+                Log.Info($"swarm        the engine is no swarm manager yet: {(environment.Bootstrap ? "the deploy makes it a single-node swarm" : "the deploy stops there (run docker swarm init on it)")}");
+            var swarm = await Deployment(() => SwarmDeployer.PlanAsync(docker, request, ct));
+            Print(swarm.Describe());
+            await PrintStackMigrationsAsync(request, deployedBefore: swarm.LiveImage is not null, ct);
+            ReportSummary($"plan only: {swarm.LiveVersion ?? "(none)"} → {swarm.Version}, rolling update");
+            return;
+        }
+
+        var plan = await Deployment(() => SingleHostDeployer.PlanAsync(docker, request, ct));
+        Print(plan.Describe());
+        await PrintStackMigrationsAsync(request, deployedBefore: plan.LiveColour is not null, ct);
+        ReportSummary($"plan only: {plan.LiveColour ?? "(none)"} → {plan.NewColour}");
+    }
+
+    async Task PrintRollbackPlanAsync(CancellationToken ct)
+    {
+        var environment = DeliveryEnvironment;
+        var docker = await DryRunEngineAsync(environment, ct);
+        await PrintLockAsync(environment, docker, ct);
+        var ledger = await Deployment(() => ReleaseLedger.OpenReadOnlyAsync(docker, environment.Names, ct));
+        var request = await RollbackRequestAsync(environment, docker, null, ct);
+        var plan = environment.Strategy == DeployStrategy.Swarm
+            ? await Deployment(() => SwarmDeployer.PlanRollbackAsync(docker, request, ledger, ct))
+            : await Deployment(() => SingleHostDeployer.PlanRollbackAsync(docker, request, ledger, ct));
+        Print(plan.Describe());
+        if (MigrateTo is { } schema)
+        {
+            if (DatabaseUrl is null)
+                throw new UsageException("--migrate-to needs --database-url (or DATABASE_URL)");
+            Print((await Run(() => Migrator.PlanAsync(DatabaseUrl, MigrationsDirectory, schema, MigrationOptions.Default, ct))).Describe());
+        }
+
+        ReportSummary($"plan only: back to {plan.Choice.Target.Version}");
+    }
+
+    /// <summary>The environment's engine, which a dry run reads but never starts: when none answers, that is the one line.</summary>
+    async Task<DockerClient> DryRunEngineAsync(DeployEnvironment environment, CancellationToken ct)
+    {
+        try
+        {
+            return await EngineAsync(ct);
+        }
+        catch (BuildFailedException e) when (e.InnerException is DeployFailedException)
+        {
+            throw new BuildFailedException($"the dry run reads {environment.Names.Environment}'s engine: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Each image of this release as BuildImages and PushEcr would make it: its tag, its inputs hash, and whether the registry
+    /// has it (by its tag, or by its inputs from an earlier build). Returns image name → the reference the deploy would run:
+    /// by digest when the registry has the tag, else the tag itself (the plan names both by the tag).
+    /// </summary>
+    async Task<IReadOnlyDictionary<string, string>> PlanImagesAsync(DeployEnvironment environment, RegistryAuth auth, CancellationToken ct)
+    {
+        var planned = await Deployment(async () => await new ImageBuilder(await BuildEngineAsync(ct)).PlanAsync(ImagesRequest(environment, registryAuth: null), ct));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var registry = new RegistryClient(http);
+        var credentials = new RegistryCredentials(auth.ServerAddress, auth.Username, auth.Password);
+        async Task<string?> DigestAsync(string name, string tag)
+        {
+            try
+            {
+                return await registry.GetManifestDigestAsync(new ImageReference(auth.ServerAddress, name, tag), credentials, ct);
+            }
+            catch (Exception e) when (e is RegistryException or HttpRequestException)
+            {
+                throw new BuildFailedException($"the dry run could not ask {environment.Registry.Address} for {name}:{tag}: {e.Message}", e);
+            }
+        }
+
+        var references = new Dictionary<string, string>();
+        foreach (var image in planned)
+        {
+            var tagged = await DigestAsync(image.Name, image.Tag);
+            var built = image.InputsHash is { } hash ? await DigestAsync(image.Name, InputsHash.RegistryTag(hash)) : null;
+            Log.Info($"image        {image.Reference}{(image.InputsHash is { } inputs ? $", inputs {Short(inputs)}" : "")}: {ImageFate(image, tagged, built, environment.Registry.Address)}");
+            references[image.Name] = tagged is null ? ReleaseImage(environment, image.Name) : $"{environment.Registry.Address}/{image.Name}@{tagged}";
+        }
+
+        return references;
+    }
+
+    /// <summary>What BuildImages and PushEcr would do with an image, given what the engine and the registry hold.</summary>
+    static string ImageFate(PlannedImage image, string? tagged, string? built, string registry) => (image, tagged, built) switch
+    {
+        ({ InputsHash: null }, _, _) => $"inputs known once built ({image.Unknown}); BuildImages builds it, PushEcr pushes it",
+        (_, { } digest, _) => $"{registry} has it ({Short(digest)}); nothing new to push",
+        (_, null, { } digest) => $"built before ({registry} has its inputs as {Short(digest)}); {(image.OnEngine ? "BuildImages re-tags it" : "BuildImages reuses that build")}, PushEcr tags it {image.Tag}",
+        ({ OnEngine: true }, null, null) => $"on the engine, not in {registry}; BuildImages re-tags it, PushEcr pushes it",
+        _ => $"new; BuildImages builds it, PushEcr pushes it to {registry}",
+    };
+
+    static string Short(string digest) => digest[(digest.IndexOf(':', StringComparison.Ordinal) + 1)..][..12];
+
+    /// <summary>Who holds the deploy lock, read and left as it is.</summary>
+    async Task PrintLockAsync(DeployEnvironment environment, DockerClient docker, CancellationToken ct)
+    {
+        var holder = await Deployment(() => DeployLock.ReadAsync(docker, environment.Names, ct));
+        Log.Info(holder is null
+            ? "lock         free (the real run takes it)"
+            : $"lock         held by {holder}{(holder.IsStale ? ", stale" : "")}: the real run stops there");
+    }
+
+    /// <summary>
+    /// The local stack's migrations, which the deploy applies once the stack's database is up: planned against that
+    /// database (the real run's own step, under --dry-run) when the stack was deployed before; otherwise its database
+    /// starts with the deploy, and every migration applies.
+    /// </summary>
+    async Task PrintStackMigrationsAsync(DeployRequest request, bool deployedBefore, CancellationToken ct)
+    {
+        if (request.Migrate is null)
+            return;
+        if (deployedBefore)
+        {
+            await request.Migrate(Log.Info, ct);
+            return;
+        }
+
+        var migrations = await Run(() => Task.FromResult(MigrationSet.Load(MigrationsDirectory)));
+        Log.Info($"migrations   the stack's database starts with this deploy: every migration in {MigrationsDirectory.RelativeTo(RootDirectory)} applies (up to version {migrations.LatestVersion})");
+    }
+
+    static void Print(IEnumerable<string> lines)
+    {
+        foreach (var line in lines)
+            Log.Info(line);
+    }
+}
