@@ -166,6 +166,12 @@ public sealed record NetworkCreateParameters(string Name)
     public bool Attachable { get; init; }
 
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The driver's options (e.g. com.docker.network.bridge.name).</summary>
+    public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The network's subnet (CIDR); null: the engine picks one from its pools.</summary>
+    public string? Subnet { get; init; }
 }
 
 public sealed record NetworkInspect(string Id, string Name, string Driver, bool Internal, IReadOnlyDictionary<string, string>? Labels)

@@ -23,6 +23,8 @@ public sealed partial class NetworkOperations
             Internal = parameters.Internal,
             Attachable = parameters.Attachable,
             Labels = parameters.Labels.ToDictionary(),
+            Options = parameters.Options.ToDictionary(),
+            IPAM = parameters.Subnet is { } subnet ? new IPAM { Config = [new IPAMConfig { Subnet = subnet }] } : null,
         }, token), ct).ConfigureAwait(false)).ID;
     }
 

@@ -27,6 +27,7 @@ public sealed class SwarmEngine : IAsyncLifetime
             await ProcessRunner.RunAsync("bash", [Script, "start"], Options(TimeSpan.FromMinutes(2)));
             var started = DockerEndpoint.Parse($"unix://{folder}/docker.sock");
             using var docker = new DockerClient(started);
+            await CreateGatewayBridgeAsync(docker);
             await docker.Swarm.InitAsync(GossipAddress(), DeployTestStack.FreePort(), DeployTestStack.FreeUdpPort());
             Assert.True((await docker.Swarm.NodeAsync()).IsManager);
             return endpoint = started;
@@ -61,6 +62,26 @@ public sealed class SwarmEngine : IAsyncLifetime
         await ProcessRunner.RunAsync("bash", [Script, "stop"], Options(TimeSpan.FromMinutes(1)));
         await ProcessRunner.RunAsync("rm", ["-rf", folder], new ProcessOptions { Timeout = TimeSpan.FromMinutes(2) });
         gate.Dispose();
+    }
+
+    /// <summary>
+    /// A swarm's gateway network, docker_gwbridge, is an interface on the host named docker_gwbridge by default: two swarm
+    /// engines on one host would share it, and the first to stop would delete it from under the other (whose containers'
+    /// traffic then follows the host's default route). Made before the swarm, it gets an interface and a subnet of its own.
+    /// </summary>
+    private static async Task CreateGatewayBridgeAsync(DockerClient docker)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        await docker.Networks.CreateAsync(new NetworkCreateParameters("docker_gwbridge")
+        {
+            Options = new Dictionary<string, string>
+            {
+                ["com.docker.network.bridge.name"] = "gwb" + id[..8],
+                ["com.docker.network.bridge.enable_icc"] = "false",
+                ["com.docker.network.bridge.enable_ip_masquerade"] = "true",
+            },
+            Subnet = $"10.{Random.Shared.Next(200, 250)}.{Random.Shared.Next(0, 256)}.0/24",
+        });
     }
 
     /// <summary>
