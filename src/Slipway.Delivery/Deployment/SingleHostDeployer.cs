@@ -147,7 +147,7 @@ public sealed class SingleHostDeployer
             throw await AbandonAsync(plan, newName, $"smoke checks through nginx failed after the switch: {details}", ct).ConfigureAwait(false);
         }
 
-        log($"smoke through nginx: {smoke.Summary} ({string.Join(", ", smoke.Checks.Select(c => c.Via).Distinct())})");
+        log($"smoke through nginx: {smoke.Described}");
         if (oldName is not null)
         {
             await Task.Delay(environment.Drain, ct).ConfigureAwait(false);

@@ -170,7 +170,7 @@ public sealed class SwarmDeployer
         var smoke = await ReleaseChecks.RunAsync(docker, environment, version, log, ct).ConfigureAwait(false);
         if (smoke.Passed)
         {
-            log($"smoke through nginx: {smoke.Summary} ({string.Join(", ", smoke.Checks.Select(c => c.Via).Distinct())})");
+            log($"smoke through nginx: {smoke.Described}");
             return;
         }
 

@@ -57,6 +57,16 @@ public sealed record SmokeReport(IReadOnlyList<SmokeCheck> Checks, TimeSpan Dura
     /// <summary>The failures, one after another, for a one-line message.</summary>
     public string FailureLines => string.Join("; ", Failures.Select(f => f.Line));
 
+    /// <summary>The summary, where the checks went, and what was waited out: one line for a deploy's log.</summary>
+    public string Described
+    {
+        get
+        {
+            var waited = Checks.Where(c => c.Throttled > 0).Select(c => $"{c.Name} via {c.Via} waited out {c.Throttled} × 429/503").ToArray();
+            return $"{Summary} ({string.Join(", ", Checks.Select(c => c.Via).Distinct())}){(waited.Length == 0 ? "" : "; " + string.Join("; ", waited))}";
+        }
+    }
+
     /// <summary>This run's checks followed by <paramref name="next"/>'s.</summary>
     public SmokeReport Then(SmokeReport next) => new([.. Checks, .. next.Checks], Duration + next.Duration);
 
@@ -223,7 +233,12 @@ public static class SmokeTester
         }
     }
 
-    private static string Trim(string body) => body.Length > 120 ? body[..120] + "…" : body.Trim();
+    /// <summary>The start of a body on one line (an HTML error page spans many).</summary>
+    private static string Trim(string body)
+    {
+        var line = string.Join(' ', body.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return line.Length > 120 ? line[..120] + "…" : line;
+    }
 
     /// <summary>A client that trusts <paramref name="caFile"/> for its own connections only; validation is never switched off.</summary>
     /// <param name="connector">Opens each connection instead of TCP; such connections carry one request each.</param>
