@@ -1,5 +1,6 @@
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Deployment.SmokeTests;
+using Slipway.Delivery.Environments;
 using Slipway.Delivery.Tests.Deployment.TestStack;
 using Xunit.Abstractions;
 
@@ -11,12 +12,35 @@ namespace Slipway.Delivery.Tests.Deployment;
 /// the deploy's checks must neither be counted there nor fail the release when its public check gets 429s.
 /// </summary>
 [Collection(DeployCollection.Name)]
-public sealed class RateLimitedDeployTests(ITestOutputHelper output)
+public sealed class RateLimitedDeployTests(SwarmEngine swarm, ITestOutputHelper output) : IClassFixture<SwarmEngine>
 {
     [RegistryFact]
     public async Task A_deploy_succeeds_while_another_client_saturates_the_public_rate_limit()
     {
         await using var stack = await DeployTestStack.CreateAsync();
+        var (result, log) = await DeployV2WhileSaturatedAsync(stack);
+
+        Assert.Equal((Colours.Blue, Colours.Green), (result.FromColour, result.ToColour));
+        var proxy = stack.Environment.Names.Container("nginx");
+        Assert.Contains(log, l => l.StartsWith($"smoke through nginx: 4/4 checks passed (check listener in {proxy}, {stack.Environment.PublicUrl.GetLeftPart(UriPartial.Authority)})", StringComparison.Ordinal));
+        Assert.Equal([$"{stack.Project}-local-api-green", proxy], await stack.RunningAsync());
+    }
+
+    [RegistryFact]
+    public async Task A_swarm_deploy_succeeds_while_another_client_saturates_the_public_rate_limit()
+    {
+        await using var stack = await DeployTestStack.CreateAsync(await swarm.StartAsync(), DeployStrategy.Swarm);
+        var (_, log) = await DeployV2WhileSaturatedAsync(stack);
+
+        Assert.Contains(log, l => l.StartsWith("api updated (start-first): converged in", StringComparison.Ordinal));
+        Assert.DoesNotContain(log, l => l.Contains("rolled back", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.StartsWith($"smoke through nginx: 4/4 checks passed (check listener in {stack.Environment.Names.SwarmService("nginx")}.1.", StringComparison.Ordinal));
+        Assert.Equal("2.0.0+bbbbbbb", (await stack.Docker.Services.InspectAsync(stack.Environment.Names.SwarmService("api"))).Labels[StackContainers.VersionLabel]);
+    }
+
+    /// <summary>Deploys v1, fills the public limit from another client, deploys v2 meanwhile; the ledger must say it succeeded.</summary>
+    private async Task<(DeployResult Result, List<string> Log)> DeployV2WhileSaturatedAsync(DeployTestStack stack)
+    {
         var v1 = await stack.PushAppAsync("1.0.0+aaaaaaa");
         var v2 = await stack.PushAppAsync("2.0.0+bbbbbbb");
         await stack.DeployAsync("1.0.0+aaaaaaa", v1);
@@ -40,12 +64,9 @@ public sealed class RateLimitedDeployTests(ITestOutputHelper output)
             output.WriteLine(line);
 
         Assert.True(limitedDuring > 0, $"the saturating client got no 429 during the deploy ({counts}): the test proved nothing");
-        Assert.Equal((Colours.Blue, Colours.Green), (result.FromColour, result.ToColour));
-        var proxy = stack.Environment.Names.Container("nginx");
-        Assert.Contains(log, l => l.StartsWith($"smoke through nginx: 4/4 checks passed (check listener in {proxy}, {stack.Environment.PublicUrl.GetLeftPart(UriPartial.Authority)})", StringComparison.Ordinal));
         var ledger = await (await ReleaseLedger.OpenAsync(stack.Docker, stack.Environment.Names)).ReadAsync();
         Assert.Equal((ReleaseOutcome.Succeeded, "2.0.0+bbbbbbb"), (ledger[^1].Outcome, ledger[^1].Version));
-        Assert.Equal([$"{stack.Project}-local-api-green", proxy], await stack.RunningAsync());
+        return (result, log);
     }
 
     [RegistryFact]
