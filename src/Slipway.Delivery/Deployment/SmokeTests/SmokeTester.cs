@@ -164,9 +164,9 @@ public static class SmokeTester
                 }
                 else
                 {
-                    problem = evaluate(response, body) ?? "";
-                    if (problem.Length == 0)
+                    if (evaluate(response, body) is not { } wrong)
                         return Result(true, success);
+                    problem = wrong;
                     wait = NextFailure(ref backoff, ref failures);
                 }
             }
@@ -176,7 +176,7 @@ public static class SmokeTester
             }
             catch (HttpRequestException e)
             {
-                problem = e.InnerException?.Message ?? e.Message;
+                problem = (e.InnerException?.Message ?? e.Message).ReplaceLineEndings(" ");
                 wait = NextFailure(ref backoff, ref failures);
             }
             catch (TaskCanceledException)
