@@ -44,9 +44,10 @@ public sealed class SmokeRetryTests
 
         Assert.True(report.Passed, report.Table());
         Assert.Equal((2, 1), (report.Checks[0].Attempts, report.Checks[0].Throttled));
-        // The date has whole seconds: the next attempt comes no earlier than that second.
+        // The date has whole seconds: the next attempt comes no earlier than that second (less a timer's tick).
         var second = server.HealthRequestTimes[1];
-        Assert.True(second >= until!.Value.AddTicks(-until.Value.Ticks % TimeSpan.TicksPerSecond), $"retried at {second:HH:mm:ss.fff}, before the Retry-After date {until:HH:mm:ss}");
+        var date = until!.Value.AddTicks(-until.Value.Ticks % TimeSpan.TicksPerSecond);
+        Assert.True(second >= date.AddMilliseconds(-20), $"retried at {second:HH:mm:ss.fff}, before the Retry-After date {date:HH:mm:ss}");
     }
 
     [Fact]
@@ -85,7 +86,7 @@ public sealed class SmokeRetryTests
         Assert.Equal(
             ["HTTP 429 (gave up after 1 s)", "not run: the smoke budget was used up", "not run: the smoke budget was used up"],
             report.Failures.Select(f => f.Detail));
-        Assert.True(report.Checks[0].Throttled > 1, report.Table());
+        Assert.True(report.Checks[0].Throttled >= 1, report.Table());
     }
 
     [Fact]

@@ -81,7 +81,7 @@ public sealed record SmokeReport(IReadOnlyList<SmokeCheck> Checks, TimeSpan Dura
 
     private static string Attempts(SmokeCheck c) => (c.Attempts, c.Throttled) switch
     {
-        (1, _) => "",
+        (0 or 1, _) => "",
         (var n, 0) => $" (attempt {n})",
         var (n, t) => $" (attempt {n}, {t} × 429/503 waited out)",
     };
