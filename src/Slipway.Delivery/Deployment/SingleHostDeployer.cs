@@ -197,7 +197,7 @@ public sealed class SingleHostDeployer
         {
             var smokeDirect = await SmokeDirectAsync(newName, plan.Version, ct).ConfigureAwait(false);
             if (!smokeDirect.Passed)
-                problem = "smoke checks against it failed: " + string.Join("; ", smokeDirect.Failures.Select(f => $"{f.Name} → {f.Detail}"));
+                problem = "smoke checks against it failed: " + smokeDirect.FailureLines;
         }
 
         if (problem is not null)
@@ -209,10 +209,10 @@ public sealed class SingleHostDeployer
         await EnsureProxyAsync(plan, server, ct).ConfigureAwait(false);
         log($"nginx switched to {plan.NewColour} (graceful reload)");
 
-        var smoke = await SmokeTester.RunAsync(PublicTarget(plan.Version), ct).ConfigureAwait(false);
+        var smoke = await ReleaseChecks.RunAsync(docker, environment, plan.Version, log, ct).ConfigureAwait(false);
         if (!smoke.Passed)
         {
-            var details = string.Join("; ", smoke.Failures.Select(f => $"{f.Name} → {f.Detail}"));
+            var details = smoke.FailureLines;
             if (oldName is not null)
             {
                 await docker.Containers.StartAsync(oldName, ct).ConfigureAwait(false);
@@ -221,10 +221,10 @@ public sealed class SingleHostDeployer
                 await NginxUpstream.SwitchAsync(docker, ProxyName, Compose.UpstreamFile, $"{oldName}:{Compose.AppPort}", ProxyOwner(plan), await ProxyArgumentsAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
             }
 
-            throw await AbandonAsync(plan, newName, $"smoke checks through {environment.PublicUrl} failed after the switch: {details}", ct, tookTraffic: true).ConfigureAwait(false);
+            throw await AbandonAsync(plan, newName, $"smoke checks through nginx failed after the switch: {details}", ct, tookTraffic: true).ConfigureAwait(false);
         }
 
-        log($"smoke through {environment.PublicUrl}: {smoke.Summary}");
+        log($"smoke through nginx: {smoke.Described}");
         if (oldName is not null)
         {
             await Task.Delay(environment.Drain, ct).ConfigureAwait(false);
@@ -275,8 +275,7 @@ public sealed class SingleHostDeployer
         return inspect.HostPort(Compose.AppPort) is { } port ? new Uri($"http://{host}:{port.ToString(CultureInfo.InvariantCulture)}") : null;
     }
 
-    public SmokeTarget PublicTarget(string version) => PublicSmokeTarget(environment, version);
-
+    /// <summary>Every check through the environment's public URL, as a user's request goes.</summary>
     public static SmokeTarget PublicSmokeTarget(DeployEnvironment environment, string version) =>
         new(environment.PublicUrl, version, environment.TrustedCaFile, true, environment.Smoke.Timeout, environment.Smoke.Retries, environment.Smoke.InitialBackoff);
 

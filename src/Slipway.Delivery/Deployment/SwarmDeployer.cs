@@ -323,25 +323,25 @@ public sealed class SwarmDeployer
         log($"replacing, as --recreate-infrastructure asks: {string.Join("; ", changes)}");
     }
 
-    /// <summary>Smoke checks through the public URL; on failure the app service (when it was updated) goes back to its previous spec, and the proxy to its previous release.</summary>
+    /// <summary>Smoke checks through nginx (<see cref="ReleaseChecks"/>); on failure the app service (when it was updated) goes back to its previous spec, and the proxy to its previous release.</summary>
     private async Task SmokeOrThrowAsync(string version, string? rollBackService, CancellationToken ct, IReadOnlyDictionary<string, string?>? proxyBefore = null)
     {
-        var smoke = await SmokeTester.RunAsync(SingleHostDeployer.PublicSmokeTarget(environment, version), ct).ConfigureAwait(false);
+        var smoke = await ReleaseChecks.RunAsync(docker, environment, version, log, ct).ConfigureAwait(false);
         if (smoke.Passed)
         {
-            log($"smoke through {environment.PublicUrl}: {smoke.Summary}");
+            log($"smoke through nginx: {smoke.Described}");
             return;
         }
 
-        var details = string.Join("; ", smoke.Failures.Select(f => $"{f.Name} → {f.Detail}"));
+        var details = smoke.FailureLines;
         if (proxyBefore is not null)
             await RestoreProxyAsync(proxyBefore, ct).ConfigureAwait(false);
         if (rollBackService is null)
-            throw new DeployFailedException($"smoke checks through {environment.PublicUrl} failed: {details}");
+            throw new DeployFailedException($"smoke checks through nginx failed: {details}");
         var service = await docker.Services.InspectAsync(Names.SwarmService(rollBackService), ct).ConfigureAwait(false);
         var outcome = await UpdateAsync(service, () => docker.Services.RollbackAsync(service.ID, ct), ct).ConfigureAwait(false);
         log($"{rollBackService} rolled back to its previous spec: {outcome.Detail}");
-        throw new DeployFailedException($"smoke checks through {environment.PublicUrl} failed after the rolling update: {details}; rolled back", rolledBack: true);
+        throw new DeployFailedException($"smoke checks through nginx failed after the rolling update: {details}; rolled back", rolledBack: true);
     }
 
     private async Task EnsureOrThrowAsync(ComposeService service, IReadOnlyDictionary<string, SwarmConfig> configs, string? version, CancellationToken ct)

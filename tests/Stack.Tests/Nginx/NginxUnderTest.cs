@@ -14,11 +14,12 @@ public sealed partial class NginxUnderTest : IAsyncDisposable
 {
     private readonly Process process;
 
-    private NginxUnderTest(string directory, int httpPort, int httpsPort, Process process)
+    private NginxUnderTest(string directory, int httpPort, int httpsPort, int checkPort, Process process)
     {
         Directory = directory;
         HttpPort = httpPort;
         HttpsPort = httpsPort;
+        CheckPort = checkPort;
         this.process = process;
         CertificateAuthority = X509CertificateLoader.LoadCertificateFromFile(System.IO.Path.Combine(directory, "certs", "ca.crt"));
     }
@@ -29,6 +30,9 @@ public sealed partial class NginxUnderTest : IAsyncDisposable
     public int HttpPort { get; }
 
     public int HttpsPort { get; }
+
+    /// <summary>The deploy's check listener (nginx/sites/checks.conf, 127.0.0.1:8081 in the container).</summary>
+    public int CheckPort { get; }
 
     /// <summary>The CA made by nginx/gen-certs.sh for this run; clients trust only it.</summary>
     public X509Certificate2 CertificateAuthority { get; }
@@ -56,7 +60,7 @@ public sealed partial class NginxUnderTest : IAsyncDisposable
         if (!certs.Succeeded)
             throw new InvalidOperationException(certs.Describe());
 
-        int httpPort = FreePort.Next(), httpsPort = FreePort.Next();
+        int httpPort = FreePort.Next(), httpsPort = FreePort.Next(), checkPort = FreePort.Next();
         (string File, string From, string To)[] edits =
         [
             ("nginx.conf", "/tmp/", run + "/"),
@@ -64,6 +68,7 @@ public sealed partial class NginxUnderTest : IAsyncDisposable
             ("nginx.conf", "access_log /dev/stdout", $"access_log {run}/access.log"),
             ("sites/edge.conf", "listen 8080 ", $"listen 127.0.0.1:{httpPort} "),
             ("sites/edge.conf", "listen 8443 ", $"listen 127.0.0.1:{httpsPort} "),
+            ("sites/checks.conf", "listen 127.0.0.1:8081 ", $"listen 127.0.0.1:{checkPort} "),
             ("upstreams/api.conf", "server api:8080;", $"server 127.0.0.1:{upstreamPort};"),
             .. extraEdits,
         ];
@@ -77,7 +82,7 @@ public sealed partial class NginxUnderTest : IAsyncDisposable
         }
 
         var check = await Command.RunAsync("nginx", ["-t", "-p", directory + "/", "-c", System.IO.Path.Combine(directory, "nginx.conf")], TimeSpan.FromSeconds(30));
-        return new RenderedNginx(directory, httpPort, httpsPort, check);
+        return new RenderedNginx(directory, httpPort, httpsPort, checkPort, check);
     }
 
     public static async Task<NginxUnderTest> StartAsync(int upstreamPort, params (string File, string From, string To)[] extraEdits)
@@ -93,7 +98,7 @@ public sealed partial class NginxUnderTest : IAsyncDisposable
         foreach (var argument in new[] { "-p", rendered.Directory + "/", "-c", rendered.ConfigPath, "-g", "daemon off;" })
             info.ArgumentList.Add(argument);
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start nginx");
-        var nginx = new NginxUnderTest(rendered.Directory, rendered.HttpPort, rendered.HttpsPort, process);
+        var nginx = new NginxUnderTest(rendered.Directory, rendered.HttpPort, rendered.HttpsPort, rendered.CheckPort, process);
         try
         {
             await FreePort.WaitUntilListeningAsync(nginx.HttpsPort, TimeSpan.FromSeconds(15), () => nginx.ErrorLog);
@@ -174,7 +179,7 @@ public sealed partial class NginxUnderTest : IAsyncDisposable
 }
 
 /// <summary>A rendered test copy of the nginx configuration and the outcome of `nginx -t` on it.</summary>
-public sealed record RenderedNginx(string Directory, int HttpPort, int HttpsPort, CommandResult ConfigTest) : IDisposable
+public sealed record RenderedNginx(string Directory, int HttpPort, int HttpsPort, int CheckPort, CommandResult ConfigTest) : IDisposable
 {
     public string ConfigPath => Path.Combine(Directory, "nginx.conf");
 

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
@@ -6,11 +8,17 @@ using Slipway.Tools.Tls;
 
 namespace Slipway.Delivery.Deployment.SmokeTests;
 
+/// <summary>Opens one connection to a smoke target by some other way than TCP to its URL's host (a relay inside the engine).</summary>
+public delegate ValueTask<Stream> SmokeConnector(CancellationToken ct);
+
 /// <summary>What one smoke run checks, and how patiently.</summary>
 /// <param name="BaseUrl">The public URL (through nginx), or a colour's direct address.</param>
 /// <param name="ExpectedVersion">The version /health must report.</param>
 /// <param name="TrustedCaFile">A CA to trust for this client only (the local CA); null for the system store.</param>
-/// <param name="RequireSecurityHeaders">Through nginx the security headers must be present; a colour reached directly has none.</param>
+/// <param name="RequireSecurityHeaders">Through nginx's public listener the security headers must be present on /health; a colour reached directly has none.</param>
+/// <param name="Timeout">The run's whole budget: every attempt and every wait fits in it.</param>
+/// <param name="Retries">Attempts per check after a failed one (429 and 503 answers are waited out instead, within the budget).</param>
+/// <param name="InitialBackoff">Wait before the first retry, doubling after each failure; the pace of retries after a 429 or 503 without Retry-After.</param>
 public sealed record SmokeTarget(
     Uri BaseUrl,
     string ExpectedVersion,
@@ -18,11 +26,27 @@ public sealed record SmokeTarget(
     bool RequireSecurityHeaders,
     TimeSpan Timeout,
     int Retries,
-    TimeSpan InitialBackoff);
+    TimeSpan InitialBackoff)
+{
+    /// <summary>Also GET /api/health/db and /api/health/redis; false checks /health alone.</summary>
+    public bool Dependencies { get; init; } = true;
 
-public sealed record SmokeCheck(string Name, bool Passed, string Detail, int Attempts, TimeSpan Duration);
+    /// <summary>How connections are opened; null: TCP (and TLS for https) to <see cref="BaseUrl"/>.</summary>
+    public SmokeConnector? Connector { get; init; }
 
-public sealed record SmokeReport(Uri BaseUrl, IReadOnlyList<SmokeCheck> Checks, TimeSpan Duration)
+    /// <summary>Where the checks go, for the report; null: <see cref="BaseUrl"/>'s scheme, host and port.</summary>
+    public string? Label { get; init; }
+
+    public string Via => Label ?? BaseUrl.GetLeftPart(UriPartial.Authority);
+}
+
+/// <param name="Throttled">How many of the attempts were answered 429 or 503 and waited out.</param>
+public sealed record SmokeCheck(string Name, string Via, bool Passed, string Detail, int Attempts, int Throttled, TimeSpan Duration)
+{
+    public string Line => $"{Name} via {Via} → {Detail}";
+}
+
+public sealed record SmokeReport(IReadOnlyList<SmokeCheck> Checks, TimeSpan Duration)
 {
     public bool Passed => Checks.All(c => c.Passed);
 
@@ -30,18 +54,44 @@ public sealed record SmokeReport(Uri BaseUrl, IReadOnlyList<SmokeCheck> Checks, 
 
     public IEnumerable<SmokeCheck> Failures => Checks.Where(c => !c.Passed);
 
+    /// <summary>The failures, one after another, for a one-line message.</summary>
+    public string FailureLines => string.Join("; ", Failures.Select(f => f.Line));
+
+    /// <summary>The summary, where the checks went, and what was waited out: one line for a deploy's log.</summary>
+    public string Described
+    {
+        get
+        {
+            var waited = Checks.Where(c => c.Throttled > 0).Select(c => $"{c.Name} via {c.Via} waited out {c.Throttled} × 429/503").ToArray();
+            return $"{Summary} ({string.Join(", ", Checks.Select(c => c.Via).Distinct())}){(waited.Length == 0 ? "" : "; " + string.Join("; ", waited))}";
+        }
+    }
+
+    /// <summary>This run's checks followed by <paramref name="next"/>'s.</summary>
+    public SmokeReport Then(SmokeReport next) => new([.. Checks, .. next.Checks], Duration + next.Duration);
+
     /// <summary>The checks as a table.</summary>
     public string Table()
     {
-        var width = Checks.Max(c => c.Name.Length);
+        var name = Checks.Max(c => c.Name.Length);
+        var via = Checks.Max(c => c.Via.Length);
         return string.Join('\n', Checks.Select(c =>
-            $"{(c.Passed ? "✓" : "✗")} {c.Name.PadRight(width)}  {c.Detail}{(c.Attempts > 1 ? $" (attempt {c.Attempts})" : "")}  {c.Duration.TotalMilliseconds:0} ms"));
+            $"{(c.Passed ? "✓" : "✗")} {c.Name.PadRight(name)}  {c.Via.PadRight(via)}  {c.Detail}{Attempts(c)}  {c.Duration.TotalMilliseconds:0} ms"));
     }
+
+    private static string Attempts(SmokeCheck c) => (c.Attempts, c.Throttled) switch
+    {
+        (0 or 1, _) => "",
+        (var n, 0) => $" (attempt {n})",
+        var (n, t) => $" (attempt {n}, {t} × 429/503 waited out)",
+    };
 }
 
 /// <summary>
-/// GET /health (status and version), /api/health/db, /api/health/redis and, through nginx, the
-/// security headers; each check retried with exponential backoff within one overall budget.
+/// GET /health (status, version and, through nginx's public listener, the security headers),
+/// /api/health/db and /api/health/redis; each check retried with exponential backoff within one
+/// overall budget. A 429 or 503 is "not now", not a failure: it is retried, after its Retry-After
+/// when it gives one, as long as the budget lasts, and does not use up the check's retries.
 /// </summary>
 public static class SmokeTester
 {
@@ -53,92 +103,120 @@ public static class SmokeTester
 
     public static async Task<SmokeReport> RunAsync(SmokeTarget target, CancellationToken ct = default)
     {
-        var clock = Stopwatch.StartNew();
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        budget.CancelAfter(target.Timeout);
-        using var http = CreateClient(target.TrustedCaFile);
+        using var budget = new Budget(target.Timeout, ct);
+        using var http = CreateClient(target.TrustedCaFile, connector: target.Connector);
+        var health = target.RequireSecurityHeaders ? $"healthy, version {target.ExpectedVersion}, {SecurityHeaders.Count} security headers" : $"healthy, version {target.ExpectedVersion}";
         var checks = new List<SmokeCheck>
         {
-            await CheckAsync("GET /health", target, budget.Token, async token =>
+            await CheckAsync(http, "GET " + HealthPath, HealthPath, target, budget, (response, body) =>
             {
-                using var response = await http.GetAsync(new Uri(target.BaseUrl, HealthPath), token).ConfigureAwait(false);
-                var body = await response.Content.ReadAsStringAsync(token).ConfigureAwait(false);
                 if (!response.IsSuccessStatusCode)
                     return $"HTTP {(int)response.StatusCode}";
                 var (status, version) = ReadHealth(body);
                 if (status != "healthy")
                     return $"status '{status}'";
-                return version == target.ExpectedVersion ? null : $"version {version ?? "(none)"}, expected {target.ExpectedVersion}";
-            }, $"healthy, version {target.ExpectedVersion}").ConfigureAwait(false),
-            await StatusCheckAsync(http, "GET /api/health/db", "/api/health/db", target, budget.Token).ConfigureAwait(false),
-            await StatusCheckAsync(http, "GET /api/health/redis", "/api/health/redis", target, budget.Token).ConfigureAwait(false),
-        };
-        if (target.RequireSecurityHeaders)
-        {
-            checks.Add(await CheckAsync("security headers", target, budget.Token, async token =>
-            {
-                using var response = await http.GetAsync(new Uri(target.BaseUrl, HealthPath), token).ConfigureAwait(false);
-                var missing = SecurityHeaders.Where(h => !response.Headers.Contains(h)).ToArray();
+                if (version != target.ExpectedVersion)
+                    return $"version {version ?? "(none)"}, expected {target.ExpectedVersion}";
+                var missing = target.RequireSecurityHeaders ? SecurityHeaders.Where(h => !response.Headers.Contains(h)).ToArray() : [];
                 return missing.Length == 0 ? null : "missing " + string.Join(", ", missing);
-            }, $"{SecurityHeaders.Count} present").ConfigureAwait(false));
+            }, health).ConfigureAwait(false),
+        };
+        if (target.Dependencies)
+        {
+            foreach (var path in new[] { "/api/health/db", "/api/health/redis" })
+            {
+                checks.Add(await CheckAsync(http, "GET " + path, path, target, budget,
+                    (response, body) => response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode} {Trim(body)}", "healthy").ConfigureAwait(false));
+            }
         }
 
-        return new SmokeReport(target.BaseUrl, checks, clock.Elapsed);
+        return new SmokeReport(checks, budget.Elapsed);
     }
 
-    private static Task<SmokeCheck> StatusCheckAsync(HttpClient http, string name, string path, SmokeTarget target, CancellationToken ct) =>
-        CheckAsync(name, target, ct, async token =>
-        {
-            using var response = await http.GetAsync(new Uri(target.BaseUrl, path), token).ConfigureAwait(false);
-            var body = await response.Content.ReadAsStringAsync(token).ConfigureAwait(false);
-            return response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode} {Trim(body)}";
-        }, "healthy");
-
-    /// <param name="probe">Returns null when the check passes, else what was wrong.</param>
-    private static async Task<SmokeCheck> CheckAsync(string name, SmokeTarget target, CancellationToken ct, Func<CancellationToken, Task<string?>> probe, string success)
+    /// <param name="evaluate">Returns null when the answer passes, else what was wrong with it.</param>
+    private static async Task<SmokeCheck> CheckAsync(HttpClient http, string name, string path, SmokeTarget target, Budget budget,
+        Func<HttpResponseMessage, string, string?> evaluate, string success)
     {
         var clock = Stopwatch.StartNew();
+        var url = new Uri(target.BaseUrl, path);
         var backoff = target.InitialBackoff;
-        string problem = "not run: the smoke budget was used up";
-        for (var attempt = 1; attempt <= target.Retries + 1; attempt++)
+        var (attempts, throttled, failures) = (0, 0, 0);
+        var problem = "not run: the smoke budget was used up";
+        SmokeCheck Result(bool passed, string detail) => new(name, target.Via, passed, detail, attempts, throttled, clock.Elapsed);
+
+        while (!budget.Token.IsCancellationRequested)
         {
+            attempts++;
+            TimeSpan wait;
             try
             {
-                var result = await probe(ct).ConfigureAwait(false);
-                if (result is null)
-                    return new SmokeCheck(name, true, success, attempt, clock.Elapsed);
-                problem = result;
+                using var response = await http.GetAsync(url, budget.Token).ConfigureAwait(false);
+                var body = await response.Content.ReadAsStringAsync(budget.Token).ConfigureAwait(false);
+                if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
+                {
+                    throttled++;
+                    problem = $"HTTP {(int)response.StatusCode}";
+                    var retryAfter = RetryAfter(response.Headers.RetryAfter, DateTimeOffset.UtcNow);
+                    if (retryAfter is { } asked && asked > budget.Remaining)
+                        return Result(false, $"{problem} with Retry-After {asked.TotalSeconds:0.#} s, beyond the {budget.Remaining.TotalSeconds:0.#} s left of the {target.Timeout.TotalSeconds:0.#} s smoke budget");
+                    // A rate limit frees room continuously: a steady pace, not a growing backoff, gets a turn.
+                    wait = retryAfter ?? target.InitialBackoff;
+                }
+                else
+                {
+                    if (evaluate(response, body) is not { } wrong)
+                        return Result(true, success);
+                    problem = wrong;
+                    wait = NextFailure(ref backoff, ref failures);
+                }
+            }
+            catch (OperationCanceledException) when (budget.Token.IsCancellationRequested)
+            {
+                break;
             }
             catch (HttpRequestException e)
             {
-                problem = e.InnerException?.Message ?? e.Message;
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return new SmokeCheck(name, false, $"{problem} (gave up after {target.Timeout.TotalSeconds:0} s)", attempt, clock.Elapsed);
+                problem = (e.InnerException?.Message ?? e.Message).ReplaceLineEndings(" ");
+                wait = NextFailure(ref backoff, ref failures);
             }
             catch (TaskCanceledException)
             {
-                problem = "no answer within 5 s";
+                problem = $"no answer within {http.Timeout.TotalSeconds:0} s";
+                wait = NextFailure(ref backoff, ref failures);
             }
 
-            if (attempt <= target.Retries)
+            if (failures > target.Retries)
+                return Result(false, problem);
+            try
             {
-                try
-                {
-                    await Task.Delay(backoff, ct).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return new SmokeCheck(name, false, $"{problem} (gave up after {target.Timeout.TotalSeconds:0} s)", attempt, clock.Elapsed);
-                }
-
-                backoff *= 2;
+                await Task.Delay(wait, budget.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
             }
         }
 
-        return new SmokeCheck(name, false, problem, target.Retries + 1, clock.Elapsed);
+        budget.ThrowIfCallerCancelled();
+        return Result(false, attempts == 0 ? problem : $"{problem} (gave up after {target.Timeout.TotalSeconds:0} s)");
     }
+
+    /// <summary>Counts a real failure and returns the wait before the next attempt, doubling it for the one after.</summary>
+    private static TimeSpan NextFailure(ref TimeSpan backoff, ref int failures)
+    {
+        failures++;
+        var wait = backoff;
+        backoff *= 2;
+        return wait;
+    }
+
+    /// <summary>How long a Retry-After asks to wait (delta seconds or an HTTP date), null when absent; never negative.</summary>
+    internal static TimeSpan? RetryAfter(RetryConditionHeaderValue? header, DateTimeOffset now) => header switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } => date > now ? date - now : TimeSpan.Zero,
+        _ => null,
+    };
 
     internal static (string? Status, string? Version) ReadHealth(string body)
     {
@@ -155,10 +233,16 @@ public static class SmokeTester
         }
     }
 
-    private static string Trim(string body) => body.Length > 120 ? body[..120] + "…" : body.Trim();
+    /// <summary>The start of a body on one line (an HTML error page spans many).</summary>
+    private static string Trim(string body)
+    {
+        var line = string.Join(' ', body.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return line.Length > 120 ? line[..120] + "…" : line;
+    }
 
     /// <summary>A client that trusts <paramref name="caFile"/> for its own connections only; validation is never switched off.</summary>
-    public static HttpClient CreateClient(string? caFile, TimeSpan? requestTimeout = null)
+    /// <param name="connector">Opens each connection instead of TCP; such connections carry one request each.</param>
+    public static HttpClient CreateClient(string? caFile, TimeSpan? requestTimeout = null, SmokeConnector? connector = null)
     {
         var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(30) };
         if (caFile is not null)
@@ -172,6 +256,38 @@ public static class SmokeTester
             };
         }
 
-        return new HttpClient(handler, disposeHandler: true) { Timeout = requestTimeout ?? TimeSpan.FromSeconds(5) };
+        if (connector is not null)
+            handler.ConnectCallback = (_, token) => connector(token);
+        var client = new HttpClient(handler, disposeHandler: true) { Timeout = requestTimeout ?? TimeSpan.FromSeconds(5) };
+        if (connector is not null)
+            client.DefaultRequestHeaders.ConnectionClose = true;
+        return client;
+    }
+
+    /// <summary>The run's time budget: a token that fires when it is spent (or the caller cancels), and what is left of it.</summary>
+    private sealed class Budget : IDisposable
+    {
+        private readonly Stopwatch clock = Stopwatch.StartNew();
+        private readonly CancellationTokenSource source;
+        private readonly CancellationToken caller;
+        private readonly TimeSpan total;
+
+        public Budget(TimeSpan total, CancellationToken caller)
+        {
+            (this.total, this.caller) = (total, caller);
+            source = CancellationTokenSource.CreateLinkedTokenSource(caller);
+            source.CancelAfter(total);
+        }
+
+        public CancellationToken Token => source.Token;
+
+        public TimeSpan Elapsed => clock.Elapsed;
+
+        public TimeSpan Remaining => total - clock.Elapsed is { Ticks: > 0 } left ? left : TimeSpan.Zero;
+
+        /// <summary>Ctrl+C is the caller's to handle, not a failed check.</summary>
+        public void ThrowIfCallerCancelled() => caller.ThrowIfCancellationRequested();
+
+        public void Dispose() => source.Dispose();
     }
 }

@@ -58,7 +58,11 @@ internal sealed class DeployTestStack : IAsyncDisposable
         };
     }
 
-    public const string EdgeImage = "slipway-test/edge:1";
+    /// <summary>
+    /// Tagged by the content of nginx/ and its Dockerfile: test runs from other checkouts share the engine,
+    /// and one tag for all would hand a stack whichever nginx configuration was built last.
+    /// </summary>
+    public static string EdgeImage { get; } = $"slipway-test/edge:{EdgeContentHash()}";
 
     /// <summary>The engine images are built on (the test engine).</summary>
     public DockerClient Builder { get; }
@@ -319,6 +323,23 @@ internal sealed class DeployTestStack : IAsyncDisposable
     {
         Compose = Environment.Compose with { Variables = new Dictionary<string, string>(Environment.Compose.Variables) { ["NGINX_IMAGE"] = image } },
     };
+
+    private static string EdgeContentHash()
+    {
+        var root = RepositoryFiles.PathOf("nginx");
+        var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Where(f => !Path.GetRelativePath(root, f).StartsWith("certs", StringComparison.Ordinal))
+            .Append(RepositoryFiles.PathOf("docker/nginx.Dockerfile"))
+            .Order(StringComparer.Ordinal);
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var file in files)
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetRelativePath(root, file) + "\0"));
+            hash.AppendData(File.ReadAllBytes(file));
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..12];
+    }
 
     internal static int FreePort()
     {
