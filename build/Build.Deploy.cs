@@ -1,10 +1,10 @@
 using System.Text.Json;
-using Slipway.Delivery.Database;
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Deployment.SmokeTests;
 using Slipway.Delivery.Environments;
 using Slipway.Delivery.Publishing;
 using Slipway.Engine;
+using Slipway.Migrations;
 using Slipway.Tools.Docker;
 
 partial class Build
@@ -17,9 +17,6 @@ partial class Build
     /// (or did not run), Deploy finds the app image by its immutable tag in the local engine.
     /// </summary>
     PublishResult? PublishedImages;
-
-    /// <summary>Hand-off from Migrate: the schema version it left the database at, recorded in the ledger.</summary>
-    long? MigratedToVersion;
 
     /// <summary>The image repository of the app in docker/images.json.</summary>
     const string AppImageName = "slipway-api";
@@ -37,7 +34,7 @@ partial class Build
 
     Target Deploy => _ => _
         .Description("Deploys the pushed images to the environment with zero downtime (blue-green behind nginx, or a swarm's rolling update)")
-        .DependsOn(Setup, PushEcr, Migrate)
+        .DependsOn(Setup, PushEcr)
         .Triggers(SmokeTest)
         .Executes(async ct =>
         {
@@ -46,11 +43,7 @@ partial class Build
             var auth = await RegistryAuthAsync(environment, ct);
             var appImage = await ImageByDigestAsync(environment, docker, AppImageName, ct);
             var variables = StackVariables(environment, await ImageByDigestAsync(environment, docker, ProxyImageName, ct));
-            var request = new DeployRequest(environment, RootDirectory, AppVersion, appImage, auth, variables)
-            {
-                MigrationVersion = MigratedToVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Migrate = MigratesInDeploy ? (log, token) => MigrateStackDatabaseAsync(variables, log, token) : null,
-            };
+            var request = new DeployRequest(environment, RootDirectory, AppVersion, appImage, auth, variables) { ReleaseCommand = ReleaseCommand };
             // --dry-run (shared with Migrate): print the deploy plan and change nothing.
             if (DryRun)
             {

@@ -53,7 +53,7 @@ public sealed class SingleHostDeployer
         var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, request.Environment.Names, log, ct).ConfigureAwait(false);
         var previous = ReleaseLedger.Current(await ledger.ReadAsync(ct).ConfigureAwait(false));
         var release = new Release(request.Version, ReleaseKind.Deploy, plan.NewColour, request.Who.Who + "@" + request.Who.Host, DateTimeOffset.UtcNow, null,
-            new Dictionary<string, string> { [plan.App.Name] = request.AppImage }, request.MigrationVersion, ReleaseOutcome.InProgress,
+            new Dictionary<string, string> { [plan.App.Name] = request.AppImage }, null, ReleaseOutcome.InProgress,
             plan.LiveColour is null ? null : previous?.Version);
         await ledger.RecordAsync(release, ct).ConfigureAwait(false);
 
@@ -65,7 +65,7 @@ public sealed class SingleHostDeployer
             foreach (var service in plan.Infrastructure)
                 await deployer.containers.EnsureServiceAsync(service, request.Environment.Health.Timeout, ct).ConfigureAwait(false);
             var serving = plan.LiveColour is null ? "nothing was serving" : $"{plan.LiveColour} still serving";
-            release = release with { MigrationVersion = await request.MigrateBeforeTheAppAsync(serving, log, ct).ConfigureAwait(false) ?? release.MigrationVersion };
+            release = release with { MigrationVersion = await new ReleasePhase(docker, request, plan.Stack, log).RunAsync(plan.App, serving, ct).ConfigureAwait(false) };
             var result = await deployer.SwitchAsync(plan, release, ct).ConfigureAwait(false);
             await ledger.RecordAsync(result.Release, ct).ConfigureAwait(false);
             return result;

@@ -53,7 +53,7 @@ public sealed class SwarmDeployer
         var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, environment.Names, log, ct).ConfigureAwait(false);
         var previous = ReleaseLedger.Current(await ledger.ReadAsync(ct).ConfigureAwait(false));
         var release = new Release(request.Version, ReleaseKind.Deploy, Rolling, request.Who.Who + "@" + request.Who.Host, DateTimeOffset.UtcNow, null,
-            new Dictionary<string, string> { [plan.App.Name] = request.AppImage }, request.MigrationVersion, ReleaseOutcome.InProgress,
+            new Dictionary<string, string> { [plan.App.Name] = request.AppImage }, null, ReleaseOutcome.InProgress,
             plan.LiveImage is null ? null : previous?.Version);
         await ledger.RecordAsync(release, ct).ConfigureAwait(false);
 
@@ -141,7 +141,7 @@ public sealed class SwarmDeployer
         var proxy = environment.Compose.ProxyService;
         foreach (var service in plan.Stack.StartOrder().Where(s => s.Name != app && s.Name != proxy))
             await EnsureOrThrowAsync(service, configs, null, ct).ConfigureAwait(false);
-        release = release with { MigrationVersion = await request.MigrateBeforeTheAppAsync($"{plan.LiveVersion ?? "nothing"} still serving", log, ct).ConfigureAwait(false) ?? release.MigrationVersion };
+        release = release with { MigrationVersion = await new ReleasePhase(docker, request, plan.Stack, log).RunAsync(plan.App, $"{plan.LiveVersion ?? "nothing"} still serving", ct).ConfigureAwait(false) };
 
         var appClock = Stopwatch.StartNew();
         var appOutcome = await EnsureAsync(plan.App, configs, plan.Version, ct).ConfigureAwait(false);
