@@ -33,7 +33,6 @@ partial class Build : IDeclareWorkflows
 
     void DeliverySteps(WorkflowStage stage) => stage
         .Job(PushEcr, job => job.Before(InstallTrivy(), AwsCredentials, AmazonEcrLogin()))
-        .Job(Migrate, job => job.ImportSecrets(nameof(DatabaseUrl)))
         .Job(Deploy, job => job.Before(AwsCredentials))
         .Job(SmokeTest, job => job.WithTimeout(10))
         .Job(Rollback, job => job.RunsWhenFailed(SmokeTest).Before(AwsCredentials));

@@ -1,11 +1,9 @@
-using System.Globalization;
-using Slipway.Delivery.Database;
-using Slipway.Delivery.Environments;
 using Slipway.Engine;
+using Slipway.Migrations;
 
 partial class Build
 {
-    [Parameter("PostgreSQL to migrate, postgres://user:pass@host:port/db (local: the stack's own database)"), Secret]
+    [Parameter("PostgreSQL for Migrate to reach from this machine, postgres://user:pass@host:port/db"), Secret]
     readonly string? DatabaseUrl;
 
     [Parameter("Migrate up or down to this version (0 reverts everything); default: the latest")]
@@ -17,33 +15,32 @@ partial class Build
     AbsolutePath MigrationsDirectory => RootDirectory / "src" / "Api" / "Migrations";
 
     /// <summary>
-    /// The local environment's database runs in its own stack and exists only once Deploy brought the stack up:
-    /// without an explicit --database-url, Deploy migrates it at that point, before it touches the app.
+    /// Migrates a database this machine can reach. Deploy does not use it: its release phase migrates from a
+    /// container of the new app image on the stack's network (<see cref="ReleaseCommand"/>).
     /// </summary>
-    bool MigratesInDeploy =>
-        DatabaseUrl is null && TargetEnvironment == EnvironmentName.Local && ScheduledTargets.Any(t => t.Name == nameof(Deploy));
-
     Target Migrate => _ => _
-        .Description("Applies pending database migrations for the environment (or reverts to --migrate-to)")
+        .Description("Applies pending migrations to --database-url from this machine (or reverts to --migrate-to); Deploy migrates in its release phase")
         .Writes(DryRunBehavior.PrintPlan)
         .Executes(async ct =>
         {
-            if (MigratesInDeploy)
-            {
-                Log.Info("the local database runs in the stack: Deploy migrates it once it is up, before the app changes");
-                ReportSummary("deferred to Deploy (stack database)");
-                return;
-            }
-
             if (DatabaseUrl is null)
-                throw new UsageException("Migrate requires --database-url (or $DATABASE_URL); the local stack's database is migrated by ./build.sh Deploy");
-            var result = await MigrateAsync(DatabaseUrl, Log.Info, ct);
-            if (result is not null)
-                MigratedToVersion = result.FinalVersion;
+                throw new UsageException("Migrate requires --database-url (or $DATABASE_URL); ./build.sh Deploy migrates the environment's database itself, in its release phase");
+            await MigrateAsync(DatabaseUrl, Log.Info, ct);
         });
 
-    /// <summary>Plans, prints the plan, and applies it unless --dry-run; null when it only printed.</summary>
-    async Task<MigrationResult?> MigrateAsync(string databaseUrl, Action<string> log, CancellationToken ct)
+    /// <summary>
+    /// The release phase of every deploy: `dotnet Api.dll migrate` in a container from the new API image, on the
+    /// stack's network, with the api service's DATABASE_URL.
+    /// </summary>
+    IReadOnlyList<string> ReleaseCommand =>
+    [
+        MigrateCommand.Name,
+        "--applied-by", MigrationOptions.Default.AppliedBy,
+        .. RequiredExtensions.SelectMany(extension => new[] { "--require-extension", extension }),
+    ];
+
+    /// <summary>Plans, prints the plan, and applies it unless --dry-run.</summary>
+    async Task MigrateAsync(string databaseUrl, Action<string> log, CancellationToken ct)
     {
         var options = MigrationOptions.Default with { RequiredExtensions = RequiredExtensions };
         var plan = await Run(() => Migrator.PlanAsync(databaseUrl, MigrationsDirectory, MigrateTo, options, ct));
@@ -52,7 +49,7 @@ partial class Build
         if (IsDryRun)
         {
             ReportSummary($"dry run: {plan.Steps.Count} pending");
-            return null;
+            return;
         }
 
         var result = await Run(() => Migrator.ApplyAsync(plan, log, ct));
@@ -60,19 +57,6 @@ partial class Build
             ? $"up to date at version {result.FinalVersion}"
             : $"version {result.FromVersion} → {result.FinalVersion}: " +
               string.Join(", ", result.Applied.Select(m => m.Id).Concat(result.Reverted.Select(m => $"{m.Id} reverted"))));
-        return result;
-    }
-
-    /// <summary>Deploy's migration step for the local stack: its database, published on loopback only.</summary>
-    async Task<string?> MigrateStackDatabaseAsync(IReadOnlyDictionary<string, string> variables, Action<string> log, CancellationToken ct)
-    {
-        var compose = DeliveryEnvironment.Compose.Variables;
-        string Variable(string name, string fallback) =>
-            variables.GetValueOrDefault(name) ?? compose.GetValueOrDefault(name) ?? fallback;
-        var url = $"postgres://{Variable("POSTGRES_USER", "slipway")}:{Uri.EscapeDataString(Variable("POSTGRES_PASSWORD", ""))}" +
-                  $"@127.0.0.1:{Variable("LOCAL_POSTGRES_PORT", "55433")}/{Variable("POSTGRES_DB", "slipway")}";
-        var result = await MigrateAsync(url, log, ct);
-        return result?.FinalVersion.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>A migrator error is the whole story: one line, no stack trace.</summary>

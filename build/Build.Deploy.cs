@@ -1,10 +1,10 @@
 using System.Text.Json;
-using Slipway.Delivery.Database;
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Deployment.SmokeTests;
 using Slipway.Delivery.Environments;
 using Slipway.Delivery.Publishing;
 using Slipway.Engine;
+using Slipway.Migrations;
 using Slipway.Tools.Docker;
 
 partial class Build
@@ -27,9 +27,6 @@ partial class Build
     /// </summary>
     PublishResult? PublishedImages;
 
-    /// <summary>Hand-off from Migrate: the schema version it left the database at, recorded in the ledger.</summary>
-    long? MigratedToVersion;
-
     /// <summary>The image repository of the app in docker/images.json.</summary>
     const string AppImageName = "slipway-api";
 
@@ -44,7 +41,7 @@ partial class Build
 
     Target Deploy => _ => _
         .Description("Deploys the pushed images to the environment with zero downtime (blue-green behind nginx, or a swarm's rolling update)")
-        .DependsOn(Setup, PushEcr, Migrate)
+        .DependsOn(Setup, PushEcr)
         .Triggers(SmokeTest)
         .Writes(DryRunBehavior.PrintPlan)
         .Executes(async ct =>
@@ -245,8 +242,7 @@ partial class Build
         var variables = StackVariables(environment, proxyImage);
         return new DeployRequest(environment, RootDirectory, AppVersion, appImage, auth, variables)
         {
-            MigrationVersion = MigratedToVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Migrate = MigratesInDeploy ? (log, token) => MigrateStackDatabaseAsync(variables, log, token) : null,
+            ReleaseCommand = ReleaseCommand,
             RecreateInfrastructure = RecreateInfrastructure,
             ImageNames = new Dictionary<string, string>
             {

@@ -1,4 +1,4 @@
-using Slipway.Delivery.Database;
+using Slipway.Migrations;
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Environments;
 using Slipway.Delivery.Images;
@@ -129,22 +129,16 @@ partial class Build
     }
 
     /// <summary>
-    /// The local stack's migrations, which the deploy applies once the stack's database is up: planned against that
-    /// database (the real run's own step, under --dry-run) when the stack was deployed before; otherwise its database
-    /// starts with the deploy, and every migration applies.
+    /// The release phase: the new app image migrates the stack's database in a container on its network before the app
+    /// changes. A dry run starts no container, so it names the migrations the image ships; the database applies those it lacks.
     /// </summary>
     async Task PrintStackMigrationsAsync(DeployRequest request, bool deployedBefore, CancellationToken ct)
     {
-        if (request.Migrate is null)
-            return;
-        if (deployedBefore)
-        {
-            await request.Migrate(Log.Info, ct);
-            return;
-        }
-
         var migrations = await Run(() => Task.FromResult(MigrationSet.Load(MigrationsDirectory)));
-        Log.Info($"migrations   the stack's database starts with this deploy: every migration in {MigrationsDirectory.RelativeTo(RootDirectory)} applies (up to version {migrations.LatestVersion})");
+        Log.Info($"release      {string.Join(' ', request.ReleaseCommand ?? [])} in a container of {ReleaseImage(request.Environment, AppImageName)} on the stack's network, before the app changes: " +
+            (deployedBefore
+                ? $"the migrations of {MigrationsDirectory.RelativeTo(RootDirectory)} up to version {migrations.LatestVersion} that the database lacks"
+                : $"the stack's database starts with this deploy: every migration up to version {migrations.LatestVersion}"));
     }
 
     static void Print(IEnumerable<string> lines)

@@ -10,7 +10,9 @@ WORKDIR /src
 # Restore from the project files alone, so this layer survives source edits.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/Api/Api.csproj src/Api/
+COPY src/Slipway.Migrations/Slipway.Migrations.csproj src/Slipway.Migrations/
 RUN dotnet restore src/Api/Api.csproj
+COPY src/Slipway.Migrations/ src/Slipway.Migrations/
 COPY src/Api/ src/Api/
 # Deterministic compiler output with source paths mapped (ContinuousIntegrationBuild), so one commit gives one /app.
 RUN dotnet publish src/Api/Api.csproj -c Release --no-restore -o /app -p:AppVersion=${APP_VERSION} -p:UseAppHost=false \
@@ -28,7 +30,8 @@ LABEL org.opencontainers.image.title="slipway-api" \
       org.opencontainers.image.version="${APP_VERSION}" \
       org.opencontainers.image.created="${CREATED}"
 WORKDIR /app
-# Owned by root and read-only to the app user: the process cannot rewrite its own code.
+# Owned by root and read-only to the app user: the process cannot rewrite its own code, nor the migrations
+# in /app/Migrations that `dotnet Api.dll migrate` applies in the deploy's release phase.
 COPY --from=build /app ./
 ENV ASPNETCORE_HTTP_PORTS=8080 \
     DOTNET_RUNNING_IN_CONTAINER=true \

@@ -1,5 +1,13 @@
 using Api;
 using Api.Configuration;
+using Slipway.Migrations;
+
+// `dotnet Api.dll migrate`: the deploy's release phase applies the migrations shipped in the image, then exits.
+if (args is [MigrateCommand.Name, .. var migrateArguments])
+{
+    return await MigrateCommand.RunAsync(
+        migrateArguments, Environment.GetEnvironmentVariable, Path.Combine(AppContext.BaseDirectory, "Migrations"), Console.Out, Console.Error);
+}
 
 ApiSettings settings;
 try

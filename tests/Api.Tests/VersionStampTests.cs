@@ -23,11 +23,15 @@ public sealed class VersionStampTests : IDisposable
         var repository = RepositoryRoot();
         foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "global.json", ".editorconfig" })
             File.Copy(Path.Combine(repository, file), Path.Combine(workspace, file));
-        CopySources(Path.Combine(repository, "src", "Api"), Path.Combine(workspace, "src", "Api"));
+        // What docker/api.Dockerfile copies: the app and the migrator it references.
+        foreach (var project in new[] { "Api", "Slipway.Migrations" })
+            CopySources(Path.Combine(repository, "src", project), Path.Combine(workspace, "src", project));
         var output = Path.Combine(workspace, "out");
 
         var (exitCode, log) = await RunAsync("dotnet", "publish", Path.Combine(workspace, "src", "Api"), "-c", "Release", $"-p:AppVersion={version}", "-o", output);
         Assert.True(exitCode == 0, log);
+        // `dotnet Api.dll migrate` (the deploy's release phase) applies the migrations published next to it.
+        Assert.True(File.Exists(Path.Combine(output, "Migrations", "0001_create_users.up.sql")), "Migrations/*.sql are not published");
 
         var port = FreePort.Next();
         using var api = ApiProcess.Start(

@@ -16,13 +16,12 @@ public sealed record DeployRequest(
     RegistryAuth? RegistryAuth,
     IReadOnlyDictionary<string, string> Variables)
 {
-    public string? MigrationVersion { get; init; }
-
     /// <summary>
-    /// Runs after the infrastructure (the database) is up and before the new colour starts; returns the
-    /// schema version for the ledger. When it fails the deploy stops and the app is not touched.
+    /// The release phase's command: arguments for one container from <see cref="AppImage"/> (after its entrypoint),
+    /// run on the app's networks with the app's environment before any app container changes, e.g. ["migrate"].
+    /// Null: no release phase. See <see cref="ReleasePhase"/>.
     /// </summary>
-    public Func<Action<string>, CancellationToken, Task<string?>>? Migrate { get; init; }
+    public IReadOnlyList<string>? ReleaseCommand { get; init; }
 
     public LockHolder Who { get; init; } = LockHolder.Current();
 
@@ -34,24 +33,6 @@ public sealed record DeployRequest(
     /// repository:tag before it is built: naming images by tag makes a dry run print the plan the real run prints.
     /// </summary>
     public IReadOnlyDictionary<string, string> ImageNames { get; init; } = new Dictionary<string, string>();
-
-    /// <summary>
-    /// Runs <see cref="Migrate"/>, if any, and returns the schema version it reached (null: none to record). A failing
-    /// migration stops the deploy before the app changes; <paramref name="serving"/> says what still serves.
-    /// </summary>
-    internal async Task<string?> MigrateBeforeTheAppAsync(string serving, Action<string> log, CancellationToken ct)
-    {
-        if (Migrate is null)
-            return null;
-        try
-        {
-            return await Migrate(log, ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not (OperationCanceledException or DeployFailedException))
-        {
-            throw new DeployFailedException($"migration failed, so the app was not touched ({serving}): {e.Message}");
-        }
-    }
 }
 
 /// <summary>The plan of one deploy: which images, which colours, which infrastructure; printable before anything runs.</summary>

@@ -1,4 +1,4 @@
-using Slipway.Delivery.Database;
+using Slipway.Migrations;
 using Slipway.Delivery.Environments;
 using Slipway.Tools.Docker;
 

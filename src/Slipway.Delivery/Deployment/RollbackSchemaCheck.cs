@@ -1,5 +1,5 @@
 using System.Globalization;
-using Slipway.Delivery.Database;
+using Slipway.Migrations;
 
 namespace Slipway.Delivery.Deployment;
 

@@ -67,7 +67,7 @@ public sealed class SingleHostDeployer
         var live = await ServingAsync(docker, request.Environment, ct).ConfigureAwait(false);
         var previous = ReleaseLedger.Reconcile(await ledger.ReadAsync(ct).ConfigureAwait(false), live, request.Environment.Names.Environment, plan.App.Name, log);
         var release = new Release(request.Version, ReleaseKind.Deploy, plan.NewColour, request.Who.Who + "@" + request.Who.Host, DateTimeOffset.UtcNow, null,
-            new Dictionary<string, string> { [plan.App.Name] = request.AppImage, [plan.Proxy.Name] = plan.Proxy.Image }, request.MigrationVersion, ReleaseOutcome.InProgress, live?.Version)
+            new Dictionary<string, string> { [plan.App.Name] = request.AppImage, [plan.Proxy.Name] = plan.Proxy.Image }, null, ReleaseOutcome.InProgress, live?.Version)
         {
             PreviousStartedAt = previous?.StartedAt,
         };
@@ -79,7 +79,7 @@ public sealed class SingleHostDeployer
             foreach (var service in plan.Infrastructure)
                 await deployer.containers.EnsureServiceAsync(service, request.Environment.Health.Timeout, ct).ConfigureAwait(false);
             var serving = plan.LiveColour is null ? "nothing was serving" : $"{plan.LiveColour} still serving";
-            release = release with { MigrationVersion = await request.MigrateBeforeTheAppAsync(serving, log, ct).ConfigureAwait(false) ?? release.MigrationVersion };
+            release = release with { MigrationVersion = await new ReleasePhase(docker, request, plan.Stack, log).RunAsync(plan.App, serving, ct).ConfigureAwait(false) };
             var result = await deployer.SwitchAsync(plan, release, ct).ConfigureAwait(false);
             await ledger.RecordAsync(result.Release, ct).ConfigureAwait(false);
             return result;

@@ -63,7 +63,7 @@ public sealed class SwarmDeployer
         var live = await ServingAsync(docker, environment, ct).ConfigureAwait(false);
         var previous = ReleaseLedger.Reconcile(await ledger.ReadAsync(ct).ConfigureAwait(false), live, environment.Names.Environment, plan.App.Name, log);
         var release = new Release(request.Version, ReleaseKind.Deploy, Rolling, request.Who.Who + "@" + request.Who.Host, DateTimeOffset.UtcNow, null,
-            Images(plan, request), request.MigrationVersion, ReleaseOutcome.InProgress, live?.Version)
+            Images(plan, request), null, ReleaseOutcome.InProgress, live?.Version)
         {
             PreviousStartedAt = previous?.StartedAt,
         };
@@ -198,7 +198,7 @@ public sealed class SwarmDeployer
         await RefuseInfrastructureChangesAsync(infrastructure.Select(s => SwarmServices.Spec(s, Names, configs, null)), proxySpec, request.RecreateInfrastructure, ct).ConfigureAwait(false);
         foreach (var service in infrastructure)
             await EnsureOrThrowAsync(service, configs, null, ct).ConfigureAwait(false);
-        release = release with { MigrationVersion = await request.MigrateBeforeTheAppAsync($"{plan.LiveVersion ?? "nothing"} still serving", log, ct).ConfigureAwait(false) ?? release.MigrationVersion };
+        release = release with { MigrationVersion = await new ReleasePhase(docker, request, plan.Stack, log).RunAsync(plan.App, $"{plan.LiveVersion ?? "nothing"} still serving", ct).ConfigureAwait(false) };
 
         var appClock = Stopwatch.StartNew();
         var appOutcome = await EnsureAsync(plan.App, configs, plan.Version, ct).ConfigureAwait(false);

@@ -199,7 +199,7 @@ public sealed class LocalSetup(DeployEnvironment environment, string root, Func<
     /// </summary>
     private string SeedRecipe()
     {
-        var inputs = new[] { "docker/scripts/seed-base-images.sh", BaseImageCatalog.DefaultPath, "src/Api/Api.csproj", "Directory.Packages.props" }
+        var inputs = new[] { "docker/scripts/seed-base-images.sh", BaseImageCatalog.DefaultPath, "src/Api/Api.csproj", "src/Slipway.Migrations/Slipway.Migrations.csproj", "Directory.Packages.props" }
             .Select(file => Path.Combine(root, file))
             .Where(File.Exists)
             .Select(File.ReadAllText)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Slipway.Benchmarks.Deploy;
-using Slipway.Delivery.Database;
+using Slipway.Migrations;
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Environments;
 using Slipway.Delivery.Tests.Deployment.TestStack;

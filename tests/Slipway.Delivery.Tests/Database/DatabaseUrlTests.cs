@@ -1,5 +1,5 @@
 using Npgsql;
-using Slipway.Delivery.Database;
+using Slipway.Migrations;
 
 namespace Slipway.Delivery.Tests.Database;
 

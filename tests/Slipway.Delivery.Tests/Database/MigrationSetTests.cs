@@ -1,4 +1,4 @@
-using Slipway.Delivery.Database;
+using Slipway.Migrations;
 
 namespace Slipway.Delivery.Tests.Database;
 

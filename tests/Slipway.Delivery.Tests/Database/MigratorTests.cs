@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Npgsql;
-using Slipway.Delivery.Database;
+using Slipway.Migrations;
 
 namespace Slipway.Delivery.Tests.Database;
 

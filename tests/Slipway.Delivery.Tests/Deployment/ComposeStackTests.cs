@@ -94,6 +94,8 @@ public sealed class ComposeStackTests
         Assert.Equal(TimeSpan.FromSeconds(20), api.StopGracePeriod);
         Assert.Equal(new Slipway.Tools.Docker.ServiceLimits(1_000_000_000, 512L << 20), api.Deploy.Limits);
         Assert.Equal(1, stack.Service("postgres").Deploy.MaxReplicasPerNode);
+        // Reached by name from the API's tasks and the release phase's container: without iptables a virtual IP does not route.
+        Assert.Equal(("dnsrr", "dnsrr"), (stack.Service("postgres").Deploy.EndpointMode, stack.Service("redis").Deploy.EndpointMode));
 
         var names = new Slipway.Delivery.Environments.StackNames("slipway", "prod");
         var spec = SwarmServices.Spec(api, names, new Dictionary<string, SwarmConfig>(), "1.2.3");

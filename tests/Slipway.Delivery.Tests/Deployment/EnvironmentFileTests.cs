@@ -1,3 +1,4 @@
+using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Environments;
 using Slipway.Delivery.Tests.Images;
 
@@ -32,6 +33,19 @@ public sealed class EnvironmentFileTests
         Assert.Equal("api", environment.Compose.AppService);
         Assert.All(environment.Compose.Files, f => Assert.True(File.Exists(RepositoryFiles.PathOf(f)), f));
         Assert.Equal(name == "local", environment.Bootstrap);
+    }
+
+    [Fact]
+    public void The_local_stack_publishes_no_port_but_nginx_s_on_loopback_since_migrations_run_on_its_network()
+    {
+        var local = EnvironmentFile.Load(RepositoryFiles.Root, EnvironmentName.Local);
+
+        var stack = SingleHostDeployer.LoadStack(local, RepositoryFiles.Root, "127.0.0.1:5000/slipway-api@sha256:" + new string('0', 64), "1.0.0",
+            new Dictionary<string, string> { ["POSTGRES_PASSWORD"] = "unused", ["NGINX_IMAGE"] = "slipway-nginx:1" });
+
+        Assert.Equal(["nginx"], stack.Services.Values.Where(s => s.Ports.Count > 0).Select(s => s.Name));
+        Assert.All(stack.Service("nginx").Ports, port => Assert.Equal("127.0.0.1", port.HostIp));
+        Assert.Equal(["backend"], stack.Service("postgres").Networks);
     }
 
     [Fact]

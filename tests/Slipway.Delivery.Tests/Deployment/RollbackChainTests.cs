@@ -1,4 +1,4 @@
-using Slipway.Delivery.Database;
+using Slipway.Migrations;
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Deployment.SmokeTests;
 using Slipway.Delivery.Tests.Database;

@@ -6,8 +6,7 @@ namespace Slipway.Delivery.Tests.Images;
 
 /// <summary>
 /// The shipped API image, built with the repository's own plan and Dockerfile from the seeded mirror
-/// (docker/scripts/seed-base-images.sh), then run on the real engine. The first run builds (minutes on
-/// the vfs engine); later runs reuse the image through its inputs hash.
+/// (docker/scripts/seed-base-images.sh, see <see cref="TestApiImage"/>), then run on the real engine.
 /// </summary>
 public sealed class ApiImageTests
 {
@@ -15,16 +14,8 @@ public sealed class ApiImageTests
     public async Task Api_image_builds_from_the_mirror_runs_as_non_root_and_turns_healthy()
     {
         using var docker = new DockerClient();
-        var registry = RealServers.Registry!;
-        var auth = new RegistryAuth(RealServers.RegistryUser!, RealServers.RegistryPassword!, registry);
-        var plan = ImagePlan.Load(RepositoryFiles.PathOf(ImagePlan.DefaultPath));
-        var spec = plan.Images.Single(i => i.Name == "slipway-api") with { Name = "slipway-test/api" };
-        var version = new ImageVersion("0.1.0", "0123456789abcdef0123456789abcdef01234567");
-        var request = new BuildImagesRequest(RepositoryFiles.Root, new ImagePlan([spec]),
-            BaseImageCatalog.Load(RepositoryFiles.PathOf(BaseImageCatalog.DefaultPath)), version,
-            DateTimeOffset.UtcNow, registry, auth, "https://example.invalid/slipway");
 
-        var result = Assert.Single(await new ImageBuilder(docker).BuildAsync(request, _ => { }));
+        var result = await TestApiImage.EnsureAsync(docker);
 
         var image = await docker.Images.InspectAsync(result.Reference);
         Assert.Equal("1654", image.Config!.User);

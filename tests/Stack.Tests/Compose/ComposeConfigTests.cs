@@ -8,7 +8,7 @@ public sealed class ComposeConfigTests
 {
     private static readonly string[] Services = ["api", "nginx", "postgres", "redis"];
 
-    public static TheoryData<string> Combinations => new() { "", "dev", "test", "prod", "swarm", "local", "prod+swarm", "dev+test" };
+    public static TheoryData<string> Combinations => new() { "", "dev", "test", "prod", "swarm", "prod+swarm", "dev+test" };
 
     [ToolTheory("docker-compose")]
     [MemberData(nameof(Combinations))]
@@ -69,18 +69,6 @@ public sealed class ComposeConfigTests
         Assert.Contains("127.0.0.1:5432:5432/tcp", published);
         Assert.Contains("127.0.0.1:6379:6379/tcp", published);
         Assert.All(published, port => Assert.StartsWith("127.0.0.1:", port, StringComparison.Ordinal));
-    }
-
-    [ToolFact("docker-compose")]
-    public async Task Local_delivery_publishes_only_postgres_extra_and_only_on_loopback()
-    {
-        var config = await ComposeFiles.ConfigAsync(["local"]);
-
-        Assert.True(config.Succeeded, config.Describe());
-        var services = ComposeFiles.Parse(config.StandardOutput).Map("services");
-        Assert.Equal(["127.0.0.1:55433:5432/tcp"], services.Map("postgres").List("ports").Select(p => p.ToString()));
-        Assert.Empty(services.Map("redis").List("ports"));
-        Assert.Empty(services.Map("api").List("ports"));
     }
 
     [ToolTheory("docker-compose")]

@@ -13,7 +13,7 @@ public static partial class ComposeFiles
 
     public static string EnvExample => Path.Combine(Directory, ".env.example");
 
-    public static IReadOnlyList<string> Variants { get; } = ["dev", "test", "prod", "swarm", "local"];
+    public static IReadOnlyList<string> Variants { get; } = ["dev", "test", "prod", "swarm"];
 
     public static IEnumerable<string> All => [Base, .. Variants.Select(VariantFile)];
 

@@ -7,7 +7,8 @@ namespace Slipway.Delivery.Deployment.SmokeTests;
 /// The checks of a release that nginx sends traffic to. Health, version and dependencies go through
 /// nginx's check listener (<see cref="ProxyCheckListener"/>), which the public rate limit does not
 /// count; then /health once through the public URL, so TLS, the security headers and the public route
-/// are proven too, its 429s waited out within the smoke budget. A proxy without the listener gets every
+/// are proven too, its 429s waited out within the smoke budget (and, when other clients hold the limit full for all
+/// of it, the 429 answers' TLS and headers are what the public check can prove). A proxy without the listener gets every
 /// check through the public URL, said in one line.
 /// </summary>
 public static class ReleaseChecks
@@ -25,7 +26,7 @@ public static class ReleaseChecks
         var inside = await SmokeTester.RunAsync(listener.Target(version, environment.Smoke), ct).ConfigureAwait(false);
         if (!inside.Passed)
             return inside;
-        return inside.Then(await SmokeTester.RunAsync(publicTarget with { Dependencies = false }, ct).ConfigureAwait(false));
+        return inside.Then(await SmokeTester.RunAsync(publicTarget with { Dependencies = false, SaturationTolerated = true }, ct).ConfigureAwait(false));
     }
 
 }

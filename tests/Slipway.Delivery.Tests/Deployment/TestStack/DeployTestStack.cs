@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Slipway.Delivery.Database;
+using Slipway.Migrations;
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Environments;
 using Slipway.Delivery.Tests.Images;
@@ -111,12 +111,22 @@ internal sealed class DeployTestStack : IAsyncDisposable
 
     /// <summary>Builds the tiny app reporting <paramref name="version"/>, pushes it, and returns its reference by digest.</summary>
     /// <param name="crashes">The release exits at start (its configuration does not parse).</param>
-    public async Task<string> PushAppAsync(string version, bool healthy = true, bool crashes = false)
+    /// <param name="migrate">A bash script the image carries as its `migrate` command (the release phase's), if any.</param>
+    public async Task<string> PushAppAsync(string version, bool healthy = true, bool crashes = false, string? migrate = null)
     {
         var folder = Directory.CreateTempSubdirectory("slipway-app-").FullName;
         try
         {
             File.Copy(RepositoryFiles.PathOf($"{Folder}/app.Dockerfile"), Path.Combine(folder, "Dockerfile"));
+            if (migrate is not null)
+            {
+                var script = Path.Combine(folder, "migrate");
+                await File.WriteAllTextAsync(script, "#!/bin/bash\n" + migrate);
+                if (!OperatingSystem.IsWindows())
+                    File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+                await File.AppendAllTextAsync(Path.Combine(folder, "Dockerfile"), "COPY migrate /usr/local/bin/migrate\n");
+            }
+
             var health = healthy ? $"return 200 '{{\"status\":\"healthy\",\"version\":\"{version}\"}}';" : "return 500 '{\"status\":\"unhealthy\"}';";
             await File.WriteAllTextAsync(Path.Combine(folder, "app.conf"), crashes ? "this release does not start;\n" : $$"""
                 pid /tmp/app.pid;
@@ -155,10 +165,33 @@ internal sealed class DeployTestStack : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Adds docker-compose.test-app.database.yml: PostgreSQL (the seeded image, from the registry) on the backend
+    /// network only, and the app's DATABASE_URL pointing at it, as the product's compose file has them.
+    /// </summary>
+    public void AddDatabase()
+    {
+        Environment = Environment with
+        {
+            Compose = Environment.Compose with
+            {
+                Files = [.. Environment.Compose.Files, $"{Folder}/docker-compose.test-app.database.yml"],
+                Variables = new Dictionary<string, string>(Environment.Compose.Variables)
+                {
+                    ["POSTGRES_IMAGE"] = $"{Auth.ServerAddress}/library/postgres:15.4-alpine",
+                    ["POSTGRES_PASSWORD"] = "release-" + Project,
+                },
+            },
+        };
+    }
+
+    /// <summary>The named volume of docker-compose.test-app.database.yml.</summary>
+    public const string DatabaseVolume = "pgdata";
+
     public DeployRequest Request(string version, string image) =>
         new(Environment, Root, version, image, Auth, new Dictionary<string, string>());
 
-    /// <param name="schema">The schema version the deploy records, as the Migrate step would hand it over.</param>
+    /// <param name="schema">The schema version the deploy records, as the release phase reports it.</param>
     public Task<DeployResult> DeployAsync(string version, string image, List<string>? log = null, string? schema = null, bool recreateInfrastructure = false)
     {
         void Log(string line)
@@ -167,7 +200,12 @@ internal sealed class DeployTestStack : IAsyncDisposable
                 log?.Add(line);
         }
 
-        var request = Request(version, image) with { MigrationVersion = schema, RecreateInfrastructure = recreateInfrastructure };
+        // The schema a release phase reports: a command in the new image that prints it, as `migrate` does when done.
+        var request = Request(version, image) with
+        {
+            ReleaseCommand = schema is null ? null : ["bash", "-c", $"echo '{SchemaVersionLine.Format(long.Parse(schema, System.Globalization.CultureInfo.InvariantCulture))}'"],
+            RecreateInfrastructure = recreateInfrastructure,
+        };
         return Environment.Strategy == DeployStrategy.Swarm
             ? SwarmDeployer.DeployAsync(Docker, request, Log)
             : SingleHostDeployer.DeployAsync(Docker, request, Log);
@@ -226,8 +264,8 @@ internal sealed class DeployTestStack : IAsyncDisposable
         foreach (var name in new[] { names.Lock, names.LedgerContainer })
             await Ignore(() => Docker.Containers.RemoveAsync(name, force: true));
         await Ignore(() => Docker.Volumes.RemoveAsync(names.LedgerVolume, force: true));
-        await Ignore(() => Docker.Volumes.RemoveAsync(names.Volume("nginx-upstreams"), force: true));
-        await Ignore(() => Docker.Volumes.RemoveAsync(names.Volume(ProxyReleases.Volume), force: true));
+        foreach (var volume in new[] { "nginx-upstreams", ProxyReleases.Volume, DatabaseVolume })
+            await Ignore(() => Docker.Volumes.RemoveAsync(names.Volume(volume), force: true));
         foreach (var network in new[] { "edge", "backend" })
             await Ignore(() => Docker.Networks.RemoveAsync(names.Network(network)));
         foreach (var tag in pushedTags)

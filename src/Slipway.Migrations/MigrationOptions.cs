@@ -1,4 +1,4 @@
-namespace Slipway.Delivery.Database;
+namespace Slipway.Migrations;
 
 /// <summary>How to migrate: settings that come from the environment's configuration, not from the folder.</summary>
 public sealed record MigrationOptions

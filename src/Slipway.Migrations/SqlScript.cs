@@ -1,4 +1,4 @@
-namespace Slipway.Delivery.Database;
+namespace Slipway.Migrations;
 
 /// <summary>One top-level statement of a script: its text (without the closing semicolon) and the 1-based line and column where it starts.</summary>
 internal sealed record SqlStatement(string Text, int Line, int Column, string FirstWord, string SecondWord)

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Npgsql;
 
-namespace Slipway.Delivery.Database;
+namespace Slipway.Migrations;
 
 /// <summary>
 /// Versioned SQL migrations for PostgreSQL: <see cref="PlanAsync"/> reads the folder and the database and changes

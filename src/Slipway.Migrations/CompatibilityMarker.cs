@@ -1,4 +1,4 @@
-namespace Slipway.Delivery.Database;
+namespace Slipway.Migrations;
 
 /// <summary>
 /// The first line an up script carries when the release before it keeps working on the schema it leaves (an expand

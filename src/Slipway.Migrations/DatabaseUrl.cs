@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Slipway.Delivery.Database;
+namespace Slipway.Migrations;
 
 /// <summary>
 /// A PostgreSQL location in the DATABASE_URL form the app uses: postgres://user:password@host:port/database.
@@ -72,6 +72,9 @@ public sealed class DatabaseUrl
             PersistSecurityInfo = false,
             // One session per connection object: session-level advisory locks must end with the connection.
             Pooling = false,
+            // The URL carries a password; Npgsql would otherwise try Kerberos encryption first, which needs
+            // libgssapi (missing from slim images, where the runtime prints an error on every connection).
+            GssEncryptionMode = GssEncryptionMode.Disable,
         };
         if (SslMode is { } mode)
             builder.SslMode = mode;

@@ -1,4 +1,4 @@
-namespace Slipway.Delivery.Database;
+namespace Slipway.Migrations;
 
 public enum MigrationDirection
 {

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Slipway.Delivery.Database;
+namespace Slipway.Migrations;
 
 /// <summary>The schema_migrations table: one row per applied migration, written in the migration's own transaction.</summary>
 internal static class MigrationHistory

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Slipway.Delivery.Database;
+namespace Slipway.Migrations;
 
 /// <summary>
 /// The migrations of one folder, validated: every file is NNNN_name.up.sql or NNNN_name.down.sql, versions run

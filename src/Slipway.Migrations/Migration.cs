@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Slipway.Delivery.Database;
+namespace Slipway.Migrations;
 
 /// <summary>One versioned migration from the folder: NNNN_name.up.sql and, optionally, NNNN_name.down.sql.</summary>
 public sealed record Migration(long Version, string Name, string UpPath, string UpScript, string? DownPath, string? DownScript)

@@ -1,4 +1,4 @@
-namespace Slipway.Delivery.Database;
+namespace Slipway.Migrations;
 
 /// <summary>
 /// A migration could not be planned or applied. The message is one line naming the file, database or setting at

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Slipway.Delivery.Database;
+namespace Slipway.Migrations;
 
 /// <summary>
 /// The pure part of planning: checks the history against the folder (no gaps, no unknown or renamed migrations,

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Npgsql;
 
-namespace Slipway.Delivery.Database;
+namespace Slipway.Migrations;
 
 /// <summary>
 /// The session-level advisory lock that keeps two migrators of one database from interleaving. Advisory locks are
