@@ -58,8 +58,8 @@ public sealed record DeployPlan(
         yield return $"colours      {LiveColour ?? "(none live)"} → {NewColour}";
         foreach (var service in Infrastructure)
             yield return $"ensure       {service.Name} = {Named(service.Image)}";
-        yield return $"proxy        {Proxy.Name} = {Named(Proxy.Image)}, upstream {Environment.Compose.UpstreamFile} → {names.Container($"{App.Name}-{NewColour}")}:{Environment.Compose.AppPort}";
-        yield return $"then         health ≤ {Environment.Health.Timeout.TotalSeconds:0} s, smoke direct and via {Environment.PublicUrl}, drain {Environment.Drain.TotalSeconds:0} s, stop {LiveColour ?? "nothing"} (kept for rollback)";
+        yield return $"proxy        {Proxy.Name} takes the configuration of {Named(Proxy.Image)} and upstream {Environment.Compose.UpstreamFile} → {names.Container($"{App.Name}-{NewColour}")}:{Environment.Compose.AppPort} in one graceful reload ({(LiveColour is null ? "created on first deploy" : "not restarted")})";
+        yield return $"then         health ≤ {Environment.Health.Timeout.TotalSeconds:0} s, smoke direct, through nginx's check listener and via {Environment.PublicUrl}, drain {Environment.Drain.TotalSeconds:0} s, stop {LiveColour ?? "nothing"} (kept for rollback)";
     }
 
     private string Named(string image) => ImageNames.GetValueOrDefault(image, image);

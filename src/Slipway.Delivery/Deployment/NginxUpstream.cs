@@ -62,9 +62,7 @@ public static partial class NginxUpstream
             throw new DeployFailedException($"nginx rejected the upstream {server}: {(test.StandardError + test.StandardOutput).Trim()}");
         }
 
-        var reload = await docker.Containers.ExecAsync(proxyContainer, ["nginx", .. nginxArguments, "-s", "reload"], ct: ct).ConfigureAwait(false);
-        if (!reload.Succeeded)
-            throw new DeployFailedException($"nginx -s reload failed: {(reload.StandardError + reload.StandardOutput).Trim()}");
+        await NginxReload.RunAsync(docker, proxyContainer, nginxArguments, ct).ConfigureAwait(false);
     }
 
     /// <summary>The -p/-c arguments of the proxy's command line, so -t and -s act on the same configuration.</summary>

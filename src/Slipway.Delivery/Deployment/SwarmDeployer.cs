@@ -283,12 +283,8 @@ public sealed class SwarmDeployer
         return before;
     }
 
-    private async Task ReloadAsync(string container, IReadOnlyList<string> command, CancellationToken ct)
-    {
-        var reload = await docker.Containers.ExecAsync(container, ["nginx", .. NginxUpstream.ConfigArguments(command), "-s", "reload"], ct: ct).ConfigureAwait(false);
-        if (!reload.Succeeded)
-            throw new DeployFailedException($"nginx -s reload in {container} failed: {(reload.StandardError + reload.StandardOutput).Trim()}");
-    }
+    private Task ReloadAsync(string container, IReadOnlyList<string> command, CancellationToken ct) =>
+        NginxReload.RunAsync(docker, container, NginxUpstream.ConfigArguments(command), ct);
 
     /// <summary>Puts the proxy's tasks back on the releases they served before (after a failed smoke check).</summary>
     private async Task RestoreProxyAsync(IReadOnlyDictionary<string, string?> before, CancellationToken ct)

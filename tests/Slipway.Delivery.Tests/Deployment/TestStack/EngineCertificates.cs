@@ -38,7 +38,8 @@ internal static class EngineCertificates
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(usage)], false));
         if (alternativeNames is not null)
             request.CertificateExtensions.Add(alternativeNames);
-        using var certificate = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(16));
+        // Within the CA's validity: a leaf may not outlive its issuer (taken from the CA, not the clock, which has moved on).
+        using var certificate = request.Create(ca, ca.NotBefore, ca.NotAfter.AddMinutes(-1), RandomNumberGenerator.GetBytes(16));
         var name = prefix.Length == 0 ? "" : prefix + "-";
         File.WriteAllText(Path.Combine(folder, $"{name}cert.pem"), certificate.ExportCertificatePem());
         File.WriteAllText(Path.Combine(folder, $"{name}key.pem"), key.ExportPkcs8PrivateKeyPem());
