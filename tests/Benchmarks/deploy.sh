@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Deploy benchmark: our deploy of v2 and rollback to v1 against Docker Swarm's `service update` and
-# `service rollback` of the same images, under load, on a private engine started here and removed at
-# the end (even on failure). Needs DOCKER_HOST (images are built there) and SLIPWAY_TEST_REGISTRY with
-# its user/password. Writes artifacts/benchmarks/deploy.md; exits 1 when our deploy or rollback failed a request.
+# Deploy benchmark: every kind of change (app only, nginx only, both, a release that crashes at start, one
+# that fails smoke, Rollback, Rollback again) shipped by our single-host and swarm strategies against Docker
+# Swarm's `service update` / `service rollback` of the same images, under load, on a private engine started
+# here and removed at the end (even on failure). About 5 minutes. Needs DOCKER_HOST (images are built there)
+# and SLIPWAY_TEST_REGISTRY with its user/password. Writes artifacts/benchmarks/deploy.md; exits 1 when one of
+# our changes failed a request, 2 when the run is void.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 project=tests/Benchmarks/deploy/Deploy.Benchmark.csproj

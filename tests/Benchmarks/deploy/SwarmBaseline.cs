@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Slipway.Delivery.Deployment;
+using Slipway.Delivery.Deployment.SmokeTests;
 using Slipway.Delivery.Environments;
 using Slipway.Delivery.Tests.Deployment.TestStack;
-using Slipway.Tools.Docker;
+using Slipway.Tools.Processes;
 
 namespace Slipway.Benchmarks.Deploy;
 
@@ -22,13 +23,14 @@ internal static class SwarmBaseline
     private const string SwarmUpstreamFile = "nginx/swarm/api.conf";
     private const int GossipPort = 7946;
 
-    /// <summary>Makes the engine a one-node swarm serving v1 and returns the contender that updates it to v2 and back.</summary>
-    public static async Task<Contender> CreateAsync(DockerCli docker, DeployTestStack stack, string v1Image, string v2Image)
+    /// <summary>Makes the engine a one-node swarm serving v1 behind edge e1 and returns the contender that ships every kind of change with the CLI.</summary>
+    public static async Task<Contender> CreateAsync(DockerCli docker, DeployTestStack stack, Releases releases)
     {
         var swarmEndpoint = await InitSwarmAsync(docker);
         await docker.LoginAsync(stack.Auth);
-        var settings = stack.Environment.Compose;
-        var compose = SingleHostDeployer.LoadStack(stack.Environment, stack.Root, v1Image, Contender.V1, new Dictionary<string, string>());
+        var environment = stack.Environment;
+        var settings = environment.Compose;
+        var compose = SingleHostDeployer.LoadStack(environment, stack.Root, releases.V1, Releases.Version1, new Dictionary<string, string>());
         var app = compose.Service(settings.AppService);
         var proxy = compose.Service(settings.ProxyService);
 
@@ -38,24 +40,64 @@ internal static class SwarmBaseline
             "service", "create", "--name", App, "--detach=false", "--with-registry-auth", "--replicas", "1",
             "--network", $"name={Network},alias={settings.AppService}", "--endpoint-mode", "dnsrr",
             "--update-order", "start-first", "--update-failure-action", "rollback", "--rollback-order", "start-first",
-            .. ContainerOptions(app), v1Image,
+            .. ContainerOptions(app), releases.V1,
         ]);
         var port = DeployTestStack.FreePort();
         await docker.RunAsync([
             "service", "create", "--name", Edge, "--detach=false", "--with-registry-auth", "--replicas", "1",
             "--network", Network, "--publish", $"mode=host,published={port.ToString(CultureInfo.InvariantCulture)},target={HttpsContainerPort(proxy, stack.HttpsPort)}",
             "--config", $"source={UpstreamConfig},target={settings.UpstreamFile},mode=0444",
-            .. ContainerOptions(proxy), proxy.Image,
+            .. ContainerOptions(proxy), releases.Edge1,
         ]);
 
-        return new Contender(
-            "Docker Swarm: `service update` / `service rollback`",
-            Ours: false,
-            new Uri($"https://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}"),
-            stack.Environment.TrustedCaFile!,
-            Setup(settings, swarmEndpoint),
-            Deploy: () => docker.RunAsync("service", "update", "--detach=false", "--with-registry-auth", "--image", v2Image, App),
-            Rollback: () => docker.RunAsync("service", "rollback", "--detach=false", App));
+        var baseUrl = new Uri($"https://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
+        Task<ProcessResult> Update(string service, string image) => docker.RunAsync("service", "update", "--detach=false", "--with-registry-auth", "--image", image, service);
+        Task Rollback(string service) => docker.RunAsync("service", "rollback", "--detach=false", service);
+
+        // The release manager's own smoke checks (the same as our deploy's, through nginx), then `service rollback`.
+        async Task ShipCheckAndUndoAsync()
+        {
+            await Task.WhenAll(Update(App, releases.V5), Update(Edge, releases.BrokenEdge));
+            var smoke = await SmokeTester.RunAsync(new SmokeTarget(
+                baseUrl, Releases.Version5, environment.TrustedCaFile, true, environment.Smoke.Timeout, environment.Smoke.Retries, environment.Smoke.InitialBackoff));
+            if (smoke.Passed)
+                throw new InvalidOperationException("the edge without security headers passed the smoke checks: the benchmark is void");
+            await Task.WhenAll(Rollback(App), Rollback(Edge));
+        }
+
+        // Swarm keeps one previous spec per service: `service rollback` goes back one step only right after an
+        // update, so the rollbacks run right after the app-and-nginx release (a failed release would be the one
+        // they go back to), and the second swaps the specs back: it goes forward, to the release rolled back.
+        var (v2e1, v2e2, v3e3) = (new Serving(Releases.Version2, Releases.E1), new Serving(Releases.Version2, Releases.E2), new Serving(Releases.Version3, Releases.E3));
+        Step[] steps =
+        [
+            new(Change.AppOnly, v2e1, () => Update(App, releases.V2)),
+            new(Change.NginxOnly, v2e2, () => Update(Edge, releases.Edge2)),
+            new(Change.AppAndNginx, v3e3, () => Task.WhenAll(Update(App, releases.V3), Update(Edge, releases.Edge3))),
+            new(Change.Rollback, v2e2, () => Task.WhenAll(Rollback(App), Rollback(Edge))),
+            new(Change.RollbackAgain, v3e3, () => Task.WhenAll(Rollback(App), Rollback(Edge))),
+            new(Change.CrashAtStart, v3e3, () => ExpectRolledBackAsync(Update(App, releases.Crashing))),
+            new(Change.FailsSmoke, v3e3, ShipCheckAndUndoAsync),
+        ];
+        return new Contender("Docker Swarm CLI", Ours: false, baseUrl, environment.TrustedCaFile!, Setup(settings, swarmEndpoint),
+            new Serving(Releases.Version1, Releases.E1), steps);
+    }
+
+    /// <summary>The swarm rolls a failed update back itself; the CLI says so on its progress output (and exits 0 once converged again).</summary>
+    private static async Task ExpectRolledBackAsync(Task<ProcessResult> update)
+    {
+        ProcessResult result;
+        try
+        {
+            result = await update;
+        }
+        catch (ProcessFailedException e)
+        {
+            result = e.Result;
+        }
+
+        if (!result.StandardOutput.Concat(result.StandardError).Any(l => l.Contains("rolled back", StringComparison.OrdinalIgnoreCase)))
+            throw new InvalidOperationException($"the swarm took the release that exits at start (the CLI said: {string.Join(" | ", result.StandardOutput.Concat(result.StandardError).TakeLast(5))}): the benchmark is void");
     }
 
     /// <summary>Removes the baseline's services, so the next contender runs alone on the swarm.</summary>
@@ -67,14 +109,21 @@ internal static class SwarmBaseline
         network. The app as service `{App}` from the same image digests: 1 replica (ours runs one colour at a time, so both
         sides run as many app containers between deploys), `--endpoint-mode dnsrr` with the network alias
         `{settings.AppService}`, `--update-order start-first --update-failure-action rollback --rollback-order start-first`
-        (start-first for the rollback too, or `service rollback` would stop v2 before v1 runs), Docker's default update
-        monitor (5 s: the update counts as complete, and the CLI returns, once the new task has run that long), and the
-        compose file's health check, tmpfs and environment. The edge nginx (our image, by digest) as service `{Edge}`,
-        published in host mode and reached on 127.0.0.1, with `{SwarmUpstreamFile}` as a swarm config over
+        (start-first for the rollback too, or `service rollback` would stop the serving task before the other runs), Docker's
+        default update monitor (5 s: the update counts as complete, and the CLI returns, once the new task has run that long),
+        and the compose file's health check, tmpfs and environment. The edge nginx (the same edge builds, by digest) as service
+        `{Edge}`, published in host mode and reached on 127.0.0.1, with `{SwarmUpstreamFile}` as a swarm config over
         `{settings.UpstreamFile}` (nginx re-resolves `{settings.AppService}` through Docker's DNS every second) and the
-        certificates bind-mounted read-only, as in the compose file. Timed: `docker service update --detach=false
-        --with-registry-auth --image <v2 by digest> {App}` and `docker service rollback --detach=false {App}`, each until
-        the CLI returns (converged).
+        certificates bind-mounted read-only, as in the compose file; a port published in host mode cannot be bound twice, so
+        its updates and rollbacks are stop-first (Docker's default): the only proxy stops before the next starts. Timed, each
+        until the CLI returns (converged): `docker service update --detach=false --with-registry-auth --image <digest>` of
+        `{App}` and/or `{Edge}` (both at once, as `docker stack deploy` would, when a release changes both);
+        `docker service rollback --detach=false` of both. The release that crashes: the swarm rolls it back itself, and the CLI
+        returns once it has, saying so. The release that fails smoke: swarm has no smoke check, so the release manager runs
+        ours (`SmokeTester`, same budget) through nginx after the update, and `service rollback` of both when it fails; all
+        of it timed. Swarm keeps one previous spec per service, so its rollbacks run right after the app-and-nginx release
+        (after a failed release, `service rollback` would go back to the failed one); the second `service rollback` swaps
+        the specs back: it goes forward to the release just rolled back, which is what serves after it.
         """;
 
     /// <summary>
