@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using System.Text.Json;
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Tests.Deployment.TestStack;
@@ -70,8 +69,8 @@ public sealed class DeployTargetsTests
     /// </summary>
     private sealed class BuildFolder : IDisposable
     {
-        private static readonly string Assembly = typeof(BuildFolder).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "SlipwayBuildAssembly").Value!;
+        // The build project is referenced by the tests, so its assembly sits next to theirs, whatever the configuration.
+        private static readonly string Assembly = Path.Combine(AppContext.BaseDirectory, "_build.dll");
 
         private readonly string root = Directory.CreateTempSubdirectory("slipway-build-root-").FullName;
 
