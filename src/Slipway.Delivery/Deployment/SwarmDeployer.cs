@@ -227,9 +227,7 @@ public sealed class SwarmDeployer
     /// </summary>
     private async Task<ServiceSpec> ProxySpecAsync(ComposeService proxy, IReadOnlyDictionary<string, SwarmConfig> configs, CancellationToken ct)
     {
-        if (await docker.Images.TryInspectAsync(proxy.Image, ct).ConfigureAwait(false) is null)
-            await docker.Images.PullAsync(proxy.Image, auth, ct: ct).ConfigureAwait(false);
-        var image = await docker.Images.InspectAsync(proxy.Image, ct).ConfigureAwait(false);
+        var image = await LocalImageAsync(proxy.Image, ct).ConfigureAwait(false);
         var runtime = ProxyReleases.Runtime(image);
         var existing = await docker.Services.TryInspectAsync(Names.SwarmService(proxy.Name), ct).ConfigureAwait(false);
         var serviceImage = existing is not null && existing.Labels.GetValueOrDefault(RuntimeLabel) == runtime ? existing.Image : proxy.Image;
@@ -261,9 +259,7 @@ public sealed class SwarmDeployer
     /// <summary>Delivers the release of <paramref name="proxyImage"/> to every running task of the proxy service on this engine.</summary>
     private async Task<IReadOnlyDictionary<string, string?>> HandOverAsync(string serviceName, string proxyImage, CancellationToken ct)
     {
-        if (await docker.Images.TryInspectAsync(proxyImage, ct).ConfigureAwait(false) is null)
-            await docker.Images.PullAsync(proxyImage, auth, ct: ct).ConfigureAwait(false);
-        var image = await docker.Images.InspectAsync(proxyImage, ct).ConfigureAwait(false);
+        var image = await LocalImageAsync(proxyImage, ct).ConfigureAwait(false);
         var release = ProxyReleases.Id(image);
         var before = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var task in (await docker.Containers.ListAsync([$"com.docker.swarm.service.name={serviceName}"], ct).ConfigureAwait(false)).Where(c => c.State == "running"))
@@ -281,6 +277,15 @@ public sealed class SwarmDeployer
         }
 
         return before;
+    }
+
+    /// <summary>An image on this engine, pulled first when it is missing: read for its labels, command and release.</summary>
+    private async Task<ImageInspect> LocalImageAsync(string reference, CancellationToken ct)
+    {
+        if (await docker.Images.TryInspectAsync(reference, ct).ConfigureAwait(false) is { } local)
+            return local;
+        await docker.Images.PullAsync(reference, auth, ct: ct).ConfigureAwait(false);
+        return await docker.Images.InspectAsync(reference, ct).ConfigureAwait(false);
     }
 
     private Task ReloadAsync(string container, IReadOnlyList<string> command, CancellationToken ct) =>
