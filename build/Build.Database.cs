@@ -43,7 +43,7 @@ partial class Build
     async Task MigrateAsync(string databaseUrl, Action<string> log, CancellationToken ct)
     {
         var options = MigrationOptions.Default with { RequiredExtensions = RequiredExtensions };
-        var plan = await Run(() => Migrator.PlanAsync(databaseUrl, MigrationsDirectory, MigrateTo, options, ct));
+        var plan = await Migrator.PlanAsync(databaseUrl, MigrationsDirectory, MigrateTo, options, ct);
         foreach (var line in plan.Describe())
             log(line);
         if (IsDryRun)
@@ -52,23 +52,10 @@ partial class Build
             return;
         }
 
-        var result = await Run(() => Migrator.ApplyAsync(plan, log, ct));
+        var result = await Migrator.ApplyAsync(plan, log, ct);
         ReportSummary(result.Applied.Count + result.Reverted.Count == 0
             ? $"up to date at version {result.FinalVersion}"
             : $"version {result.FromVersion} → {result.FinalVersion}: " +
               string.Join(", ", result.Applied.Select(m => m.Id).Concat(result.Reverted.Select(m => $"{m.Id} reverted"))));
-    }
-
-    /// <summary>A migrator error is the whole story: one line, no stack trace.</summary>
-    static async Task<T> Run<T>(Func<Task<T>> step)
-    {
-        try
-        {
-            return await step();
-        }
-        catch (Exception e) when (e is MigrationException or DatabaseUrlException)
-        {
-            throw new BuildFailedException(e.Message, e);
-        }
     }
 }

@@ -18,9 +18,6 @@ partial class Build
     [Parameter("Rollback: go back to a release older than the live schema even when a migration in between is not marked backward-compatible")]
     readonly bool AllowNewerSchema;
 
-    /// <summary>The exit code of a deploy, rollback or unlock refused because another deploy holds the environment's lock.</summary>
-    const int LockHeldExitCode = 3;
-
     /// <summary>
     /// Hand-off from PushEcr: the images it pushed and verified, by digest. When PushEcr does not set it
     /// (or did not run), Deploy finds the app image by its immutable tag in the local engine.
@@ -58,9 +55,7 @@ partial class Build
             var request = DeployRequestFor(environment, auth,
                 await ImageByDigestAsync(environment, docker, AppImageName, ct),
                 await ImageByDigestAsync(environment, docker, ProxyImageName, ct));
-            var result = await RecordedOnGitHubAsync(environment, () => Deployment(() => environment.Strategy == DeployStrategy.Swarm
-                ? SwarmDeployer.DeployAsync(docker, request, Log.Info, ct)
-                : SingleHostDeployer.DeployAsync(docker, request, Log.Info, ct)), ct);
+            var result = await RecordedOnGitHubAsync(environment, () => Releaser(docker, auth).DeployAsync(request, ct), ct);
             deployedVersion = result.Release.Version;
             ReportSummary(result.Summary);
         });
@@ -72,7 +67,7 @@ partial class Build
         {
             var environment = DeliveryEnvironment;
             var version = deployedVersion ?? await CurrentVersionAsync(environment, ct);
-            var report = await Deployment(async () => await ReleaseChecks.RunAsync(await EngineAsync(ct), environment, version, Log.Info, ct));
+            var report = await ReleaseChecks.RunAsync(await EngineAsync(ct), environment, version, Log.Info, ct);
             Log.Info(report.Table());
             ReportSummary(report.Summary);
             if (!report.Passed)
@@ -96,11 +91,10 @@ partial class Build
 
             var environment = DeliveryEnvironment;
             var docker = await EngineAsync(ct);
-            var swarm = environment.Strategy == DeployStrategy.Swarm;
-            var request = await RollbackRequestAsync(environment, docker, swarm ? await RegistryAuthAsync(environment, ct) : null, ct);
-            var result = await Deployment(() => swarm
-                ? SwarmDeployer.RollbackAsync(docker, request, Log.Info, ct)
-                : SingleHostDeployer.RollbackAsync(docker, request, Log.Info, ct));
+            // A swarm pulls the release it goes back to; on one engine, its image is already there.
+            var auth = environment.Strategy == DeployStrategy.Swarm ? await RegistryAuthAsync(environment, ct) : null;
+            var request = await RollbackRequestAsync(environment, docker, auth, ct);
+            var result = await Releaser(docker, auth).RollbackAsync(request, ct);
             ReportSummary($"back to {result.Release.Version}: {result.Summary}");
             await RecordRollbackOnGitHubAsync(result.Release.Version, ct);
             // Migrations go down only when asked, and after the app: version N-1 runs on version N's schema.
@@ -108,8 +102,8 @@ partial class Build
             {
                 if (DatabaseUrl is null)
                     throw new UsageException("--migrate-to needs --database-url (or DATABASE_URL)");
-                var plan = await Run(() => Migrator.PlanAsync(DatabaseUrl, MigrationsDirectory, schema, MigrationOptions.Default, ct));
-                var migrated = await Run(() => Migrator.ApplyAsync(plan, Log.Info, ct));
+                var plan = await Migrator.PlanAsync(DatabaseUrl, MigrationsDirectory, schema, MigrationOptions.Default, ct);
+                var migrated = await Migrator.ApplyAsync(plan, Log.Info, ct);
                 Log.Info($"schema {migrated.FromVersion} → {migrated.FinalVersion}");
             }
         });
@@ -120,13 +114,11 @@ partial class Build
         {
             var environment = DeliveryEnvironment;
             var docker = await EngineAsync(ct);
-            var ledger = await Deployment(() => ReleaseLedger.OpenAsync(docker, environment.Names, Log.Warn, ct));
-            var releases = await Deployment(() => ledger.ReadAsync(ct));
-            var serving = await Deployment(() => environment.Strategy == DeployStrategy.Swarm
-                ? SwarmDeployer.ServingAsync(docker, environment, ct)
-                : SingleHostDeployer.ServingAsync(docker, environment, ct));
+            var ledger = await ReleaseLedger.OpenAsync(docker, environment.Names, Log.Warn, ct);
+            var releases = await ledger.ReadAsync(ct);
+            var serving = await Releaser(docker, null).ServingAsync(ct);
             Log.Plain(ReleaseLedger.Format(releases, ReleaseLedger.Reconcile(releases, serving, environment.Names.Environment, environment.Compose.AppService, Log.Warn)));
-            var holder = await Deployment(() => DeployLock.ReadAsync(docker, environment.Names, ct));
+            var holder = await DeployLock.ReadAsync(docker, environment.Names, ct);
             if (holder is not null)
                 Log.Warn($"deploy lock held by {holder}, lease until {holder.Expires.ToLocalTime():HH:mm:ss}{(holder.StaleBecause is { } gone ? $" — stale ({gone})" : "")}");
             ReportSummary($"{releases.Count} releases");
@@ -139,7 +131,7 @@ partial class Build
         {
             var environment = DeliveryEnvironment;
             var docker = await EngineAsync(ct);
-            var broken = await Deployment(() => DeployLock.BreakAsync(docker, environment.Names, Force, ct));
+            var broken = await DeployLock.BreakAsync(docker, environment.Names, Force, ct);
             var note = broken switch
             {
                 null => $"{environment.Names.Environment} was not locked",
@@ -166,23 +158,19 @@ partial class Build
     {
         if (!EnvironmentTargets.Any(IsScheduled))
             return;
-        try
-        {
-            var environment = EnvironmentFile.Load(RootDirectory, TargetEnvironment);
-            var swarm = environment.Strategy == DeployStrategy.Swarm;
-            // Deploy and a single-host Rollback hand the secrets to the stack; PushEcr, Deploy, a swarm Rollback and
-            // a build from the environment's own mirror log in to its registry.
-            if (IsScheduled(Deploy) || (IsScheduled(Rollback) && !swarm))
-                SecretValues.EnsureAvailable(environment, Environment.GetEnvironmentVariable);
-            if (IsScheduled(PushEcr) || IsScheduled(Deploy) || (IsScheduled(Rollback) && swarm) || (IsScheduled(BuildImages) && ImageMirror == environment.Registry.Address))
-                SecretValues.EnsureRegistryPassword(environment, Environment.GetEnvironmentVariable);
-            deliveryEnvironment = environment.TrustedCaFile is { } ca ? environment with { TrustedCaFile = Path.GetFullPath(ca, RootDirectory) } : environment;
-        }
-        catch (EnvironmentFileException e)
-        {
-            throw new UsageException(e.Message);
-        }
+        var environment = EnvironmentFile.Load(RootDirectory, TargetEnvironment);
+        var swarm = environment.Strategy == DeployStrategy.Swarm;
+        // Deploy and a single-host Rollback hand the secrets to the stack; PushEcr, Deploy, a swarm Rollback and
+        // a build from the environment's own mirror log in to its registry.
+        if (IsScheduled(Deploy) || (IsScheduled(Rollback) && !swarm))
+            SecretValues.EnsureAvailable(environment, Environment.GetEnvironmentVariable);
+        if (IsScheduled(PushEcr) || IsScheduled(Deploy) || (IsScheduled(Rollback) && swarm) || (IsScheduled(BuildImages) && ImageMirror == environment.Registry.Address))
+            SecretValues.EnsureRegistryPassword(environment, Environment.GetEnvironmentVariable);
+        deliveryEnvironment = environment.TrustedCaFile is { } ca ? environment with { TrustedCaFile = Path.GetFullPath(ca, RootDirectory) } : environment;
     }
+
+    /// <summary>The environment's strategy, run under its lock and ledger.</summary>
+    ReleaseRunner Releaser(DockerClient docker, RegistryAuth? auth) => ReleaseRunner.For(docker, DeliveryEnvironment, auth, Log.Info);
 
     /// <summary>The environment's engine: the one Setup readied, else the one that answers (nothing is started here).</summary>
     async Task<DockerClient> EngineAsync(CancellationToken ct)
@@ -190,7 +178,7 @@ partial class Build
         if (environmentEngine is not null)
             return environmentEngine;
         var environment = DeliveryEnvironment;
-        var endpoint = setup?.Engine ?? await Deployment(() => LocalSetup.FindEngineAsync(environment, RootDirectory, Environment.GetEnvironmentVariable, ct));
+        var endpoint = setup?.Engine ?? await LocalSetup.FindEngineAsync(environment, RootDirectory, Environment.GetEnvironmentVariable, ct);
         Log.Info($"{environment.Names.Environment} · engine {endpoint} · registry {environment.Registry.Address} · {(environment.Strategy == DeployStrategy.Swarm ? "swarm" : "single-host blue-green")}");
         return environmentEngine = new DockerClient(endpoint);
     }
@@ -206,7 +194,7 @@ partial class Build
             return new RegistryAuth(session.Credentials.User, session.Credentials.Password, session.Host);
         }
 
-        var credentials = setup?.Registry ?? Deployment(() => LocalSetup.RegistryCredentials(environment, RootDirectory, Environment.GetEnvironmentVariable));
+        var credentials = setup?.Registry ?? LocalSetup.RegistryCredentials(environment, RootDirectory, Environment.GetEnvironmentVariable);
         MaskSecret(credentials.Password);
         return new RegistryAuth(credentials.User, credentials.Password, credentials.Server);
     }
@@ -265,7 +253,7 @@ partial class Build
             RootDirectory,
             environment.Strategy == DeployStrategy.Swarm ? new Dictionary<string, string>() : StackVariables(environment, await ProxyImageInUseAsync(environment, docker, ct)),
             auth,
-            await Run(() => Task.FromResult(MigrationSet.Load(MigrationsDirectory))))
+            await Task.FromResult(MigrationSet.Load(MigrationsDirectory)))
         {
             ToVersion = ToVersion,
             AllowNewerSchema = AllowNewerSchema,
@@ -283,7 +271,7 @@ partial class Build
 
     IReadOnlyDictionary<string, string> Secrets(DeployEnvironment environment)
     {
-        var values = Deployment(() => SecretValues.Resolve(environment, RootDirectory, Environment.GetEnvironmentVariable, Log.Info, IsDryRun));
+        var values = SecretValues.Resolve(environment, RootDirectory, Environment.GetEnvironmentVariable, Log.Info, IsDryRun);
         foreach (var value in values.Values)
             MaskSecret(value);
         return values;
@@ -292,48 +280,8 @@ partial class Build
     async Task<string> CurrentVersionAsync(DeployEnvironment environment, CancellationToken ct)
     {
         var docker = await EngineAsync(ct);
-        var ledger = await Deployment(() => ReleaseLedger.OpenAsync(docker, environment.Names, Log.Warn, ct));
+        var ledger = await ReleaseLedger.OpenAsync(docker, environment.Names, Log.Warn, ct);
         return ReleaseLedger.Current(await ledger.ReadAsync(ct))?.Version
             ?? throw new BuildFailedException($"nothing has been deployed to {environment.Names.Environment} yet: run ./build.sh Deploy --environment {environment.Names.Environment}");
     }
-
-    /// <summary>Deployment errors are the whole story: a held lock exits <see cref="LockHeldExitCode"/>, a bad environment file 2, the rest 1.</summary>
-    static async Task<T> Deployment<T>(Func<Task<T>> step)
-    {
-        try
-        {
-            return await step();
-        }
-        catch (Exception e) when (Translate(e) is { } translated)
-        {
-            throw translated;
-        }
-    }
-
-    static async Task Deployment(Func<Task> step) => await Deployment(async () =>
-    {
-        await step();
-        return true;
-    });
-
-    static T Deployment<T>(Func<T> step)
-    {
-        try
-        {
-            return step();
-        }
-        catch (Exception e) when (Translate(e) is { } translated)
-        {
-            throw translated;
-        }
-    }
-
-    static Exception? Translate(Exception e) => e switch
-    {
-        DeployLockedException => new BuildFailedException(e.Message, e) { ExitCode = LockHeldExitCode },
-        EnvironmentFileException => new UsageException(e.Message),
-        DeployFailedException failed => new BuildFailedException(failed.RolledBack ? $"Deploy failed and was rolled back: {e.Message}" : e.Message, e),
-        ComposeException or DockerEngineUnreachableException or DockerTimeoutException or DockerConfigurationException or DockerApiException or DockerStreamException => new BuildFailedException(e.Message, e),
-        _ => null,
-    };
 }

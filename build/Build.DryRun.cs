@@ -9,7 +9,7 @@ using Slipway.Tools.Registry;
 /// <summary>
 /// Deploy and Rollback under --dry-run: the plan the real run executes, read from the repository, the engine, the
 /// registry and the ledger. Nothing is built, pulled, pushed, started, locked or recorded; the real run prints the
-/// same plan lines (DeployPlan, RollbackPlan and the migrations' plan) before it carries them out.
+/// same plan lines (the strategy's plan, the rollback's and the migrations') before it carries them out.
 /// </summary>
 partial class Build
 {
@@ -21,21 +21,10 @@ partial class Build
         var images = await PlanImagesAsync(environment, auth, ct);
         await PrintLockAsync(environment, docker, ct);
         var request = DeployRequestFor(environment, auth, images[AppImageName], images[ProxyImageName]);
-        if (environment.Strategy == DeployStrategy.Swarm)
-        {
-            if (!(await docker.Swarm.NodeAsync(ct)).IsManager)
-                Log.Info($"swarm        the engine is no swarm manager yet: {(environment.Bootstrap ? "the deploy makes it a single-node swarm" : "the deploy stops there (run docker swarm init on it)")}");
-            var swarm = await Deployment(() => SwarmDeployer.PlanAsync(docker, request, ct));
-            Print(swarm.Describe());
-            await PrintStackMigrationsAsync(request, deployedBefore: swarm.LiveImage is not null, ct);
-            ReportSummary($"plan only: {swarm.LiveVersion ?? "(none)"} → {swarm.Version}, rolling update");
-            return;
-        }
-
-        var plan = await Deployment(() => SingleHostDeployer.PlanAsync(docker, request, ct));
+        var plan = await Releaser(docker, auth).PlanAsync(request, ct);
         Print(plan.Describe());
-        await PrintStackMigrationsAsync(request, deployedBefore: plan.LiveColour is not null, ct);
-        ReportSummary($"plan only: {plan.LiveColour ?? "(none)"} → {plan.NewColour}");
+        await PrintStackMigrationsAsync(request, plan.Replaces, ct);
+        ReportSummary($"plan only: {plan.Summary}");
     }
 
     async Task PrintRollbackPlanAsync(CancellationToken ct)
@@ -43,17 +32,14 @@ partial class Build
         var environment = DeliveryEnvironment;
         var docker = await DryRunEngineAsync(environment, ct);
         await PrintLockAsync(environment, docker, ct);
-        var ledger = await Deployment(() => ReleaseLedger.OpenReadOnlyAsync(docker, environment.Names, ct));
         var request = await RollbackRequestAsync(environment, docker, null, ct);
-        var plan = environment.Strategy == DeployStrategy.Swarm
-            ? await Deployment(() => SwarmDeployer.PlanRollbackAsync(docker, request, ledger, ct))
-            : await Deployment(() => SingleHostDeployer.PlanRollbackAsync(docker, request, ledger, ct));
+        var plan = await Releaser(docker, null).PlanRollbackAsync(request, ct);
         Print(plan.Describe());
         if (MigrateTo is { } schema)
         {
             if (DatabaseUrl is null)
                 throw new UsageException("--migrate-to needs --database-url (or DATABASE_URL)");
-            Print((await Run(() => Migrator.PlanAsync(DatabaseUrl, MigrationsDirectory, schema, MigrationOptions.Default, ct))).Describe());
+            Print((await Migrator.PlanAsync(DatabaseUrl, MigrationsDirectory, schema, MigrationOptions.Default, ct)).Describe());
         }
 
         ReportSummary($"plan only: back to {plan.Choice.Target.Version}");
@@ -66,9 +52,9 @@ partial class Build
         {
             return await EngineAsync(ct);
         }
-        catch (BuildFailedException e) when (e.InnerException is DeployFailedException)
+        catch (DeployFailedException e)
         {
-            throw new BuildFailedException($"the dry run reads {environment.Names.Environment}'s engine: {e.Message}");
+            throw new DeployFailedException($"the dry run reads {environment.Names.Environment}'s engine: {e.Message}");
         }
     }
 
@@ -79,7 +65,7 @@ partial class Build
     /// </summary>
     async Task<IReadOnlyDictionary<string, string>> PlanImagesAsync(DeployEnvironment environment, RegistryAuth auth, CancellationToken ct)
     {
-        var planned = await Deployment(async () => await new ImageBuilder(await BuildEngineAsync(ct)).PlanAsync(ImagesRequest(environment, registryAuth: null), ct));
+        var planned = await new ImageBuilder(await BuildEngineAsync(ct)).PlanAsync(ImagesRequest(environment, registryAuth: null), ct);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var registry = new RegistryClient(http);
         var credentials = new RegistryCredentials(auth.ServerAddress, auth.Username, auth.Password);
@@ -122,7 +108,7 @@ partial class Build
     /// <summary>Who holds the deploy lock, read and left as it is.</summary>
     async Task PrintLockAsync(DeployEnvironment environment, DockerClient docker, CancellationToken ct)
     {
-        var holder = await Deployment(() => DeployLock.ReadAsync(docker, environment.Names, ct));
+        var holder = await DeployLock.ReadAsync(docker, environment.Names, ct);
         Log.Info(holder is null
             ? "lock         free (the real run takes it)"
             : $"lock         held by {holder}{(holder.IsStale ? ", stale" : "")}: the real run stops there");
@@ -134,7 +120,7 @@ partial class Build
     /// </summary>
     async Task PrintStackMigrationsAsync(DeployRequest request, bool deployedBefore, CancellationToken ct)
     {
-        var migrations = await Run(() => Task.FromResult(MigrationSet.Load(MigrationsDirectory)));
+        var migrations = await Task.FromResult(MigrationSet.Load(MigrationsDirectory));
         Log.Info($"release      {string.Join(' ', request.ReleaseCommand ?? [])} in a container of {ReleaseImage(request.Environment, AppImageName)} on the stack's network, before the app changes: " +
             (deployedBefore
                 ? $"the migrations of {MigrationsDirectory.RelativeTo(RootDirectory)} up to version {migrations.LatestVersion} that the database lacks"

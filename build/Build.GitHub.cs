@@ -53,7 +53,7 @@ partial class Build
         catch (Exception e)
         {
             // Not the deploy's token: a cancelled deploy is still recorded as failed.
-            await gitHubDeployment.FailedAsync(rolledBack: e.InnerException is DeployFailedException { RolledBack: true }, CancellationToken.None);
+            await gitHubDeployment.FailedAsync(rolledBack: e is DeployFailedException { RolledBack: true }, CancellationToken.None);
             throw;
         }
 

@@ -29,7 +29,7 @@ partial class Build
 
     AbsolutePath PushedImagesFile => ArtifactsDirectory / "images" / "pushed.json";
 
-    ImagePlan Images => Deployment(() => ImagePlan.Load(RootDirectory / ImagePlan.DefaultPath));
+    ImagePlan Images => ImagePlan.Load(RootDirectory / ImagePlan.DefaultPath);
 
     Target BuildImages => _ => _
         .Description("Builds every container image, tagged <version>-<commit>; reuses images whose inputs are unchanged")
@@ -45,7 +45,7 @@ partial class Build
             // (Setup's local registry, or the mirror); elsewhere a rebuild gives the same digest, so nothing is re-pushed.
             var registryAuth = environment.Bootstrap || ImageMirror == environment.Registry.Address ? await RegistryAuthAsync(environment, ct) : null;
             var request = ImagesRequest(environment, registryAuth);
-            var results = await Deployment(() => new ImageBuilder(docker, Log.ProgressAsync).BuildAsync(request, Log.Info, ct));
+            var results = await new ImageBuilder(docker, Log.ProgressAsync).BuildAsync(request, Log.Info, ct);
             ReportSummary(string.Join(", ", results.Select(r => $"{r.Name} {(r.Reused ? "reused" : "built")}")));
         });
 
@@ -113,7 +113,7 @@ partial class Build
     BuildImagesRequest ImagesRequest(DeployEnvironment environment, RegistryAuth? registryAuth) => new(
         RootDirectory,
         Images,
-        Deployment(() => BaseImageCatalog.Load(RootDirectory / BaseImageCatalog.DefaultPath)),
+        BaseImageCatalog.Load(RootDirectory / BaseImageCatalog.DefaultPath),
         new ImageVersion(Version, Git.Commit),
         Git.CommitTime,
         ImageMirror,
@@ -138,7 +138,7 @@ partial class Build
             var reference = $"{image.Name}:{ImageTag}";
             var tarball = folder / $"{image.Name}.tar";
             await using (var file = File.Create(tarball))
-                await Deployment(() => docker.Images.SaveAsync([reference], file, ct));
+                await docker.Images.SaveAsync([reference], file, ct);
             saved.Add(new ImageToScan(reference, tarball));
         }
 

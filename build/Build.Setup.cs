@@ -16,7 +16,7 @@ partial class Build
             var environment = DeliveryEnvironment;
             if (!environment.Bootstrap)
                 throw new UsageException($"{environment.Names.Environment} has no bootstrap (its engine and registry are run elsewhere): Setup prepares environments with \"bootstrap\": true, such as local");
-            setup = await Deployment(() => new LocalSetup(environment, RootDirectory, Environment.GetEnvironmentVariable, Log.Info, Log.ProgressAsync).RunAsync(ct));
+            setup = await new LocalSetup(environment, RootDirectory, Environment.GetEnvironmentVariable, Log.Info, Log.ProgressAsync).RunAsync(ct);
             MaskSecret(setup.Registry.Password);
             ReportSummary($"engine {setup.Engine} · registry {setup.Registry.Server} · base images and certificates ready");
         });

@@ -1,3 +1,4 @@
+using Slipway.Spelling;
 using System.Collections;
 using System.Diagnostics;
 using System.Linq.Expressions;
@@ -92,7 +93,16 @@ internal static partial class BuildRunner
         }
 
         CheckRequirements(build, plan, parameters, environment);
-        build.OnBeforeTargets();
+        try
+        {
+            build.OnBeforeTargets();
+        }
+        catch (Exception e) when (build.Explain(e) is { } explained)
+        {
+            // Before the first target, whatever the configuration lacks is a usage error.
+            throw explained as UsageException ?? new UsageException(explained.Message);
+        }
+
         SyncWorkflows(root, GenerateWorkflows(), environment, commandLine.DryRun);
         return Execute(build, run, isConsole, cancellationToken);
     }
@@ -216,7 +226,7 @@ internal static partial class BuildRunner
                 }
 
                 var token = target.Definition.IsAssured ? CancellationToken.None : cancellation.Token;
-                var exitCode = RunTarget(run, target, token, ref usageFailure);
+                var exitCode = RunTarget(build, run, target, token, ref usageFailure);
                 if (target.Status is TargetStatus.Failed or TargetStatus.Cancelled)
                 {
                     firstFailure ??= target.Name;
@@ -250,7 +260,7 @@ internal static partial class BuildRunner
     }
 
     /// <summary>Runs one target and returns the exit code its failure asks for (<see cref="TargetFailed"/> unless it names its own).</summary>
-    private static int RunTarget(BuildRun run, ExecutableTarget target, CancellationToken token, ref bool usageFailure)
+    private static int RunTarget(SlipwayBuild build, BuildRun run, ExecutableTarget target, CancellationToken token, ref bool usageFailure)
     {
         Log.Raw($"▸ {target.Name}");
         run.Current = target;
@@ -273,7 +283,8 @@ internal static partial class BuildRunner
         }
         catch (Exception e)
         {
-            var failure = e is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : e;
+            var thrown = e is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : e;
+            var failure = build.Explain(thrown) ?? thrown;
             target.Status = TargetStatus.Failed;
             target.Note = FirstLine(failure.Message);
             usageFailure |= failure is UsageException;

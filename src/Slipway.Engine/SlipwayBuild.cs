@@ -81,6 +81,13 @@ public abstract class SlipwayBuild
     {
     }
 
+    /// <summary>
+    /// Turns a failure of the code the targets call into what the user sees: a <see cref="BuildFailedException"/> (its
+    /// message, no stack trace, its exit code) or a <see cref="UsageException"/> (one line, exit code 2). Null: an
+    /// unexpected failure, shown with its type. Called for every failed target and for <see cref="OnBeforeTargets"/>.
+    /// </summary>
+    protected internal virtual Exception? Explain(Exception failure) => null;
+
     /// <summary>Called once after the last target, with the outcome.</summary>
     protected internal virtual void OnBuildFinished(bool succeeded)
     {

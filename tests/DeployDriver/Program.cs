@@ -19,7 +19,7 @@ using var docker = new DockerClient(order.Environment.Docker.Resolve(Environment
 try
 {
     // Console.Out flushes every line: whoever reads the pipe sees each step as it happens.
-    var result = await SingleHostDeployer.DeployAsync(docker, order.ToRequest(Environment.GetEnvironmentVariable), line =>
+    var result = await ReleaseRunner.DeployAsync(docker, order.ToRequest(Environment.GetEnvironmentVariable), line =>
     {
         Console.WriteLine(line);
         if (order.StallAfter is { } step && line.Contains(step, StringComparison.Ordinal))

@@ -1,3 +1,5 @@
+using Slipway.Spelling;
+
 namespace Slipway.Engine.Tests;
 
 [Collection("engine")]

@@ -93,4 +93,4 @@ public static class ComposeInterpolation
 }
 
 /// <summary>A compose file is unreadable, uses something we do not support, or needs a variable that is not set.</summary>
-public sealed class ComposeException(string message) : Exception(message);
+public sealed class ComposeException(string message) : DeliveryException(message);

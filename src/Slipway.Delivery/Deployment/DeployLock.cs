@@ -232,10 +232,10 @@ public sealed record LockHolder(string Who, string Host, int Pid, DateTimeOffset
 /// Another deploy holds the environment's lock, or Unlock was refused a live lease: who holds it, until when, and
 /// what to do, in one line. The build exits with its own code (not 1, not the usage error's 2).
 /// </summary>
-public sealed class DeployLockedException : Exception
+public sealed class DeployLockedException : DeliveryException
 {
     private DeployLockedException(string message, LockHolder? holder)
-        : base(message)
+        : base(message, DeliveryFailure.Locked)
     {
         Holder = holder;
     }

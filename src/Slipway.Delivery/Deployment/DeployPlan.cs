@@ -35,41 +35,50 @@ public sealed record DeployRequest(
     public IReadOnlyDictionary<string, string> ImageNames { get; init; } = new Dictionary<string, string>();
 }
 
-/// <summary>The plan of one deploy: which images, which colours, which infrastructure; printable before anything runs.</summary>
-public sealed record DeployPlan(
-    DeployEnvironment Environment,
-    string Version,
-    string AppImage,
+/// <summary>The plan of one blue-green deploy: which images, which colours, which infrastructure; printable before anything runs.</summary>
+public sealed record BlueGreenPlan(
+    DeployRequest Request,
     ComposeStack Stack,
     string? LiveColour,
     string NewColour,
     IReadOnlyList<ComposeService> Infrastructure,
     ComposeService App,
-    ComposeService Proxy)
+    ComposeService Proxy) : IReleasePlan
 {
-    /// <summary>See <see cref="DeployRequest.ImageNames"/>.</summary>
-    public IReadOnlyDictionary<string, string> ImageNames { get; init; } = new Dictionary<string, string>();
+    public string Version => Request.Version;
+
+    public string AppImage => Request.AppImage;
+
+    public string Colour => NewColour;
+
+    public IReadOnlyDictionary<string, string> Images => new Dictionary<string, string> { [App.Name] = AppImage, [Proxy.Name] = Proxy.Image };
+
+    public bool Replaces => LiveColour is not null;
+
+    public string Summary => $"{LiveColour ?? "(none)"} → {NewColour}";
 
     public IEnumerable<string> Describe()
     {
-        var names = Environment.Names;
-        yield return $"environment  {names.Environment} ({Environment.Strategy}, project {names.Stack})";
+        var environment = Request.Environment;
+        var names = environment.Names;
+        yield return $"environment  {names.Environment} ({environment.Strategy}, project {names.Stack})";
         yield return $"app          {App.Name} {Version} = {Named(AppImage)}";
         yield return $"colours      {LiveColour ?? "(none live)"} → {NewColour}";
         foreach (var service in Infrastructure)
             yield return $"ensure       {service.Name} = {Named(service.Image)}";
-        yield return $"proxy        {Proxy.Name} takes the configuration of {Named(Proxy.Image)} and upstream {Environment.Compose.UpstreamFile} → {names.Container($"{App.Name}-{NewColour}")}:{Environment.Compose.AppPort} in one graceful reload ({(LiveColour is null ? "created on first deploy" : "not restarted")})";
-        yield return $"then         health ≤ {Environment.Health.Timeout.TotalSeconds:0} s, smoke direct, through nginx's check listener and via {Environment.PublicUrl}, drain {Environment.Drain.TotalSeconds:0} s, stop {LiveColour ?? "nothing"} (kept for rollback)";
+        yield return $"proxy        {Proxy.Name} takes the configuration of {Named(Proxy.Image)} and upstream {environment.Compose.UpstreamFile} → {names.Container($"{App.Name}-{NewColour}")}:{environment.Compose.AppPort} in one graceful reload ({(LiveColour is null ? "created on first deploy" : "not restarted")})";
+        yield return $"then         health ≤ {environment.Health.Timeout.TotalSeconds:0} s, smoke direct, through nginx's check listener and via {environment.PublicUrl}, drain {environment.Drain.TotalSeconds:0} s, stop {LiveColour ?? "nothing"} (kept for rollback)";
     }
 
-    private string Named(string image) => ImageNames.GetValueOrDefault(image, image);
+    private string Named(string image) => Request.ImageNames.GetValueOrDefault(image, image);
 }
 
 /// <summary>
 /// A rollback before it runs: the release it leaves, the one it goes back to, and the strategy's steps. A dry run
 /// prints it; the rollback prints it too, then carries it out.
 /// </summary>
-public sealed record RollbackPlan(RollbackChoice Choice, IReadOnlyList<string> Steps)
+/// <param name="Colour">Where the release goes, as the ledger's colour column says (see <see cref="IReleasePlan.Colour"/>).</param>
+public abstract record RollbackPlan(RollbackChoice Choice, string Colour, IReadOnlyList<string> Steps)
 {
     public IEnumerable<string> Describe() =>
         [$"rollback     {Choice.Current?.Version ?? "(no release serving)"} → {Choice.Target.Version}, deployed {Choice.Target.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC by {Choice.Target.Who}", .. Steps];

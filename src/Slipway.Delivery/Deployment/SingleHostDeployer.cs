@@ -12,23 +12,8 @@ namespace Slipway.Delivery.Deployment;
 /// reload, drains, and stops (but keeps) the old colour. Any failure before the switch leaves the old
 /// colour serving untouched; a failure after it switches back.
 /// </summary>
-public sealed class SingleHostDeployer
+public sealed class SingleHostDeployer(DockerClient docker, DeployEnvironment environment, RegistryAuth? auth, Action<string> log) : IDeployStrategy
 {
-    private readonly DockerClient docker;
-    private readonly DeployEnvironment environment;
-    private readonly ComposeStack stack;
-    private readonly StackContainers containers;
-    private readonly Action<string> log;
-
-    private SingleHostDeployer(DockerClient docker, DeployEnvironment environment, ComposeStack stack, RegistryAuth? auth, Action<string> log)
-    {
-        this.docker = docker;
-        this.environment = environment;
-        this.stack = stack;
-        this.log = log;
-        containers = new StackContainers(docker, environment, stack, auth, log);
-    }
-
     private StackNames Names => environment.Names;
 
     /// <summary>The compose variable that names the proxy's image.</summary>
@@ -36,163 +21,112 @@ public sealed class SingleHostDeployer
 
     private ComposeSettings Compose => environment.Compose;
 
+    private StackContainers Containers(BlueGreenPlan plan) => new(docker, environment, plan.Stack, auth, log);
+
+    public Task PrepareAsync(CancellationToken ct) => Task.CompletedTask;
+
     /// <summary>Reads the compose files and the engine's live colour; changes nothing.</summary>
-    public static async Task<DeployPlan> PlanAsync(DockerClient docker, DeployRequest request, CancellationToken ct = default)
+    public async Task<IReleasePlan> PlanAsync(DeployRequest request, CancellationToken ct) => await PlanSwitchAsync(request, ct).ConfigureAwait(false);
+
+    private async Task<BlueGreenPlan> PlanSwitchAsync(DeployRequest request, CancellationToken ct)
     {
-        var stack = LoadStack(request.Environment, request.RepositoryRoot, request.AppImage, request.Version, request.Variables);
-        var settings = request.Environment.Compose;
-        var app = stack.Service(settings.AppService);
-        var proxy = stack.Service(settings.ProxyService);
-        var live = Colours.Of(await LiveServerAsync(docker, request.Environment, ct).ConfigureAwait(false));
+        var stack = LoadStack(environment, request.RepositoryRoot, request.AppImage, request.Version, request.Variables);
+        var app = stack.Service(Compose.AppService);
+        var proxy = stack.Service(Compose.ProxyService);
+        var live = Colours.Of(await LiveServerAsync(ct).ConfigureAwait(false));
         var infrastructure = stack.StartOrder().Where(s => s.Name != app.Name && s.Name != proxy.Name).ToArray();
-        return new DeployPlan(request.Environment, request.Version, request.AppImage, stack, live, Colours.Other(live), infrastructure, app, proxy)
-        {
-            ImageNames = request.ImageNames,
-        };
-    }
-
-    /// <summary>Deploys under the environment's lock and records the outcome in its ledger.</summary>
-    public static async Task<DeployResult> DeployAsync(DockerClient docker, DeployRequest request, Action<string> log, CancellationToken ct = default)
-    {
-        await using var deployLock = await DeployLock.AcquireAsync(docker, request.Environment.Names, request.Who, ct: ct).ConfigureAwait(false);
-        var plan = await PlanAsync(docker, request, ct).ConfigureAwait(false);
-        // The lines a dry run prints: what it showed is what runs.
-        foreach (var line in plan.Describe())
-            log(line);
-        var deployer = new SingleHostDeployer(docker, request.Environment, plan.Stack, request.RegistryAuth, log);
-        await deployer.PullAsync(plan, ct).ConfigureAwait(false);
-        await deployer.RefuseInfrastructureChangesAsync(plan, request.RecreateInfrastructure, ct).ConfigureAwait(false);
-
-        var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, request.Environment.Names, log, ct).ConfigureAwait(false);
-        var live = await ServingAsync(docker, request.Environment, ct).ConfigureAwait(false);
-        var previous = ReleaseLedger.Reconcile(await ledger.ReadAsync(ct).ConfigureAwait(false), live, request.Environment.Names.Environment, plan.App.Name, log);
-        var release = new Release(request.Version, ReleaseKind.Deploy, plan.NewColour, request.Who.Who + "@" + request.Who.Host, DateTimeOffset.UtcNow, null,
-            new Dictionary<string, string> { [plan.App.Name] = request.AppImage, [plan.Proxy.Name] = plan.Proxy.Image }, null, ReleaseOutcome.InProgress, live?.Version)
-        {
-            PreviousStartedAt = previous?.StartedAt,
-        };
-        await ledger.RecordAsync(release, ct).ConfigureAwait(false);
-
-        try
-        {
-            await deployer.containers.EnsureNetworksAndVolumesAsync(ct).ConfigureAwait(false);
-            foreach (var service in plan.Infrastructure)
-                await deployer.containers.EnsureServiceAsync(service, request.Environment.Health.Timeout, ct).ConfigureAwait(false);
-            var serving = plan.LiveColour is null ? "nothing was serving" : $"{plan.LiveColour} still serving";
-            release = release with { MigrationVersion = await new ReleasePhase(docker, request, plan.Stack, log).RunAsync(plan.App, serving, ct).ConfigureAwait(false) };
-            var result = await deployer.SwitchAsync(plan, release, ct).ConfigureAwait(false);
-            await ledger.RecordAsync(result.Release, ct).ConfigureAwait(false);
-            return result;
-        }
-        catch (Exception e)
-        {
-            // Whatever stopped the deploy (a failed check, the engine, Ctrl+C), the ledger says how it ended.
-            await ledger.RecordFailureAsync(release, ReleaseLedger.OutcomeOf(e), e).ConfigureAwait(false);
-            throw;
-        }
+        return new BlueGreenPlan(request, stack, live, Colours.Other(live), infrastructure, app, proxy);
     }
 
     /// <summary>
-    /// Goes back to a release in the ledger whose image is still on the engine (by default the one that served before
-    /// what serves now was deployed), without pulling or rebuilding; the stopped colour is simply started again when it
-    /// still runs that release. Refused before anything changes when nothing earlier remains or the schema forbids it.
+    /// Pulls the release's images, then refuses to recreate PostgreSQL, Redis or nginx's runtime unless asked: their
+    /// clients would lose their connections (and nginx its listening socket).
     /// </summary>
-    public static async Task<DeployResult> RollbackAsync(DockerClient docker, RollbackRequest request, Action<string> log, CancellationToken ct = default)
+    public async Task CheckAsync(IReleasePlan plan, CancellationToken ct)
     {
-        var environment = request.Environment;
-        await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, request.Who, ct: ct).ConfigureAwait(false);
-        var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, environment.Names, log, ct).ConfigureAwait(false);
-        var (rollback, plan) = await PlanRollbackAndSwitchAsync(docker, request, ledger, ct).ConfigureAwait(false);
-        foreach (var line in rollback.Describe())
-            log(line);
-        var release = rollback.Choice.Record(plan.NewColour, request.Who);
-        await ledger.RecordAsync(release, ct).ConfigureAwait(false);
-        var deployer = new SingleHostDeployer(docker, environment, plan.Stack, null, log);
-        try
-        {
-            var result = await deployer.SwitchAsync(plan, release, ct).ConfigureAwait(false);
-            await ledger.RecordAsync(result.Release, ct).ConfigureAwait(false);
-            return result;
-        }
-        catch (Exception e)
-        {
-            await ledger.RecordFailureAsync(release, ReleaseOutcome.Failed, e).ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    private async Task PullAsync(DeployPlan plan, CancellationToken ct)
-    {
-        await containers.PullAsync(plan.AppImage, always: true, ct).ConfigureAwait(false);
-        foreach (var service in plan.Infrastructure.Append(plan.Proxy))
+        var deploy = (BlueGreenPlan)plan;
+        var containers = Containers(deploy);
+        await containers.PullAsync(deploy.Request.AppImage, always: true, ct).ConfigureAwait(false);
+        foreach (var service in deploy.Infrastructure.Append(deploy.Proxy))
             await containers.PullAsync(service.Image, always: false, ct).ConfigureAwait(false);
-    }
 
-    /// <summary>
-    /// PostgreSQL, Redis and nginx's runtime are never recreated by a deploy unless asked: their clients would lose
-    /// their connections (and nginx its listening socket). Checked before anything changes.
-    /// </summary>
-    private async Task RefuseInfrastructureChangesAsync(DeployPlan plan, bool recreate, CancellationToken ct)
-    {
         var changes = new List<string>();
-        foreach (var service in plan.Infrastructure)
+        foreach (var service in deploy.Infrastructure)
         {
             if (await containers.ChangeAsync(containers.Spec(service, Names.Container(service.Name), service.Image, new Dictionary<string, string>(), service.Ports), ct).ConfigureAwait(false) is { } change)
                 changes.Add($"{service.Name} ({change})");
         }
 
-        var proxyImage = await docker.Images.InspectAsync(plan.Proxy.Image, ct).ConfigureAwait(false);
-        var proxySpec = ProxySpec(plan.Proxy, proxyImage, ProxyReleases.Command(plan.Proxy.Command ?? proxyImage.Config?.Cmd ?? []));
+        var proxyImage = await docker.Images.InspectAsync(deploy.Proxy.Image, ct).ConfigureAwait(false);
+        var proxySpec = ProxySpec(deploy, proxyImage, ProxyReleases.Command(deploy.Proxy.Command ?? proxyImage.Config?.Cmd ?? []));
         if (await containers.ChangeAsync(proxySpec, ct).ConfigureAwait(false) is { } proxyChange)
-            changes.Add($"{plan.Proxy.Name}'s runtime ({proxyChange.Replace("image ", "base of ", StringComparison.Ordinal)})");
+            changes.Add($"{deploy.Proxy.Name}'s runtime ({proxyChange.Replace("image ", "base of ", StringComparison.Ordinal)})");
         if (changes.Count == 0)
             return;
-        if (!recreate)
+        if (!deploy.Request.RecreateInfrastructure)
             throw new DeployFailedException($"the deploy would recreate {string.Join("; ", changes)}, dropping their connections: nothing was changed. Run it again with --recreate-infrastructure to do that");
         log($"recreating, as --recreate-infrastructure asks: {string.Join("; ", changes)}");
     }
 
-    /// <summary>What serves: the app container nginx's upstream points at, and the version and image it runs; null when nothing does.</summary>
-    public static async Task<ServingRelease?> ServingAsync(DockerClient docker, DeployEnvironment environment, CancellationToken ct = default)
+    /// <summary>Ensures the infrastructure, runs the release phase while the live colour still serves, then switches colours.</summary>
+    public async Task<DeployResult> ApplyAsync(IReleasePlan plan, Release release, CancellationToken ct)
     {
-        var server = await LiveServerAsync(docker, environment, ct).ConfigureAwait(false);
+        var deploy = (BlueGreenPlan)plan;
+        var containers = Containers(deploy);
+        await containers.EnsureNetworksAndVolumesAsync(ct).ConfigureAwait(false);
+        foreach (var service in deploy.Infrastructure)
+            await containers.EnsureServiceAsync(service, environment.Health.Timeout, ct).ConfigureAwait(false);
+        var serving = deploy.LiveColour is null ? "nothing was serving" : $"{deploy.LiveColour} still serving";
+        release = release with { MigrationVersion = await new ReleasePhase(docker, deploy.Request, deploy.Stack, log).RunAsync(deploy.App, serving, ct).ConfigureAwait(false) };
+        return await SwitchAsync(deploy, release, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>What serves: the app container nginx's upstream points at, and the version and image it runs; null when nothing does.</summary>
+    public async Task<ServingRelease?> ServingAsync(CancellationToken ct)
+    {
+        var server = await LiveServerAsync(ct).ConfigureAwait(false);
         if (Colours.Of(server) is null)
             return null;
         var name = server!.Split(':')[0];
         var container = await docker.Containers.TryInspectAsync(name, ct).ConfigureAwait(false);
         return container?.Config.Labels?.GetValueOrDefault(StackContainers.VersionLabel) is { } version
-            ? new ServingRelease(version, container.Config.Image, $"{environment.Compose.ProxyService} → {name}")
+            ? new ServingRelease(version, container.Config.Image, $"{Compose.ProxyService} → {name}")
             : null;
     }
 
-    /// <summary>What <see cref="RollbackAsync"/> would do, read from the ledger and the engine; changes nothing.</summary>
-    public static async Task<RollbackPlan> PlanRollbackAsync(DockerClient docker, RollbackRequest request, ReleaseLedger ledger, CancellationToken ct = default) =>
-        (await PlanRollbackAndSwitchAsync(docker, request, ledger, ct).ConfigureAwait(false)).Rollback;
-
-    private static async Task<(RollbackPlan Rollback, DeployPlan Switch)> PlanRollbackAndSwitchAsync(DockerClient docker, RollbackRequest request, ReleaseLedger ledger, CancellationToken ct)
+    /// <summary>
+    /// A release in the ledger whose image is still on the engine, without pulling or rebuilding; the stopped colour is
+    /// simply started again when it still runs that release. The proxy's configuration goes back with the app, when the
+    /// ledger recorded it.
+    /// </summary>
+    public async Task<RollbackPlan> PlanRollbackAsync(RollbackRequest request, ReleaseLedger ledger, CancellationToken ct)
     {
-        var environment = request.Environment;
-        var choice = await ledger.ChooseRollbackAsync(await ServingAsync(docker, environment, ct).ConfigureAwait(false), request, environment.Compose.AppService, ct).ConfigureAwait(false);
+        var choice = await ledger.ChooseRollbackAsync(await ServingAsync(ct).ConfigureAwait(false), request, Compose.AppService, ct).ConfigureAwait(false);
         if (await docker.Images.TryInspectAsync(choice.AppImage, ct).ConfigureAwait(false) is null)
             throw new DeployFailedException($"{choice.AppImage} of release {choice.Target.Version} is no longer on the engine: deploy that version again instead");
 
-        // The proxy's configuration goes back with the app, when the ledger recorded it.
-        var variables = choice.Target.Images.GetValueOrDefault(environment.Compose.ProxyService) is { } proxyImage && await docker.Images.TryInspectAsync(proxyImage, ct).ConfigureAwait(false) is not null
+        var variables = choice.Target.Images.GetValueOrDefault(Compose.ProxyService) is { } proxyImage && await docker.Images.TryInspectAsync(proxyImage, ct).ConfigureAwait(false) is not null
             ? new Dictionary<string, string>(request.Variables) { [ProxyImageVariable] = proxyImage }
             : request.Variables;
-        var plan = await PlanAsync(docker, new DeployRequest(environment, request.RepositoryRoot, choice.Target.Version, choice.AppImage, null, variables), ct).ConfigureAwait(false);
-        return (new RollbackPlan(choice, [.. plan.Describe()]), plan);
+        var plan = await PlanSwitchAsync(new DeployRequest(environment, request.RepositoryRoot, choice.Target.Version, choice.AppImage, null, variables), ct).ConfigureAwait(false);
+        return new BlueGreenRollback(choice, plan);
     }
 
-    /// <summary>Bring up <see cref="DeployPlan.NewColour"/>, check it, switch nginx, drain, stop the old colour.</summary>
-    private async Task<DeployResult> SwitchAsync(DeployPlan plan, Release release, CancellationToken ct)
+    public Task<DeployResult> RollBackAsync(RollbackPlan plan, Release release, CancellationToken ct) =>
+        SwitchAsync(((BlueGreenRollback)plan).Switch, release, ct);
+
+    /// <summary>A rollback on one engine: the switch to the target release's colour, as a deploy of it would make it.</summary>
+    private sealed record BlueGreenRollback(RollbackChoice Choice, BlueGreenPlan Switch) : RollbackPlan(Choice, Switch.NewColour, [.. Switch.Describe()]);
+
+    /// <summary>Bring up <see cref="BlueGreenPlan.NewColour"/>, check it, switch nginx, drain, stop the old colour.</summary>
+    private async Task<DeployResult> SwitchAsync(BlueGreenPlan plan, Release release, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var newName = Names.Container($"{plan.App.Name}-{plan.NewColour}");
         var oldName = plan.LiveColour is null ? null : Names.Container($"{plan.App.Name}-{plan.LiveColour}");
         await StartColourAsync(plan, newName, ct).ConfigureAwait(false);
 
-        var (problem, healthyAfter) = await containers.WaitHealthyAsync(newName, environment.Health.Timeout, ct, await DirectUrlAsync(newName, ct).ConfigureAwait(false) is { } direct ? new Uri(direct, SmokeTester.HealthPath) : null).ConfigureAwait(false);
+        var (problem, healthyAfter) = await Containers(plan).WaitHealthyAsync(newName, environment.Health.Timeout, ct, await DirectUrlAsync(newName, ct).ConfigureAwait(false) is { } direct ? new Uri(direct, SmokeTester.HealthPath) : null).ConfigureAwait(false);
         if (problem is null)
         {
             var smokeDirect = await SmokeDirectAsync(newName, plan.Version, ct).ConfigureAwait(false);
@@ -236,7 +170,7 @@ public sealed class SingleHostDeployer
     }
 
     /// <summary>Starts the new colour: the existing stopped container when it already runs this image (instant rollback), else a fresh one.</summary>
-    private async Task StartColourAsync(DeployPlan plan, string name, CancellationToken ct)
+    private async Task StartColourAsync(BlueGreenPlan plan, string name, CancellationToken ct)
     {
         var labels = new Dictionary<string, string>
         {
@@ -244,7 +178,7 @@ public sealed class SingleHostDeployer
             [StackContainers.VersionLabel] = plan.Version,
         };
         // The colour is published on loopback only, so the deploy can check it before nginx sends it traffic.
-        var spec = containers.Spec(plan.App, name, plan.AppImage, labels, [new PortBinding(Compose.AppPort, 0, "127.0.0.1")]);
+        var spec = Containers(plan).Spec(plan.App, name, plan.AppImage, labels, [new PortBinding(Compose.AppPort, 0, "127.0.0.1")]);
         var existing = await docker.Containers.TryInspectAsync(name, ct).ConfigureAwait(false);
         if (existing is not null && existing.Config.Labels?.GetValueOrDefault(StackContainers.SpecLabel) == spec.Labels[StackContainers.SpecLabel])
         {
@@ -286,11 +220,11 @@ public sealed class SingleHostDeployer
     /// (delivered, checked, made current, graceful reload) when its runtime is unchanged, else a new nginx container
     /// (first deploy, or --recreate-infrastructure).
     /// </summary>
-    private async Task EnsureProxyAsync(DeployPlan plan, string server, CancellationToken ct)
+    private async Task EnsureProxyAsync(BlueGreenPlan plan, string server, CancellationToken ct)
     {
         var image = await docker.Images.InspectAsync(plan.Proxy.Image, ct).ConfigureAwait(false);
         var command = ProxyReleases.Command(plan.Proxy.Command ?? image.Config?.Cmd ?? []);
-        var spec = ProxySpec(plan.Proxy, image, command);
+        var spec = ProxySpec(plan, image, command);
         var release = ProxyReleases.Id(image);
         var existing = await docker.Containers.TryInspectAsync(ProxyName, ct).ConfigureAwait(false);
         if (existing is { State.Running: true } && existing.Config.Labels?.GetValueOrDefault(StackContainers.SpecLabel) == spec.Labels[StackContainers.SpecLabel])
@@ -335,6 +269,7 @@ public sealed class SingleHostDeployer
         await ProxyReleases.DeliverAsync(docker, ProxyName, image, asCurrent: true, ct).ConfigureAwait(false);
         await NginxUpstream.WriteAsync(docker, ProxyName, Compose.UpstreamFile, server, ProxyOwner(plan), ct).ConfigureAwait(false);
         await docker.Containers.StartAsync(ProxyName, ct).ConfigureAwait(false);
+        var containers = Containers(plan);
         var (problem, _) = await containers.WaitHealthyAsync(ProxyName, environment.Health.Timeout, ct).ConfigureAwait(false);
         if (problem is not null)
             throw new DeployFailedException($"{plan.Proxy.Name} is not healthy: {problem}. Last lines of its log:\n{await containers.LastLogLinesAsync(ProxyName, 20, ct).ConfigureAwait(false)}");
@@ -345,25 +280,25 @@ public sealed class SingleHostDeployer
     /// The proxy's container: the compose service with the releases volume and nginx's command moved under it, hashed as
     /// its runtime (base image) rather than its image, so a release of new configuration is handed over, not recreated.
     /// </summary>
-    private ContainerSpec ProxySpec(ComposeService proxy, ImageInspect image, IReadOnlyList<string> command) =>
-        containers.Spec(proxy with { Command = command, NamedVolumes = [.. proxy.NamedVolumes, (ProxyReleases.Volume, ProxyReleases.Root)] },
-            ProxyName, ProxyReleases.Runtime(image), new Dictionary<string, string>(), proxy.Ports) with { Image = proxy.Image };
+    private ContainerSpec ProxySpec(BlueGreenPlan plan, ImageInspect image, IReadOnlyList<string> command) =>
+        Containers(plan).Spec(plan.Proxy with { Command = command, NamedVolumes = [.. plan.Proxy.NamedVolumes, (ProxyReleases.Volume, ProxyReleases.Root)] },
+            ProxyName, ProxyReleases.Runtime(image), new Dictionary<string, string>(), plan.Proxy.Ports) with { Image = plan.Proxy.Image };
 
     /// <summary>The -p/-c arguments of the running nginx, so -t and -s act on its configuration.</summary>
     private async Task<IReadOnlyList<string>> ProxyArgumentsAsync(CancellationToken ct) =>
         NginxUpstream.ConfigArguments((await docker.Containers.InspectAsync(ProxyName, ct).ConfigureAwait(false)).Config.Cmd);
 
     /// <summary>The uid:gid nginx runs as, so the rewritten include stays readable and rewritable by it.</summary>
-    private static FileOwner? ProxyOwner(DeployPlan plan) =>
+    private static FileOwner? ProxyOwner(BlueGreenPlan plan) =>
         plan.Proxy.User?.Split(':') is [var uid, var gid] && int.TryParse(uid, CultureInfo.InvariantCulture, out var u) && int.TryParse(gid, CultureInfo.InvariantCulture, out var g)
             ? new FileOwner(u, g)
             : null;
 
     /// <summary>Removes the failed colour (after keeping its last log lines); the live colour was never touched.</summary>
     /// <param name="tookTraffic">nginx sent it requests: its old workers finish them (drain, graceful stop) before it goes.</param>
-    private async Task<DeployFailedException> AbandonAsync(DeployPlan plan, string newName, string problem, CancellationToken ct, bool tookTraffic = false)
+    private async Task<DeployFailedException> AbandonAsync(BlueGreenPlan plan, string newName, string problem, CancellationToken ct, bool tookTraffic = false)
     {
-        var lines = await containers.LastLogLinesAsync(newName, 20, ct).ConfigureAwait(false);
+        var lines = await Containers(plan).LastLogLinesAsync(newName, 20, ct).ConfigureAwait(false);
         if (tookTraffic)
         {
             await Task.Delay(environment.Drain, ct).ConfigureAwait(false);
@@ -378,13 +313,10 @@ public sealed class SingleHostDeployer
             rolledBack: plan.LiveColour is not null);
     }
 
-    private static async Task<string?> LiveServerAsync(DockerClient docker, DeployEnvironment environment, CancellationToken ct)
-    {
-        var proxy = environment.Names.Container(environment.Compose.ProxyService);
-        return await docker.Containers.TryInspectAsync(proxy, ct).ConfigureAwait(false) is null
+    private async Task<string?> LiveServerAsync(CancellationToken ct) =>
+        await docker.Containers.TryInspectAsync(ProxyName, ct).ConfigureAwait(false) is null
             ? null
-            : await NginxUpstream.ReadServerAsync(docker, proxy, environment.Compose.UpstreamFile, ct).ConfigureAwait(false);
-    }
+            : await NginxUpstream.ReadServerAsync(docker, ProxyName, Compose.UpstreamFile, ct).ConfigureAwait(false);
 
     /// <summary>The environment's compose files with the deploy's variables, then the process environment, then the environment file's.</summary>
     public static ComposeStack LoadStack(DeployEnvironment environment, string repositoryRoot, string appImage, string version, IReadOnlyDictionary<string, string> variables)

@@ -13,158 +13,81 @@ namespace Slipway.Delivery.Deployment;
 /// converge, treats a rollback by the swarm as the failure it is, checks the result through the public
 /// URL, and rolls the app back itself when that check fails.
 /// </summary>
-public sealed class SwarmDeployer
+public sealed class SwarmDeployer(DockerClient docker, DeployEnvironment environment, RegistryAuth? auth, Action<string> log) : IDeployStrategy
 {
     /// <summary>What the ledger's colour column says for a swarm release: tasks are replaced in place.</summary>
     public const string Rolling = "rolling";
 
-    private readonly DockerClient docker;
-    private readonly DeployEnvironment environment;
-    private readonly RegistryAuth? auth;
-    private readonly Action<string> log;
-
-    private SwarmDeployer(DockerClient docker, DeployEnvironment environment, RegistryAuth? auth, Action<string> log)
-    {
-        this.docker = docker;
-        this.environment = environment;
-        this.auth = auth;
-        this.log = log;
-    }
-
     private StackNames Names => environment.Names;
 
+    public Task PrepareAsync(CancellationToken ct) => EnsureManagerAsync(docker, environment, log, ct);
+
     /// <summary>Reads the compose files and the swarm's services; changes nothing.</summary>
-    public static async Task<SwarmPlan> PlanAsync(DockerClient docker, DeployRequest request, CancellationToken ct = default)
+    public async Task<IReleasePlan> PlanAsync(DeployRequest request, CancellationToken ct)
     {
-        var environment = request.Environment;
         var stack = SingleHostDeployer.LoadStack(environment, request.RepositoryRoot, request.AppImage, request.Version, request.Variables);
         var app = stack.Service(environment.Compose.AppService);
         // An engine that is no swarm manager yet (a dry run before the first deploy made it one) runs no service.
-        var live = (await docker.Swarm.NodeAsync(ct).ConfigureAwait(false)).IsManager
-            ? await docker.Services.TryInspectAsync(environment.Names.SwarmService(app.Name), ct).ConfigureAwait(false)
-            : null;
-        return new SwarmPlan(environment, request.Version, request.AppImage, stack, app, live?.Labels.GetValueOrDefault(StackContainers.VersionLabel), live?.Image)
-        {
-            ImageNames = request.ImageNames,
-        };
+        var manager = (await docker.Swarm.NodeAsync(ct).ConfigureAwait(false)).IsManager;
+        var live = manager ? await docker.Services.TryInspectAsync(Names.SwarmService(app.Name), ct).ConfigureAwait(false) : null;
+        return new SwarmPlan(request, stack, app, live?.Labels.GetValueOrDefault(StackContainers.VersionLabel), live?.Image, manager);
     }
 
-    /// <summary>Deploys under the environment's lock and records the outcome in its ledger.</summary>
-    public static async Task<DeployResult> DeployAsync(DockerClient docker, DeployRequest request, Action<string> log, CancellationToken ct = default)
-    {
-        var environment = request.Environment;
-        await EnsureManagerAsync(docker, environment, log, ct).ConfigureAwait(false);
-        await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, request.Who, ct: ct).ConfigureAwait(false);
-        var plan = await PlanAsync(docker, request, ct).ConfigureAwait(false);
-        // The lines a dry run prints: what it showed is what runs.
-        foreach (var line in plan.Describe())
-            log(line);
-        var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, environment.Names, log, ct).ConfigureAwait(false);
-        var live = await ServingAsync(docker, environment, ct).ConfigureAwait(false);
-        var previous = ReleaseLedger.Reconcile(await ledger.ReadAsync(ct).ConfigureAwait(false), live, environment.Names.Environment, plan.App.Name, log);
-        var release = new Release(request.Version, ReleaseKind.Deploy, Rolling, request.Who.Who + "@" + request.Who.Host, DateTimeOffset.UtcNow, null,
-            Images(plan, request), null, ReleaseOutcome.InProgress, live?.Version)
-        {
-            PreviousStartedAt = previous?.StartedAt,
-        };
-        await ledger.RecordAsync(release, ct).ConfigureAwait(false);
+    /// <summary>Nothing to check before the ledger: the swarm pulls the images, and infrastructure changes are refused once its configs exist.</summary>
+    public Task CheckAsync(IReleasePlan plan, CancellationToken ct) => Task.CompletedTask;
 
-        var deployer = new SwarmDeployer(docker, environment, request.RegistryAuth, log);
-        try
-        {
-            var result = await deployer.RunAsync(plan, request, release, ct).ConfigureAwait(false);
-            await ledger.RecordAsync(result.Release, ct).ConfigureAwait(false);
-            return result;
-        }
-        catch (Exception e)
-        {
-            await ledger.RecordFailureAsync(release, ReleaseLedger.OutcomeOf(e), e).ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    /// <summary>The images of a release, as the ledger records them: the app's, and the proxy's whose configuration it serves.</summary>
-    private static Dictionary<string, string> Images(SwarmPlan plan, DeployRequest request)
-    {
-        var images = new Dictionary<string, string> { [plan.App.Name] = request.AppImage };
-        if (plan.Stack.Services.GetValueOrDefault(request.Environment.Compose.ProxyService) is { } proxy)
-            images[proxy.Name] = proxy.Image;
-        return images;
-    }
-
-    /// <summary>
-    /// Puts the app service back on a release in the ledger (by default the one that served before what serves now was
-    /// deployed): only its image and version change, nothing is rebuilt or pushed, and the swarm rolls its tasks as for a
-    /// deploy. Refused before anything changes when nothing earlier remains or the schema forbids it.
-    /// </summary>
-    public static async Task<DeployResult> RollbackAsync(DockerClient docker, RollbackRequest request, Action<string> log, CancellationToken ct = default)
-    {
-        var environment = request.Environment;
-        await EnsureManagerAsync(docker, environment, log, ct).ConfigureAwait(false);
-        await using var deployLock = await DeployLock.AcquireAsync(docker, environment.Names, request.Who, ct: ct).ConfigureAwait(false);
-        var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, environment.Names, log, ct).ConfigureAwait(false);
-        var appService = environment.Compose.AppService;
-        var (rollback, service) = await PlanRollbackAndServiceAsync(docker, request, ledger, ct).ConfigureAwait(false);
-        foreach (var line in rollback.Describe())
-            log(line);
-        var (target, image) = (rollback.Choice.Target, rollback.Choice.AppImage);
-        var release = rollback.Choice.Record(Rolling, request.Who);
-        await ledger.RecordAsync(release, ct).ConfigureAwait(false);
-        var deployer = new SwarmDeployer(docker, environment, request.RegistryAuth, log);
-        try
-        {
-            var clock = Stopwatch.StartNew();
-            var spec = WithRelease(service.Spec, image, target.Version);
-            var outcome = await deployer.UpdateAsync(service, () => docker.Services.UpdateAsync(service.ID, service.Version.Index, spec, request.RegistryAuth, ct), ct).ConfigureAwait(false);
-            if (outcome.State != ConvergeState.Converged)
-                throw new DeployFailedException($"rollback of {appService} to {target.Version} did not converge: {outcome.Detail}");
-            log($"{appService} back on {target.Version} ({image}), converged in {clock.Elapsed.TotalSeconds:0.0} s");
-            if (target.Images.GetValueOrDefault(environment.Compose.ProxyService) is { } proxyImage)
-                await deployer.HandOverAsync(environment.Names.SwarmService(environment.Compose.ProxyService), proxyImage, ct).ConfigureAwait(false);
-            await deployer.SmokeOrThrowAsync(target.Version, null, ct).ConfigureAwait(false);
-            var result = new DeployResult(release with { Outcome = ReleaseOutcome.Succeeded, FinishedAt = DateTimeOffset.UtcNow }, Rolling, Rolling, clock.Elapsed, clock.Elapsed)
-            {
-                Described = $"rolling update of {appService} back to {target.Version}: converged in {clock.Elapsed.TotalSeconds:0.0} s",
-            };
-            await ledger.RecordAsync(result.Release, ct).ConfigureAwait(false);
-            return result;
-        }
-        catch (Exception e)
-        {
-            await ledger.RecordFailureAsync(release, ReleaseOutcome.Failed, e).ConfigureAwait(false);
-            throw;
-        }
-    }
+    public Task<DeployResult> ApplyAsync(IReleasePlan plan, Release release, CancellationToken ct) => RunAsync((SwarmPlan)plan, release, ct);
 
     /// <summary>What serves: the version and image on the app service's labels and spec; null when there is no such service.</summary>
-    public static async Task<ServingRelease?> ServingAsync(DockerClient docker, DeployEnvironment environment, CancellationToken ct = default) =>
-        Serving(await docker.Services.TryInspectAsync(environment.Names.SwarmService(environment.Compose.AppService), ct).ConfigureAwait(false));
+    public async Task<ServingRelease?> ServingAsync(CancellationToken ct) =>
+        Serving(await docker.Services.TryInspectAsync(Names.SwarmService(environment.Compose.AppService), ct).ConfigureAwait(false));
 
     private static ServingRelease? Serving(ServiceInspect? service) =>
         service?.Labels.GetValueOrDefault(StackContainers.VersionLabel) is { } version ? new ServingRelease(version, service.Image, $"service {service.Name}") : null;
 
-    /// <summary>What <see cref="RollbackAsync"/> would do, read from the ledger and the swarm; changes nothing.</summary>
-    public static async Task<RollbackPlan> PlanRollbackAsync(DockerClient docker, RollbackRequest request, ReleaseLedger ledger, CancellationToken ct = default) =>
-        (await PlanRollbackAndServiceAsync(docker, request, ledger, ct).ConfigureAwait(false)).Rollback;
-
-    private static async Task<(RollbackPlan Rollback, ServiceInspect Service)> PlanRollbackAndServiceAsync(DockerClient docker, RollbackRequest request, ReleaseLedger ledger, CancellationToken ct)
+    /// <summary>
+    /// Puts the app service back on a release in the ledger: only its image and version change, nothing is rebuilt or
+    /// pushed, and the swarm rolls its tasks as for a deploy; the proxy takes back that release's configuration.
+    /// </summary>
+    public async Task<RollbackPlan> PlanRollbackAsync(RollbackRequest request, ReleaseLedger ledger, CancellationToken ct)
     {
-        var environment = request.Environment;
         var appService = environment.Compose.AppService;
         var service = (await docker.Swarm.NodeAsync(ct).ConfigureAwait(false)).IsManager
-            ? await docker.Services.TryInspectAsync(environment.Names.SwarmService(appService), ct).ConfigureAwait(false)
+            ? await docker.Services.TryInspectAsync(Names.SwarmService(appService), ct).ConfigureAwait(false)
             : null;
         if (service is null)
-            throw new DeployFailedException($"{environment.Names.Environment} has no {appService} service on the swarm: deploy before rolling back");
+            throw new DeployFailedException($"{Names.Environment} has no {appService} service on the swarm: deploy before rolling back");
         var choice = await ledger.ChooseRollbackAsync(Serving(service), request, appService, ct).ConfigureAwait(false);
         var order = service.Spec["UpdateConfig"]?["Order"]?.GetValue<string>() ?? "stop-first";
-        return (new RollbackPlan(choice,
+        return new SwarmRollback(choice, service,
         [
             $"rolling      {appService} {service.Labels.GetValueOrDefault(StackContainers.VersionLabel) ?? "(unlabelled)"} → {choice.Target.Version} = {choice.AppImage} ({order}, {service.Replicas} replicas)",
             .. choice.Target.Images.GetValueOrDefault(environment.Compose.ProxyService) is { } proxy ? [$"proxy        {environment.Compose.ProxyService} takes back the configuration of {proxy} (graceful reload)"] : Array.Empty<string>(),
             $"then         wait for convergence, smoke via {environment.PublicUrl}",
-        ]), service);
+        ]);
     }
+
+    public async Task<DeployResult> RollBackAsync(RollbackPlan plan, Release release, CancellationToken ct)
+    {
+        var (service, target, image) = (((SwarmRollback)plan).Service, plan.Choice.Target, plan.Choice.AppImage);
+        var appService = environment.Compose.AppService;
+        var clock = Stopwatch.StartNew();
+        var spec = WithRelease(service.Spec, image, target.Version);
+        var outcome = await UpdateAsync(service, () => docker.Services.UpdateAsync(service.ID, service.Version.Index, spec, auth, ct), ct).ConfigureAwait(false);
+        if (outcome.State != ConvergeState.Converged)
+            throw new DeployFailedException($"rollback of {appService} to {target.Version} did not converge: {outcome.Detail}");
+        log($"{appService} back on {target.Version} ({image}), converged in {clock.Elapsed.TotalSeconds:0.0} s");
+        if (target.Images.GetValueOrDefault(environment.Compose.ProxyService) is { } proxyImage)
+            await HandOverAsync(Names.SwarmService(environment.Compose.ProxyService), proxyImage, ct).ConfigureAwait(false);
+        await SmokeOrThrowAsync(target.Version, null, ct).ConfigureAwait(false);
+        return new DeployResult(release with { Outcome = ReleaseOutcome.Succeeded, FinishedAt = DateTimeOffset.UtcNow }, Rolling, Rolling, clock.Elapsed, clock.Elapsed)
+        {
+            Described = $"rolling update of {appService} back to {target.Version}: converged in {clock.Elapsed.TotalSeconds:0.0} s",
+        };
+    }
+
+    /// <summary>A rollback on a swarm: the app service as it was read under the lock, updated back to the target's image.</summary>
+    private sealed record SwarmRollback(RollbackChoice Choice, ServiceInspect Service, IReadOnlyList<string> Steps) : RollbackPlan(Choice, Rolling, Steps);
 
     /// <summary>
     /// The engine must manage a swarm. A bootstrapped (local) environment makes its engine a single-node
@@ -185,7 +108,7 @@ public sealed class SwarmDeployer
         log("engine is now a single-node swarm (docker swarm init --advertise-addr 127.0.0.1)");
     }
 
-    private async Task<DeployResult> RunAsync(SwarmPlan plan, DeployRequest request, Release release, CancellationToken ct)
+    private async Task<DeployResult> RunAsync(SwarmPlan plan, Release release, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         await EnsureNetworksAsync(plan.Stack, ct).ConfigureAwait(false);
@@ -195,10 +118,10 @@ public sealed class SwarmDeployer
         var proxyService = plan.Stack.Services.GetValueOrDefault(proxy);
         var proxySpec = proxyService is null ? null : await ProxySpecAsync(proxyService, configs, ct).ConfigureAwait(false);
         var infrastructure = plan.Stack.StartOrder().Where(s => s.Name != app && s.Name != proxy).ToArray();
-        await RefuseInfrastructureChangesAsync(infrastructure.Select(s => SwarmServices.Spec(s, Names, configs, null)), proxySpec, request.RecreateInfrastructure, ct).ConfigureAwait(false);
+        await RefuseInfrastructureChangesAsync(infrastructure.Select(s => SwarmServices.Spec(s, Names, configs, null)), proxySpec, plan.Request.RecreateInfrastructure, ct).ConfigureAwait(false);
         foreach (var service in infrastructure)
             await EnsureOrThrowAsync(service, configs, null, ct).ConfigureAwait(false);
-        release = release with { MigrationVersion = await new ReleasePhase(docker, request, plan.Stack, log).RunAsync(plan.App, $"{plan.LiveVersion ?? "nothing"} still serving", ct).ConfigureAwait(false) };
+        release = release with { MigrationVersion = await new ReleasePhase(docker, plan.Request, plan.Stack, log).RunAsync(plan.App, $"{plan.LiveVersion ?? "nothing"} still serving", ct).ConfigureAwait(false) };
 
         var appClock = Stopwatch.StartNew();
         var appOutcome = await EnsureAsync(plan.App, configs, plan.Version, ct).ConfigureAwait(false);
@@ -517,27 +440,48 @@ public sealed class SwarmDeployer
 }
 
 /// <summary>The plan of one swarm deploy: which services, which app version replaces which; printable before anything runs.</summary>
+/// <param name="Manager">Whether the engine manages a swarm yet (a real run makes a bootstrapped one a manager first).</param>
 public sealed record SwarmPlan(
-    DeployEnvironment Environment,
-    string Version,
-    string AppImage,
+    DeployRequest Request,
     ComposeStack Stack,
     ComposeService App,
     string? LiveVersion,
-    string? LiveImage)
+    string? LiveImage,
+    bool Manager) : IReleasePlan
 {
-    /// <summary>See <see cref="DeployRequest.ImageNames"/>.</summary>
-    public IReadOnlyDictionary<string, string> ImageNames { get; init; } = new Dictionary<string, string>();
+    public string Version => Request.Version;
+
+    public string Colour => SwarmDeployer.Rolling;
+
+    public IReadOnlyDictionary<string, string> Images
+    {
+        get
+        {
+            var images = new Dictionary<string, string> { [App.Name] = Request.AppImage };
+            if (Stack.Services.GetValueOrDefault(Request.Environment.Compose.ProxyService) is { } proxy)
+                images[proxy.Name] = proxy.Image;
+            return images;
+        }
+    }
+
+    public bool Replaces => LiveImage is not null;
+
+    public string Summary => $"{LiveVersion ?? "(none)"} → {Version}, rolling update";
 
     public IEnumerable<string> Describe()
     {
-        var names = Environment.Names;
+        var environment = Request.Environment;
+        var names = environment.Names;
+        if (!Manager)
+            yield return $"swarm        the engine is no swarm manager yet: {(environment.Bootstrap ? "the deploy makes it a single-node swarm" : "the deploy stops there (run docker swarm init on it)")}";
         yield return $"environment  {names.Environment} (swarm, stack {names.Stack})";
-        yield return $"app          {App.Name} {LiveVersion ?? "(none)"} → {Version} = {ImageNames.GetValueOrDefault(AppImage, AppImage)}";
+        yield return $"app          {App.Name} {LiveVersion ?? "(none)"} → {Version} = {Named(Request.AppImage)}";
         var update = App.Deploy.Update;
         yield return $"rolling      {App.Deploy.Replicas} replicas, {update.Order}, {update.Parallelism} at a time, on failure {update.FailureAction}, monitor {update.Monitor.TotalSeconds:0} s";
         foreach (var service in Stack.StartOrder().Where(s => s.Name != App.Name))
-            yield return $"ensure       {service.Name} = {ImageNames.GetValueOrDefault(service.Image, service.Image)}";
-        yield return $"then         wait for convergence, smoke via {Environment.PublicUrl}, roll back the app when either fails";
+            yield return $"ensure       {service.Name} = {Named(service.Image)}";
+        yield return $"then         wait for convergence, smoke via {environment.PublicUrl}, roll back the app when either fails";
     }
+
+    private string Named(string image) => Request.ImageNames.GetValueOrDefault(image, image);
 }

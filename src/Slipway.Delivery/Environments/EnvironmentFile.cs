@@ -1,5 +1,5 @@
+using Slipway.Spelling;
 using System.Text.Json;
-using Slipway.Engine;
 
 namespace Slipway.Delivery.Environments;
 
@@ -216,4 +216,4 @@ public static class EnvironmentFile
 }
 
 /// <summary>An environment file is missing or malformed; the message names the file and field.</summary>
-public sealed class EnvironmentFileException(string message) : Exception(message);
+public sealed class EnvironmentFileException(string message) : DeliveryException(message, DeliveryFailure.Usage);

@@ -4,7 +4,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Images;
-using Slipway.Engine;
 using Slipway.Tools.Docker;
 using Slipway.Tools.Processes;
 using Slipway.Tools.Registry;

@@ -1,5 +1,4 @@
 using System.Net;
-using Slipway.Engine;
 using Slipway.Tools.GitHub;
 
 namespace Slipway.Delivery.GitHub;
@@ -11,7 +10,7 @@ public sealed record CommitCheckRequest(string Commit, bool UncommittedChanges, 
 }
 
 /// <summary>A deploy refused because the commit's checks on GitHub did not pass.</summary>
-public sealed class CommitChecksFailedException(string message) : BuildFailedException(message);
+public sealed class CommitChecksFailedException(string message) : DeliveryException(message);
 
 /// <summary>
 /// Before a staging or prod deploy from a laptop: refuses a commit whose checks on GitHub failed, are still running,

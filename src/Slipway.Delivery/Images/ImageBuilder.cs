@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Slipway.Engine;
 using Slipway.Tools.Docker;
 
 namespace Slipway.Delivery.Images;

@@ -1,4 +1,3 @@
-using Slipway.Engine;
 using Slipway.Tools.Docker;
 using Slipway.Tools.Registry;
 
@@ -11,7 +10,7 @@ public sealed class DockerImagePusher(DockerClient docker) : IImagePusher
     {
         var localName = image[(image.IndexOf('/', StringComparison.Ordinal) + 1)..];
         var local = await docker.Images.TryInspectAsync($"{localName}:{tag}", cancellationToken).ConfigureAwait(false)
-            ?? throw new BuildFailedException($"{localName}:{tag} is not on the engine: run ./build.sh BuildImages first");
+            ?? throw new DeliveryException($"{localName}:{tag} is not on the engine: run ./build.sh BuildImages first");
         await docker.Images.TagAsync(local.Id, image, tag, cancellationToken).ConfigureAwait(false);
         var auth = new RegistryAuth(credentials.User, credentials.Password, credentials.Server);
         // A failed push throws with the engine's message.

@@ -1,4 +1,3 @@
-using Slipway.Engine;
 using Slipway.Tools.Registry;
 
 namespace Slipway.Delivery.Publishing;
@@ -26,7 +25,7 @@ public sealed class ImagePublisher(RegistryLogin login, IImagePusher pusher, Reg
                 }
                 catch (Tools.Aws.EcrException e)
                 {
-                    throw new BuildFailedException(e.Message, e);
+                    throw new DeliveryException(e.Message, inner: e);
                 }
 
                 log(created ? $"created ECR repository {image.Repository} (immutable tags, scan on push)" : $"ECR repository {image.Repository} exists");
@@ -62,7 +61,7 @@ public sealed class ImagePublisher(RegistryLogin login, IImagePusher pusher, Reg
     private async Task<string> RegistryDigestAsync(ImageReference reference, RegistryCredentials credentials, CancellationToken cancellationToken)
     {
         return await RegistryLookupAsync(() => registry.GetManifestDigestAsync(reference, credentials, cancellationToken))
-            ?? throw new BuildFailedException($"{reference} is not in the registry after the push: check the push log above");
+            ?? throw new DeliveryException($"{reference} is not in the registry after the push: check the push log above");
     }
 
     private static async Task<string?> RegistryLookupAsync(Func<Task<string?>> lookup)
@@ -73,7 +72,7 @@ public sealed class ImagePublisher(RegistryLogin login, IImagePusher pusher, Reg
         }
         catch (RegistryException e)
         {
-            throw new BuildFailedException(e.Message, e);
+            throw new DeliveryException(e.Message, inner: e);
         }
     }
 }

@@ -12,7 +12,7 @@ public sealed record PublishResult(string Registry, IReadOnlyList<PublishedImage
 
 /// <summary>The registry holds a different manifest than the one pushed.</summary>
 public sealed class ImageDigestMismatchException(string reference, string expected, string actual)
-    : Slipway.Engine.BuildFailedException(
+    : DeliveryException(
         $"digest mismatch for {reference}: the registry has {actual} but the pushed image is {expected}; "
         + "another build may have pushed this tag: tags are immutable, build a new version")
 {

@@ -1,5 +1,4 @@
 using Amazon.Runtime;
-using Slipway.Engine;
 using Slipway.Tools.Aws;
 using Slipway.Tools.Registry;
 
@@ -37,7 +36,7 @@ public sealed class RegistryLogin(HttpClient http, AWSCredentials? aws = null)
                 }
                 catch (Exception e) when (e is AwsCredentialsException or EcrException)
                 {
-                    throw new BuildFailedException(e.Message, e);
+                    throw new DeliveryException(e.Message, inner: e);
                 }
 
             default:

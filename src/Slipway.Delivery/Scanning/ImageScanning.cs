@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Slipway.Engine;
 using Slipway.Tools.Trivy;
 
 namespace Slipway.Delivery.Scanning;
@@ -24,7 +23,7 @@ public sealed record ScanImagesResult(IReadOnlyList<ImageScanResult> Images, str
             return;
         var names = string.Join(", ", failed.Select(i => $"{i.Image} ({i.Failed.Count})"));
         var severities = string.Join(",", gate.OrderDescending().Select(s => s.Name()));
-        throw new BuildFailedException(
+        throw new DeliveryException(
             $"image scan gate ({severities}) failed for {failed.Count} of {Images.Count} image(s): {names}; fix them or add reviewed IDs with exp: dates to .trivyignore");
     }
 }
@@ -45,7 +44,7 @@ public sealed partial class ImageScanning(TrivyScanner scanner)
         {
             var missing = new TrivyNotFoundException(scanner.Executable);
             if (requirement == TrivyRequirement.Required)
-                throw new BuildFailedException(missing.Message, missing);
+                throw new DeliveryException(missing.Message, inner: missing);
             log($"warning: {missing.Message}; image scanning skipped (allowed in the local environment only)");
             return new ScanImagesResult([], SkippedBecause: "trivy not installed");
         }
@@ -64,7 +63,7 @@ public sealed partial class ImageScanning(TrivyScanner scanner)
             }
             catch (Exception e) when (e is TrivyScanFailedException or TrivyReportFormatException)
             {
-                throw new BuildFailedException($"scanning {image.Image}: {e.Message}", e);
+                throw new DeliveryException($"scanning {image.Image}: {e.Message}", inner: e);
             }
 
             var result = policy.Evaluate(image.Image, scan.Report, today) with { JsonReport = scan.JsonReportPath, SarifReport = scan.SarifReportPath };

@@ -1,4 +1,3 @@
-using Slipway.Engine;
 using Slipway.Tools.Trivy;
 
 namespace Slipway.Delivery.Scanning;
@@ -24,11 +23,11 @@ public sealed record ScanPolicy
         foreach (var name in severities.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!TrivySeverities.TryParseStrict(name, out var severity))
-                throw new UsageException($"unknown severity '{name}' in '{severities}': use UNKNOWN, LOW, MEDIUM, HIGH or CRITICAL");
+                throw new DeliveryException($"unknown severity '{name}' in '{severities}': use UNKNOWN, LOW, MEDIUM, HIGH or CRITICAL", DeliveryFailure.Usage);
             gate.Add(severity);
         }
 
-        return gate.Count > 0 ? gate : throw new UsageException("the severity gate is empty: give at least one of UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL");
+        return gate.Count > 0 ? gate : throw new DeliveryException("the severity gate is empty: give at least one of UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL", DeliveryFailure.Usage);
     }
 
     public ImageScanResult Evaluate(string image, TrivyReport report, DateOnly today)

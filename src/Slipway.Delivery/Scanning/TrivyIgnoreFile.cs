@@ -1,5 +1,4 @@
 using System.Globalization;
-using Slipway.Engine;
 
 namespace Slipway.Delivery.Scanning;
 
@@ -54,7 +53,7 @@ public sealed class TrivyIgnoreFile
                 if (!field.StartsWith("exp:", StringComparison.OrdinalIgnoreCase))
                     continue;
                 if (!DateOnly.TryParseExact(field[4..], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
-                    throw new BuildFailedException($"{source}:{i + 1}: '{field}' is not a valid expiry: write exp:YYYY-MM-DD");
+                    throw new DeliveryException($"{source}:{i + 1}: '{field}' is not a valid expiry: write exp:YYYY-MM-DD");
                 expiry = date;
             }
 

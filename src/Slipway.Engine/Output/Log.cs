@@ -34,7 +34,7 @@ public static class Log
     }
 
     /// <summary>
-    /// Runs long work under its title line (a <see cref="ProgressDisplay"/>): in an interactive terminal the latest
+    /// Runs long work under its title line: in an interactive terminal the latest
     /// event the work reports is shown, masked, on a status line that is cleared when the work ends; otherwise the
     /// events are dropped and the output is the title line alone.
     /// </summary>
@@ -42,7 +42,7 @@ public static class Log
     {
         Info(title);
         if (Terminal is not { } terminal || !await terminal.TryShowAsync(title, work).ConfigureAwait(false))
-            await work(PlainProgress.Dropped).ConfigureAwait(false);
+            await work(new Progress<string>()).ConfigureAwait(false);
     }
 
     internal static void Raw(string line)

@@ -1,3 +1,4 @@
+using Slipway.Spelling;
 using System.Collections;
 using System.Text.Json;
 

@@ -43,7 +43,7 @@ static async Task<int> RunAsync(string engineFolder)
     var migrations = MigrationSet.Load(RepositoryFiles.PathOf("src/Api/Migrations"));
     var noVariables = new Dictionary<string, string>();
     stack.UseEdge(releases.Edge1);
-    await SingleHostDeployer.DeployAsync(stack.Docker, stack.Request(Releases.Version1, releases.V1), Log);
+    await ReleaseRunner.DeployAsync(stack.Docker, stack.Request(Releases.Version1, releases.V1), Log);
     var ours = new Contender(
         "Ours: single-host blue-green",
         Ours: true,
@@ -52,8 +52,8 @@ static async Task<int> RunAsync(string engineFolder)
         OursSetup(stack.Environment),
         new Serving(Releases.Version1, Releases.E1),
         OurSteps(releases, stack.UseEdge,
-            (version, image) => SingleHostDeployer.DeployAsync(stack.Docker, stack.Request(version, image), Log),
-            () => SingleHostDeployer.RollbackAsync(stack.Docker, new RollbackRequest(stack.Environment, stack.Root, noVariables, null, migrations), Log)));
+            (version, image) => ReleaseRunner.DeployAsync(stack.Docker, stack.Request(version, image), Log),
+            () => ReleaseRunner.RollbackAsync(stack.Docker, new RollbackRequest(stack.Environment, stack.Root, noVariables, null, migrations), Log)));
     var results = new List<ContenderResult> { await ours.RunAsync(Log) };
 
     // Each side runs alone: our idle stack (health checks every second) must not load the swarm's phases.
@@ -69,7 +69,7 @@ static async Task<int> RunAsync(string engineFolder)
     await using var swarmStack = await DeployTestStack.CreateAsync(DockerEndpoint.Parse(engineHost), DeployStrategy.Swarm);
     var sameAsBaseline = new Dictionary<string, string> { ["API_REPLICAS"] = "1", ["API_UPDATE_DELAY"] = "0s", ["API_UPDATE_MONITOR"] = "5s" };
     Task Deploy(string version, string image) =>
-        SwarmDeployer.DeployAsync(swarmStack.Docker, swarmStack.Request(version, image) with { Variables = sameAsBaseline }, Log);
+        ReleaseRunner.DeployAsync(swarmStack.Docker, swarmStack.Request(version, image) with { Variables = sameAsBaseline }, Log);
     swarmStack.UseEdge(releases.Edge1);
     await Deploy(Releases.Version1, releases.V1);
     var oursOnSwarm = new Contender(
@@ -80,7 +80,7 @@ static async Task<int> RunAsync(string engineFolder)
         OursOnSwarmSetup(swarmStack.Environment),
         new Serving(Releases.Version1, Releases.E1),
         OurSteps(releases, swarmStack.UseEdge, Deploy,
-            () => SwarmDeployer.RollbackAsync(swarmStack.Docker, new RollbackRequest(swarmStack.Environment, swarmStack.Root, sameAsBaseline, swarmStack.Auth, migrations), Log)));
+            () => ReleaseRunner.RollbackAsync(swarmStack.Docker, new RollbackRequest(swarmStack.Environment, swarmStack.Root, sameAsBaseline, swarmStack.Auth, migrations), Log)));
     results.Add(await oursOnSwarm.RunAsync(Log));
 
     var engine = await stack.Docker.System.VersionAsync();
@@ -143,7 +143,7 @@ static async Task<string?> RefusedAsync(Task deploy)
 }
 
 static string OursSetup(DeployEnvironment environment) => string.Create(CultureInfo.InvariantCulture, $"""
-    `SingleHostDeployer.DeployAsync` and `RollbackAsync`, the deploy code itself, against the private engine with the deploy
+    `ReleaseRunner.DeployAsync` and `RollbackAsync` with the single-host strategy, the deploy code itself, against the private engine with the deploy
     tests' compose file `{environment.Compose.Files[0]}` (edge nginx and the app, health checks every second) and their
     settings: health timeout {environment.Health.Timeout.TotalSeconds:0} s, smoke checks (budget {environment.Smoke.Timeout.TotalSeconds:0} s),
     drain {environment.Drain.TotalSeconds:0.#} s. One app container serves at a time. A deploy takes the deploy lock, records the
@@ -157,7 +157,7 @@ static string OursSetup(DeployEnvironment environment) => string.Create(CultureI
     """);
 
 static string OursOnSwarmSetup(DeployEnvironment environment) => $"""
-    `SwarmDeployer.DeployAsync` and `RollbackAsync` on the same swarm once the baseline's services are removed, with the deploy
+    `ReleaseRunner.DeployAsync` and `RollbackAsync` with the swarm strategy on the same swarm once the baseline's services are removed, with the deploy
     tests' compose files (`{string.Join("` + `", environment.Compose.Files)}`) set to the baseline's settings: 1 replica,
     dnsrr, start-first, failure action rollback, Docker's 5 s monitor; nginx published in host mode. A deploy takes the lock,
     records the release, updates the app service and follows its update status until the swarm reports it complete (or

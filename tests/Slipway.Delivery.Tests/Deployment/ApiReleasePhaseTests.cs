@@ -21,7 +21,7 @@ public sealed class ApiReleasePhaseTests
         stack.AddDatabase();
         var api = (await TestApiImage.EnsureAsync(stack.Builder)).Reference;
         var request = stack.Request("0.1.0", api) with { ReleaseCommand = ["migrate", "--applied-by", "release-test"] };
-        var plan = await SingleHostDeployer.PlanAsync(stack.Docker, request);
+        var plan = (BlueGreenPlan)await stack.Runner().PlanAsync(request);
         var log = new List<string>();
         void Log(string line)
         {

@@ -193,7 +193,7 @@ public sealed class BlueGreenDeployTests
         var v1 = await stack.PushAppAsync("1.0.0+aaaaaaa");
         var v2 = await stack.PushAppAsync("2.0.0+bbbbbbb");
         await stack.DeployAsync("1.0.0+aaaaaaa", v1);
-        var plan = await SingleHostDeployer.PlanAsync(stack.Docker, stack.Request("2.0.0+bbbbbbb", v2));
+        var plan = (BlueGreenPlan)await stack.Runner().PlanAsync(stack.Request("2.0.0+bbbbbbb", v2));
         Assert.Equal((Colours.Blue, Colours.Green), (plan.LiveColour, plan.NewColour));
         Assert.Contains($"app          api 2.0.0+bbbbbbb = {v2}", plan.Describe());
         Assert.Contains("colours      blue → green", plan.Describe());

@@ -171,8 +171,6 @@ public sealed class ReleasePhaseTests(SwarmEngine swarm) : IClassFixture<SwarmEn
         }
 
         var request = stack.Request(version, image) with { ReleaseCommand = Migrate };
-        return stack.Environment.Strategy == DeployStrategy.Swarm
-            ? SwarmDeployer.DeployAsync(stack.Docker, request, Log)
-            : SingleHostDeployer.DeployAsync(stack.Docker, request, Log);
+        return stack.Runner(Log).DeployAsync(request);
     }
 }

@@ -32,7 +32,7 @@ public sealed class SwarmDeployTests(SwarmEngine swarm) : IClassFixture<SwarmEng
         Assert.Equal(stack.Environment.Names.Stack, app.Labels["com.docker.stack.namespace"]);
         Assert.Equal(2, app.Replicas);
 
-        var plan = await SwarmDeployer.PlanAsync(stack.Docker, stack.Request("2.0.0+bbbbbbb", v2));
+        var plan = await stack.Runner().PlanAsync(stack.Request("2.0.0+bbbbbbb", v2));
         Assert.Contains($"app          api 1.0.0+aaaaaaa → 2.0.0+bbbbbbb = {v2}", plan.Describe());
         Assert.Contains("rolling      2 replicas, start-first, 1 at a time, on failure rollback, monitor 3 s", plan.Describe());
 
@@ -55,7 +55,7 @@ public sealed class SwarmDeployTests(SwarmEngine swarm) : IClassFixture<SwarmEng
         Assert.Contains("nginx up, unchanged", log);
         Assert.Equal(v2, (await stack.Docker.Services.InspectAsync(stack.Environment.Names.SwarmService("api"))).Image);
 
-        var rollbackPlan = await SwarmDeployer.PlanRollbackAsync(stack.Docker, stack.RollbackRequest(), await ReleaseLedger.OpenReadOnlyAsync(stack.Docker, stack.Environment.Names));
+        var rollbackPlan = await stack.Runner().PlanRollbackAsync(stack.RollbackRequest());
         Assert.Equal($"rolling      api 2.0.0+bbbbbbb → 1.0.0+aaaaaaa = {v1} (start-first, 2 replicas)", rollbackPlan.Describe().ElementAt(1));
         log.Clear();
         await using (var load = new LoadGenerator(client, stack.Environment.PublicUrl))
@@ -145,7 +145,7 @@ public sealed class SwarmDeployTests(SwarmEngine swarm) : IClassFixture<SwarmEng
         if ((await stack.Docker.Swarm.NodeAsync()).IsManager)
             return;
         // A dry run plans the first deploy on it all the same: nothing runs there yet.
-        Assert.Null((await SwarmDeployer.PlanAsync(stack.Docker, stack.Request("1.0.0+aaaaaaa", "127.0.0.1:5000/none@sha256:" + new string('0', 64)))).LiveImage);
+        Assert.Null(((SwarmPlan)await stack.Runner().PlanAsync(stack.Request("1.0.0+aaaaaaa", "127.0.0.1:5000/none@sha256:" + new string('0', 64)))).LiveImage);
         var refused = await Assert.ThrowsAsync<DeployFailedException>(() => stack.DeployAsync("1.0.0+aaaaaaa", "127.0.0.1:5000/none@sha256:" + new string('0', 64)));
         Assert.Equal(
             $"the engine at {stack.Docker.Endpoint} is not a swarm manager (swarm inactive): run `docker swarm init` on it, or set \"strategy\": \"single-host\" in (test)",

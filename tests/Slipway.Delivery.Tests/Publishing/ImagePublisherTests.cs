@@ -1,6 +1,5 @@
 using Amazon.Runtime;
 using Slipway.Delivery.Publishing;
-using Slipway.Engine;
 using Slipway.Tools.Registry;
 
 namespace Slipway.Delivery.Tests.Publishing;
@@ -86,7 +85,7 @@ public sealed class ImagePublisherTests : IDisposable
     {
         var tag = UniqueTag();
 
-        var error = await Assert.ThrowsAsync<BuildFailedException>(() => Publisher(new NoOpPusher()).PublishAsync(
+        var error = await Assert.ThrowsAsync<DeliveryException>(() => Publisher(new NoOpPusher()).PublishAsync(
             new BasicAuthRegistryTarget(RealLogin), [new ImageToPublish("slipway-test/publish-missing", tag)], log.Add, CancellationToken.None));
 
         Assert.Equal($"{RealServers.Registry}/slipway-test/publish-missing:{tag} is not in the registry after the push: check the push log above", error.Message);
@@ -97,7 +96,7 @@ public sealed class ImagePublisherTests : IDisposable
     {
         var pusher = new SkopeoTestPusher();
 
-        var error = await Assert.ThrowsAsync<BuildFailedException>(() => Publisher(pusher, new NoAwsCredentials()).PublishAsync(
+        var error = await Assert.ThrowsAsync<DeliveryException>(() => Publisher(pusher, new NoAwsCredentials()).PublishAsync(
             new EcrRegistryTarget("eu-west-1", "123456789012", new Uri("http://127.0.0.1:9/")), [new ImageToPublish("slipway/api", "1.0.0")], log.Add, CancellationToken.None));
 
         Assert.Equal("AWS credentials from NoAwsCredentials failed: Unable to find the \"default\" profile", error.Message);
@@ -107,7 +106,7 @@ public sealed class ImagePublisherTests : IDisposable
     [Fact]
     public async Task An_unreachable_ecr_endpoint_fails_with_one_line()
     {
-        var error = await Assert.ThrowsAsync<BuildFailedException>(() => Publisher(new NoOpPusher(), new BasicAWSCredentials("AKIAIOSFODNN7EXAMPLE", "secret")).PublishAsync(
+        var error = await Assert.ThrowsAsync<DeliveryException>(() => Publisher(new NoOpPusher(), new BasicAWSCredentials("AKIAIOSFODNN7EXAMPLE", "secret")).PublishAsync(
             new EcrRegistryTarget("eu-west-1", "123456789012", new Uri("http://127.0.0.1:9/")), [new ImageToPublish("slipway/api", "1.0.0")], log.Add, CancellationToken.None));
 
         Assert.StartsWith("ECR not reachable at http://127.0.0.1:9/: ", error.Message, StringComparison.Ordinal);

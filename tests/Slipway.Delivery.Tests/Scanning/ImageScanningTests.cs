@@ -1,6 +1,5 @@
 using System.Runtime.Versioning;
 using Slipway.Delivery.Scanning;
-using Slipway.Engine;
 using Slipway.Tools.Trivy;
 
 namespace Slipway.Delivery.Tests.Scanning;
@@ -59,7 +58,7 @@ public sealed class ImageScanningTests : IDisposable
         Assert.Contains(result.Table[0], log);
         Assert.Contains("slipway/api:1.4.0: 5 finding(s) failed the gate", log);
 
-        var error = Assert.Throws<BuildFailedException>(() => result.EnsurePassed(ScanPolicy.DefaultGate));
+        var error = Assert.Throws<DeliveryException>(() => result.EnsurePassed(ScanPolicy.DefaultGate));
         Assert.Equal(
             "image scan gate (CRITICAL,HIGH) failed for 1 of 2 image(s): slipway/api:1.4.0 (5); fix them or add reviewed IDs with exp: dates to .trivyignore",
             error.Message);
@@ -86,7 +85,7 @@ public sealed class ImageScanningTests : IDisposable
     {
         var scanning = new ImageScanning(new TrivyScanner(searchPath: work.CreateSubdirectory("empty").FullName));
 
-        var error = await Assert.ThrowsAsync<BuildFailedException>(() => scanning.ScanAsync(
+        var error = await Assert.ThrowsAsync<DeliveryException>(() => scanning.ScanAsync(
             [Saved("api", "slipway-api")], new ScanPolicy(), TrivyRequirement.Required, work.FullName, Today, log.Add, CancellationToken.None));
 
         Assert.StartsWith("trivy not found", error.Message, StringComparison.Ordinal);

@@ -1,5 +1,4 @@
 using Slipway.Delivery.Scanning;
-using Slipway.Engine;
 using Slipway.Tools.Trivy;
 
 namespace Slipway.Delivery.Tests.Scanning;
@@ -71,7 +70,8 @@ public sealed class ScanPolicyTests
     [InlineData(" , ", "the severity gate is empty")]
     public void A_bad_gate_is_a_usage_error(string gate, string expected)
     {
-        var error = Assert.Throws<UsageException>(() => ScanPolicy.ParseGate(gate));
+        var error = Assert.Throws<DeliveryException>(() => ScanPolicy.ParseGate(gate));
+        Assert.Equal(DeliveryFailure.Usage, error.Failure);
         Assert.StartsWith(expected, error.Message, StringComparison.Ordinal);
     }
 

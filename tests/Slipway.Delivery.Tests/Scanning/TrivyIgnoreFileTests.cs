@@ -1,5 +1,4 @@
 using Slipway.Delivery.Scanning;
-using Slipway.Engine;
 
 namespace Slipway.Delivery.Tests.Scanning;
 
@@ -55,7 +54,7 @@ public sealed class TrivyIgnoreFileTests
     [InlineData("# ok\nCVE-2024-1 exp:tomorrow", "exp:tomorrow")]
     public void A_bad_expiry_names_file_line_and_format(string text, string field)
     {
-        var error = Assert.Throws<BuildFailedException>(() => TrivyIgnoreFile.Parse(text, "/repo/.trivyignore"));
+        var error = Assert.Throws<DeliveryException>(() => TrivyIgnoreFile.Parse(text, "/repo/.trivyignore"));
 
         var line = text.Split('\n').Length;
         Assert.Equal($"/repo/.trivyignore:{line}: '{field}' is not a valid expiry: write exp:YYYY-MM-DD", error.Message);

@@ -206,9 +206,7 @@ internal sealed class DeployTestStack : IAsyncDisposable
             ReleaseCommand = schema is null ? null : ["bash", "-c", $"echo '{SchemaVersionLine.Format(long.Parse(schema, System.Globalization.CultureInfo.InvariantCulture))}'"],
             RecreateInfrastructure = recreateInfrastructure,
         };
-        return Environment.Strategy == DeployStrategy.Swarm
-            ? SwarmDeployer.DeployAsync(Docker, request, Log)
-            : SingleHostDeployer.DeployAsync(Docker, request, Log);
+        return Runner(Log).DeployAsync(request);
     }
 
     /// <summary>A rollback of this stack (the previous release, or <paramref name="toVersion"/>), checked against <paramref name="migrations"/> (default: the repository's).</summary>
@@ -228,14 +226,15 @@ internal sealed class DeployTestStack : IAsyncDisposable
                 log?.Add(line);
         }
 
-        return Environment.Strategy == DeployStrategy.Swarm
-            ? SwarmDeployer.RollbackAsync(Docker, request, Log)
-            : SingleHostDeployer.RollbackAsync(Docker, request, Log);
+        return Runner(Log).RollbackAsync(request);
     }
+
+    /// <summary>The stack's strategy under its lock and ledger, as the build runs it; <paramref name="log"/> gets its lines.</summary>
+    public ReleaseRunner Runner(Action<string>? log = null) => ReleaseRunner.For(Docker, Environment, Auth, log ?? (_ => { }));
 
     /// <summary>What serves the stack now, read as a rollback reads it.</summary>
     public Task<ServingRelease?> ServingAsync() =>
-        Environment.Strategy == DeployStrategy.Swarm ? SwarmDeployer.ServingAsync(Docker, Environment) : SingleHostDeployer.ServingAsync(Docker, Environment);
+        Runner().ServingAsync();
 
     /// <summary>Containers of this stack that are running, by name.</summary>
     public async Task<IReadOnlyList<string>> RunningAsync(string? service = null)

@@ -1,9 +1,9 @@
-namespace Slipway.Engine;
+namespace Slipway.Delivery;
 
 /// <summary>
 /// Shows long work (seeding, an image build, a push): its title as one line, then, in an interactive terminal, a
 /// status line with the latest event the work reports, cleared when the work ends. The line that says how it ended
-/// is the caller's, so both modes print the same title and final line.
+/// is the caller's, so both modes print the same title and final line. The build passes its console's.
 /// </summary>
 public delegate Task ProgressDisplay(string title, Func<IProgress<string>, Task> work);
 
