@@ -93,7 +93,7 @@ partial class Build
             var docker = await EngineAsync(ct);
             // A swarm pulls the release it goes back to; on one engine, its image is already there.
             var auth = environment.Strategy == DeployStrategy.Swarm ? await RegistryAuthAsync(environment, ct) : null;
-            var request = await RollbackRequestAsync(environment, docker, auth, ct);
+            var request = RollbackRequestFor(environment, auth);
             var result = await Releaser(docker, auth).RollbackAsync(request, ct);
             ReportSummary($"back to {result.Release.Version}: {result.Summary}");
             await RecordRollbackOnGitHubAsync(result.Release.Version, ct);
@@ -225,10 +225,9 @@ partial class Build
     /// The deploy of this release, the same for the real run and --dry-run: only how the images were found differs (by
     /// digest once pushed, or as planned), and the plan names them by their tag either way.
     /// </summary>
-    DeployRequest DeployRequestFor(DeployEnvironment environment, RegistryAuth auth, string appImage, string proxyImage)
-    {
-        var variables = StackVariables(environment, proxyImage);
-        return new DeployRequest(environment, RootDirectory, AppVersion, appImage, auth, variables)
+    /// <remarks>The compose files interpolate the environment's secrets and this release's proxy image.</remarks>
+    DeployRequest DeployRequestFor(DeployEnvironment environment, RegistryAuth auth, string appImage, string proxyImage) =>
+        new(environment, RootDirectory, AppVersion, appImage, auth, new Dictionary<string, string>(Secrets(environment)) { [SingleHostDeployer.ProxyImageVariable] = proxyImage })
         {
             ReleaseCommand = ReleaseCommand,
             RecreateInfrastructure = RecreateInfrastructure,
@@ -238,36 +237,24 @@ partial class Build
                 [proxyImage] = ReleaseImage(environment, ProxyImageName),
             },
         };
-    }
 
     /// <summary>An image of this release by its immutable tag in the environment's registry.</summary>
     string ReleaseImage(DeployEnvironment environment, string name) => $"{environment.Registry.Address}/{name}:{ImageTag}";
 
-    /// <summary>What the compose files interpolate: the environment's secrets and this release's proxy image.</summary>
-    IReadOnlyDictionary<string, string> StackVariables(DeployEnvironment environment, string proxyImage) =>
-        new Dictionary<string, string>(Secrets(environment)) { [SingleHostDeployer.ProxyImageVariable] = proxyImage };
-
-    /// <summary>What a rollback is asked: the environment, the migrations shipped (for the schema check), the variables the stack needs.</summary>
-    async Task<RollbackRequest> RollbackRequestAsync(DeployEnvironment environment, DockerClient docker, RegistryAuth? auth, CancellationToken ct) =>
+    /// <summary>
+    /// What a rollback is asked: the environment, the migrations shipped (for the schema check), and the secrets when the
+    /// strategy recreates containers from the compose files (a swarm's services keep theirs).
+    /// </summary>
+    RollbackRequest RollbackRequestFor(DeployEnvironment environment, RegistryAuth? auth) =>
         new(environment,
             RootDirectory,
-            environment.Strategy == DeployStrategy.Swarm ? new Dictionary<string, string>() : StackVariables(environment, await ProxyImageInUseAsync(environment, docker, ct)),
+            environment.Strategy == DeployStrategy.Swarm ? new Dictionary<string, string>() : Secrets(environment),
             auth,
-            await Task.FromResult(MigrationSet.Load(MigrationsDirectory)))
+            MigrationSet.Load(MigrationsDirectory))
         {
             ToVersion = ToVersion,
             AllowNewerSchema = AllowNewerSchema,
         };
-
-    /// <summary>The proxy image whose configuration serves now: what a rollback keeps when the ledger has no proxy image for its release.</summary>
-    async Task<string> ProxyImageInUseAsync(DeployEnvironment environment, DockerClient docker, CancellationToken ct)
-    {
-        var name = environment.Names.Container(environment.Compose.ProxyService);
-        var proxy = await docker.Containers.TryInspectAsync(name, ct)
-            ?? throw new BuildFailedException($"{environment.Names.Environment} has no running {environment.Compose.ProxyService}: deploy before rolling back");
-        // A delivered release is named after its image's id, which the engine accepts as a reference.
-        return await ProxyReleases.LiveAsync(docker, name, ct) ?? proxy.Config.Image;
-    }
 
     IReadOnlyDictionary<string, string> Secrets(DeployEnvironment environment)
     {

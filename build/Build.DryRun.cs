@@ -32,7 +32,7 @@ partial class Build
         var environment = DeliveryEnvironment;
         var docker = await DryRunEngineAsync(environment, ct);
         await PrintLockAsync(environment, docker, ct);
-        var request = await RollbackRequestAsync(environment, docker, null, ct);
+        var request = RollbackRequestFor(environment, null);
         var plan = await Releaser(docker, null).PlanRollbackAsync(request, ct);
         Print(plan.Describe());
         if (MigrateTo is { } schema)
@@ -120,7 +120,7 @@ partial class Build
     /// </summary>
     async Task PrintStackMigrationsAsync(DeployRequest request, bool deployedBefore, CancellationToken ct)
     {
-        var migrations = await Task.FromResult(MigrationSet.Load(MigrationsDirectory));
+        var migrations = MigrationSet.Load(MigrationsDirectory);
         Log.Info($"release      {string.Join(' ', request.ReleaseCommand ?? [])} in a container of {ReleaseImage(request.Environment, AppImageName)} on the stack's network, before the app changes: " +
             (deployedBefore
                 ? $"the migrations of {MigrationsDirectory.RelativeTo(RootDirectory)} up to version {migrations.LatestVersion} that the database lacks"

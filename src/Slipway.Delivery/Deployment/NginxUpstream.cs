@@ -66,17 +66,8 @@ public static partial class NginxUpstream
     }
 
     /// <summary>The -p/-c arguments of the proxy's command line, so -t and -s act on the same configuration.</summary>
-    public static IReadOnlyList<string> ConfigArguments(IReadOnlyList<string>? command)
-    {
-        var arguments = new List<string>();
-        for (var i = 0; command is not null && i < command.Count - 1; i++)
-        {
-            if (command[i] is "-p" or "-c")
-                arguments.AddRange([command[i], command[i + 1]]);
-        }
-
-        return arguments;
-    }
+    public static IReadOnlyList<string> ConfigArguments(IReadOnlyList<string>? command) =>
+        command is null ? [] : [.. new[] { "-p", "-c" }.SelectMany(flag => ProxyReleases.Argument(command, flag) is { } value ? [flag, value] : Array.Empty<string>())];
 
     [GeneratedRegex(@"^\s*server\s+([^\s;]+)[^;]*;[ \t]*\r?\n?", RegexOptions.Multiline)]
     private static partial Regex ServerLine();

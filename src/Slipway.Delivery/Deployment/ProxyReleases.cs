@@ -84,8 +84,21 @@ public static class ProxyReleases
         }
     }
 
+    /// <summary>
+    /// Hands the image's release to a running proxy: delivered, checked with <c>nginx -t</c>, made current. nginx reads
+    /// it at the caller's next reload. Returns the release's id.
+    /// </summary>
+    public static async Task<string> HandOverAsync(DockerClient docker, string proxy, ImageInspect image, IReadOnlyList<string> command, CancellationToken ct)
+    {
+        var id = Id(image);
+        await DeliverAsync(docker, proxy, image, asCurrent: false, ct).ConfigureAwait(false);
+        await CheckAsync(docker, proxy, id, command, ct).ConfigureAwait(false);
+        await MakeCurrentAsync(docker, proxy, id, ct).ConfigureAwait(false);
+        return id;
+    }
+
     /// <summary><c>nginx -t</c> on a delivered release, before anything serves it.</summary>
-    public static async Task CheckAsync(DockerClient docker, string proxy, string id, IReadOnlyList<string> command, CancellationToken ct)
+    private static async Task CheckAsync(DockerClient docker, string proxy, string id, IReadOnlyList<string> command, CancellationToken ct)
     {
         var config = Argument(command, "-c")!.Replace(Current, $"{Root}/{id}", StringComparison.Ordinal);
         var test = await docker.Containers.ExecAsync(proxy, ["nginx", "-p", $"{Root}/{id}/", "-c", config, "-t", "-q"], ct: ct).ConfigureAwait(false);
@@ -150,7 +163,8 @@ public static class ProxyReleases
         return release;
     }
 
-    private static string? Argument(IReadOnlyList<string> command, string flag)
+    /// <summary>The value after <paramref name="flag"/> on nginx's command line.</summary>
+    internal static string? Argument(IReadOnlyList<string> command, string flag)
     {
         var index = command.ToList().IndexOf(flag);
         return index >= 0 && index + 1 < command.Count ? command[index + 1] : null;

@@ -105,11 +105,21 @@ public sealed class SingleHostDeployer(DockerClient docker, DeployEnvironment en
         if (await docker.Images.TryInspectAsync(choice.AppImage, ct).ConfigureAwait(false) is null)
             throw new DeployFailedException($"{choice.AppImage} of release {choice.Target.Version} is no longer on the engine: deploy that version again instead");
 
-        var variables = choice.Target.Images.GetValueOrDefault(Compose.ProxyService) is { } proxyImage && await docker.Images.TryInspectAsync(proxyImage, ct).ConfigureAwait(false) is not null
-            ? new Dictionary<string, string>(request.Variables) { [ProxyImageVariable] = proxyImage }
-            : request.Variables;
+        var proxyImage = choice.Target.Images.GetValueOrDefault(Compose.ProxyService) is { } recorded && await docker.Images.TryInspectAsync(recorded, ct).ConfigureAwait(false) is not null
+            ? recorded
+            : await ProxyImageInUseAsync(ct).ConfigureAwait(false);
+        var variables = new Dictionary<string, string>(request.Variables) { [ProxyImageVariable] = proxyImage };
         var plan = await PlanSwitchAsync(new DeployRequest(environment, request.RepositoryRoot, choice.Target.Version, choice.AppImage, null, variables), ct).ConfigureAwait(false);
         return new BlueGreenRollback(choice, plan);
+    }
+
+    /// <summary>The proxy image whose configuration serves now: what a rollback keeps when the ledger has no proxy image for its release.</summary>
+    private async Task<string> ProxyImageInUseAsync(CancellationToken ct)
+    {
+        var proxy = await docker.Containers.TryInspectAsync(ProxyName, ct).ConfigureAwait(false)
+            ?? throw new DeployFailedException($"{Names.Environment} has no running {Compose.ProxyService}: deploy before rolling back");
+        // A delivered release is named after its image's id, which the engine accepts as a reference.
+        return await ProxyReleases.LiveAsync(docker, ProxyName, ct).ConfigureAwait(false) ?? proxy.Config.Image;
     }
 
     public Task<DeployResult> RollBackAsync(RollbackPlan plan, Release release, CancellationToken ct) =>
@@ -237,9 +247,7 @@ public sealed class SingleHostDeployer(DockerClient docker, DeployEnvironment en
                 return;
             }
 
-            await ProxyReleases.DeliverAsync(docker, ProxyName, image, asCurrent: false, ct).ConfigureAwait(false);
-            await ProxyReleases.CheckAsync(docker, ProxyName, release, command, ct).ConfigureAwait(false);
-            await ProxyReleases.MakeCurrentAsync(docker, ProxyName, release, ct).ConfigureAwait(false);
+            await ProxyReleases.HandOverAsync(docker, ProxyName, image, command, ct).ConfigureAwait(false);
             try
             {
                 // One reload takes both the new configuration and the new colour.

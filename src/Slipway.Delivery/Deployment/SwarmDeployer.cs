@@ -192,9 +192,7 @@ public sealed class SwarmDeployer(DockerClient docker, DeployEnvironment environ
             if (live == release)
                 continue;
             var command = (await docker.Containers.InspectAsync(task.Id, ct).ConfigureAwait(false)).Config.Cmd ?? [];
-            await ProxyReleases.DeliverAsync(docker, task.Id, image, asCurrent: false, ct).ConfigureAwait(false);
-            await ProxyReleases.CheckAsync(docker, task.Id, release, command, ct).ConfigureAwait(false);
-            await ProxyReleases.MakeCurrentAsync(docker, task.Id, release, ct).ConfigureAwait(false);
+            await ProxyReleases.HandOverAsync(docker, task.Id, image, command, ct).ConfigureAwait(false);
             await ReloadAsync(task.Id, command, ct).ConfigureAwait(false);
             log($"{task.Name} took release {release} of {proxyImage} by graceful reload (was {live ?? "none"}; not restarted)");
         }
