@@ -63,6 +63,7 @@ partial class Build
                 : SingleHostDeployer.DeployAsync(docker, request, Log.Info, ct)), ct);
             deployedVersion = result.Release.Version;
             ReportSummary(result.Summary);
+            ReportDetail($"{result.Release.Version} deployed to {environment.Names.Environment} at {environment.PublicUrl}: {result.Summary}");
         });
 
     Target SmokeTest => _ => _
@@ -102,6 +103,7 @@ partial class Build
                 ? SwarmDeployer.RollbackAsync(docker, request, Log.Info, ct)
                 : SingleHostDeployer.RollbackAsync(docker, request, Log.Info, ct));
             ReportSummary($"back to {result.Release.Version}: {result.Summary}");
+            ReportDetail($"{environment.Names.Environment} at {environment.PublicUrl} rolled back to {result.Release.Version}: {result.Summary}");
             await RecordRollbackOnGitHubAsync(result.Release.Version, ct);
             // Migrations go down only when asked, and after the app: version N-1 runs on version N's schema.
             if (MigrateTo is { } schema)

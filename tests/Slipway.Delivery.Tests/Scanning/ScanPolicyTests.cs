@@ -101,9 +101,9 @@ public sealed class ScanPolicyTests
     public void Ignores_secrets_and_misconfigurations_by_rule_id_or_avd_id()
     {
         var repository = ScanTestData.Fixture("repository.json");
-        Assert.Equal(["aws-access-key-id", "slipway-deploy-token", "DS-0002"], FailedIds(new ScanPolicy().Evaluate("repo", repository, Today)));
+        Assert.Equal(["aws-access-key-id", "DS-0002", "slipway-deploy-token"], FailedIds(new ScanPolicy().Evaluate("repo", repository, Today)));
         var ignoringAwsKey = new ScanPolicy { Ignores = TrivyIgnoreFile.Parse("aws-access-key-id", ".trivyignore") };
-        Assert.Equal(["slipway-deploy-token", "DS-0002"], FailedIds(ignoringAwsKey.Evaluate("repo", repository, Today)));
+        Assert.Equal(["DS-0002", "slipway-deploy-token"], FailedIds(ignoringAwsKey.Evaluate("repo", repository, Today)));
 
         var byAvdId = new ScanPolicy { Ignores = TrivyIgnoreFile.Parse("AVD-DS-0002", ".trivyignore") };
         Assert.Equal(["aws-access-key-id", "slipway-deploy-token"], FailedIds(byAvdId.Evaluate("repo", ScanTestData.Fixture("legacy-v0.50-repository.json"), Today)));
