@@ -39,6 +39,7 @@ partial class Build
             Log.Plain($"Tests: {run.Passed} passed, {run.Failed} failed, {run.Skipped} skipped");
             Log.Info($"line coverage {coverage.LinePercent:0.0} % (min {MinCoverage}) · {coverage.CoveredLines}/{coverage.TotalLines} lines · {CoverageDirectory.RelativeTo(RootDirectory)}/summary.md");
             ReportSummary($"{run.Passed} passed, {run.Failed} failed, {run.Skipped} skipped · coverage {coverage.LinePercent:0.0} %");
+            ReportDetail($"line coverage {coverage.LinePercent:0.0} % (min {MinCoverage}): {coverage.CoveredLines}/{coverage.TotalLines} lines");
             if (run.Failed > 0 || !run.Succeeded)
                 throw new BuildFailedException($"{run.Failed} tests failed; results in {TestResultsDirectory.RelativeTo(RootDirectory)}");
             if (TestFilter is null && coverage.LinePercent < MinCoverage)

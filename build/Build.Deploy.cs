@@ -58,6 +58,7 @@ partial class Build
             var result = await RecordedOnGitHubAsync(environment, () => Releaser(docker, auth).DeployAsync(request, ct), ct);
             deployedVersion = result.Release.Version;
             ReportSummary(result.Summary);
+            ReportDetail($"{result.Release.Version} deployed to {environment.Names.Environment} at {environment.PublicUrl}: {result.Summary}");
         });
 
     Target SmokeTest => _ => _
@@ -96,6 +97,7 @@ partial class Build
             var request = RollbackRequestFor(environment, auth);
             var result = await Releaser(docker, auth).RollbackAsync(request, ct);
             ReportSummary($"back to {result.Release.Version}: {result.Summary}");
+            ReportDetail($"{environment.Names.Environment} at {environment.PublicUrl} rolled back to {result.Release.Version}: {result.Summary}");
             await RecordRollbackOnGitHubAsync(result.Release.Version, ct);
             // Migrations go down only when asked, and after the app: version N-1 runs on version N's schema.
             if (MigrateTo is { } schema)

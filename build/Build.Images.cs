@@ -73,6 +73,8 @@ partial class Build
 
             foreach (var line in result.Table)
                 Log.Info(line);
+            foreach (var line in ScanTable.SummaryLines(result.Images))
+                ReportDetail(line);
             ReportSummary(result.Passed ? $"{result.Images.Count} images passed the {SeverityGate} gate" : "findings above the gate");
             result.EnsurePassed(policy.Gate);
         });

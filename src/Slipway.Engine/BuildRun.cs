@@ -1,7 +1,7 @@
 namespace Slipway.Engine;
 
 /// <summary>The state of one invocation: the graph, the plan, the parameters and the target running now.</summary>
-internal sealed class BuildRun(TargetGraph graph, ExecutionPlan plan, IReadOnlyList<BuildParameter> parameters, SecretMasker masker, bool dryRun)
+internal sealed class BuildRun(TargetGraph graph, ExecutionPlan plan, IReadOnlyList<BuildParameter> parameters, SecretMasker masker, bool dryRun, GitHubActions? gitHub)
 {
     public TargetGraph Graph { get; } = graph;
 
@@ -15,4 +15,7 @@ internal sealed class BuildRun(TargetGraph graph, ExecutionPlan plan, IReadOnlyL
     public bool DryRun { get; } = dryRun;
 
     public ExecutableTarget? Current { get; set; }
+
+    /// <summary>GitHub Actions' groups, annotations and step summary; null off GitHub.</summary>
+    public GitHubActions? GitHub { get; } = gitHub;
 }

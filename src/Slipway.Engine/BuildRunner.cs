@@ -1,6 +1,5 @@
 using Slipway.Spelling;
 using System.Collections;
-using System.Diagnostics;
 using System.Linq.Expressions;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
@@ -15,7 +14,11 @@ internal static partial class BuildRunner
     public const int TargetFailed = 1;
     public const int UsageError = 2;
 
-    public static int Run(SlipwayBuild build, string[] args, string[] defaultTargets, TextWriter stdout, TextWriter stderr, IDictionary environment, CancellationToken cancellationToken = default)
+    public static int Run(SlipwayBuild build, string[] args, string[] defaultTargets, TextWriter stdout, TextWriter stderr, IDictionary environment, CancellationToken cancellationToken = default) =>
+        Run(build, args, defaultTargets, stdout, stderr, environment, TimeProvider.System, cancellationToken);
+
+    /// <param name="time">The clock that times the targets and the build.</param>
+    public static int Run(SlipwayBuild build, string[] args, string[] defaultTargets, TextWriter stdout, TextWriter stderr, IDictionary environment, TimeProvider time, CancellationToken cancellationToken = default)
     {
         var masker = new SecretMasker();
         var output = new MaskingWriter(stdout, masker);
@@ -32,11 +35,12 @@ internal static partial class BuildRunner
 
         try
         {
-            return RunCore(build, args, defaultTargets, environment, masker, isConsole, cancellationToken);
+            return RunCore(build, args, defaultTargets, environment, masker, isConsole, time, cancellationToken);
         }
         catch (UsageException e)
         {
             Log.RawError($"error: {e.Message}");
+            GitHubActions.For(environment, masker)?.Error("Build", e.Message);
             return UsageError;
         }
         finally
@@ -47,7 +51,7 @@ internal static partial class BuildRunner
         }
     }
 
-    private static int RunCore(SlipwayBuild build, string[] args, string[] defaultTargets, IDictionary environment, SecretMasker masker, bool isConsole, CancellationToken cancellationToken)
+    private static int RunCore(SlipwayBuild build, string[] args, string[] defaultTargets, IDictionary environment, SecretMasker masker, bool isConsole, TimeProvider time, CancellationToken cancellationToken)
     {
         var root = SlipwayBuild.RootDirectory;
         var parameters = BuildParameter.Discover(build.GetType());
@@ -80,7 +84,7 @@ internal static partial class BuildRunner
         var invoked = commandLine.Targets.Count == 0 ? defaults : commandLine.Targets.Select(name => ResolveTarget(graph, name)).ToList();
         var skip = commandLine.Skip?.Select(name => ResolveTarget(graph, name)).ToList();
         var plan = ExecutionPlan.Create(graph, invoked, skip);
-        var run = new BuildRun(graph, plan, parameters, masker, commandLine.DryRun);
+        var run = new BuildRun(graph, plan, parameters, masker, commandLine.DryRun, GitHubActions.For(environment, masker));
         build.Attach(run);
         build.OnBuildInitialized();
         plan.ApplyStaticConditions(t => FirstFalse(t.Definition.StaticConditions), commandLine.DryRun);
@@ -104,7 +108,7 @@ internal static partial class BuildRunner
         }
 
         SyncWorkflows(root, GenerateWorkflows(), environment, commandLine.DryRun);
-        return Execute(build, run, isConsole, cancellationToken);
+        return Execute(build, run, isConsole, time, cancellationToken);
     }
 
     /// <summary>Locally, rewrites generated CI files that changed (--dry-run: names them); on CI (CI=true), fails when any is stale.</summary>
@@ -167,7 +171,7 @@ internal static partial class BuildRunner
         }
     }
 
-    private static int Execute(SlipwayBuild build, BuildRun run, bool isConsole, CancellationToken external)
+    private static int Execute(SlipwayBuild build, BuildRun run, bool isConsole, TimeProvider time, CancellationToken external)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(external);
         ConsoleCancelEventHandler? onCancel = null;
@@ -190,7 +194,7 @@ internal static partial class BuildRunner
 
         if (run.DryRun)
             Log.Raw(DryRunHeader(run.Plan));
-        var clock = Stopwatch.StartNew();
+        var started = time.GetTimestamp();
         var broken = false;
         var usageFailure = false;
         string? firstFailure = null;
@@ -226,7 +230,7 @@ internal static partial class BuildRunner
                 }
 
                 var token = target.Definition.IsAssured ? CancellationToken.None : cancellation.Token;
-                var exitCode = RunTarget(build, run, target, token, ref usageFailure);
+                var exitCode = RunTarget(build, run, target, time, token, ref usageFailure);
                 if (target.Status is TargetStatus.Failed or TargetStatus.Cancelled)
                 {
                     firstFailure ??= target.Name;
@@ -245,7 +249,9 @@ internal static partial class BuildRunner
 
         var succeeded = firstFailure is null && !cancellation.IsCancellationRequested;
         build.OnBuildFinished(succeeded);
-        BuildSummary.Write(Log.Out, run.Plan, clock.Elapsed, succeeded, firstFailure, cancellation.IsCancellationRequested, run.DryRun);
+        var verdict = BuildSummary.Verdict(time.GetElapsedTime(started), succeeded, firstFailure, cancellation.IsCancellationRequested, run.DryRun);
+        BuildSummary.Write(Log.Out, run.Plan, verdict);
+        run.GitHub?.WriteSummary(run.Plan, verdict, succeeded);
         return succeeded ? Success : usageFailure ? UsageError : firstExitCode ?? TargetFailed;
     }
 
@@ -260,12 +266,14 @@ internal static partial class BuildRunner
     }
 
     /// <summary>Runs one target and returns the exit code its failure asks for (<see cref="TargetFailed"/> unless it names its own).</summary>
-    private static int RunTarget(SlipwayBuild build, BuildRun run, ExecutableTarget target, CancellationToken token, ref bool usageFailure)
+    private static int RunTarget(SlipwayBuild build, BuildRun run, ExecutableTarget target, TimeProvider time, CancellationToken token, ref bool usageFailure)
     {
+        run.GitHub?.StartGroup(target.Name);
         Log.Raw($"▸ {target.Name}");
         run.Current = target;
         target.Status = TargetStatus.Running;
-        var clock = Stopwatch.StartNew();
+        var started = time.GetTimestamp();
+        string? failure = null;
         try
         {
             foreach (var action in target.Definition.Actions)
@@ -284,20 +292,25 @@ internal static partial class BuildRunner
         catch (Exception e)
         {
             var thrown = e is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : e;
-            var failure = build.Explain(thrown) ?? thrown;
+            var error = build.Explain(thrown) ?? thrown;
             target.Status = TargetStatus.Failed;
-            target.Note = FirstLine(failure.Message);
-            usageFailure |= failure is UsageException;
-            Log.Failure($"✗ {failure.Message}");
-            if (failure is not (BuildFailedException or UsageException))
-                Log.Failure(Log.Verbose ? failure.ToString() : $"({failure.GetType().Name}; run with --verbose for the stack trace)");
-            if (failure is BuildFailedException failed)
+            target.Note = FirstLine(error.Message);
+            failure = error.Message;
+            usageFailure |= error is UsageException;
+            Log.Failure($"✗ {error.Message}");
+            if (error is not (BuildFailedException or UsageException))
+                Log.Failure(Log.Verbose ? error.ToString() : $"({error.GetType().Name}; run with --verbose for the stack trace)");
+            if (error is BuildFailedException failed)
                 return failed.ExitCode;
         }
         finally
         {
-            target.Duration = clock.Elapsed;
+            target.Duration = time.GetElapsedTime(started);
             run.Current = null;
+            run.GitHub?.EndGroup();
+            // After the group, so the annotation's line shows with the group folded.
+            if (failure is not null)
+                run.GitHub?.Error($"{target.Name} failed", failure);
         }
 
         return TargetFailed;

@@ -37,6 +37,17 @@ public sealed class ExecutableTarget
     public TimeSpan Duration { get; internal set; }
     public string? Note { get; internal set; }
 
+    /// <summary>What the target reported beyond its note (findings, the URL it deployed), for the CI step summary.</summary>
+    public IReadOnlyList<string> Details => details;
+
+    private readonly List<string> details = [];
+
+    internal void AddDetail(string detail)
+    {
+        lock (details)
+            details.Add(detail);
+    }
+
     internal Target Factory { get; }
     internal TargetDefinition Definition { get; }
 

@@ -64,6 +64,12 @@ public abstract class SlipwayBuild
             current.Note = note;
     }
 
+    /// <summary>
+    /// A line for the running target's section of the CI step summary (a finding, the URL it deployed): shown there
+    /// only, under the targets table, so log it as well when the log should have it.
+    /// </summary>
+    protected void ReportDetail(string detail) => Run.Current?.AddDetail(detail);
+
     /// <summary>Registers a value (a token, a password) to be masked in all output from now on.</summary>
     protected void MaskSecret(string? value) => Run.Masker.Add(value);
 

@@ -19,12 +19,15 @@ internal sealed class Harness : IDisposable
     public void WriteParameters(string json, string? environment = null) =>
         File.WriteAllText(Root / ".nuke" / (environment is null ? "parameters.json" : $"parameters.{environment}.json"), json);
 
+    /// <summary>The clock the runner times targets with (the system's unless a test sets one).</summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
     public Result Run<T>(T build, string[] args, string[] defaults, CancellationToken cancellationToken = default)
         where T : SlipwayBuild
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var exit = BuildRunner.Run(build, args, defaults, stdout, stderr, new Hashtable(Environment), cancellationToken);
+        var exit = BuildRunner.Run(build, args, defaults, stdout, stderr, new Hashtable(Environment), Time, cancellationToken);
         return new Result(exit, stdout.ToString(), stderr.ToString());
     }
 

@@ -31,4 +31,11 @@ public static class ScanTable
 
         return lines;
     }
+
+    /// <summary>For the CI step summary: a line per image (counts after ignores, ignored, verdict), then one per finding that failed.</summary>
+    public static IEnumerable<string> SummaryLines(IReadOnlyList<ImageScanResult> results) =>
+        results.Select(r =>
+                $"{r.Image}: {string.Join(", ", Columns.Select(c => $"{c.Name()} {r.Counts.GetValueOrDefault(c).ToString(CultureInfo.InvariantCulture)}"))}" +
+                $" · {r.Ignored.ToString(CultureInfo.InvariantCulture)} ignored · {(r.Passed ? "pass" : $"FAIL ({r.Failed.Count.ToString(CultureInfo.InvariantCulture)})")}")
+            .Concat(results.SelectMany(r => r.Failed.Select(f => $"{r.Image}: {string.Join(' ', f.Describe().Split(' ', StringSplitOptions.RemoveEmptyEntries))}")));
 }

@@ -115,18 +115,13 @@ public static class WorkflowSteps
     };
 
     /// <summary>
-    /// Trivy from Aqua's signed Debian repository (hosted runners have none): the key is dearmored into its own
-    /// keyring and the repository is trusted for that key only.
+    /// Trivy at the version pinned in docker/scripts/install-trivy.sh (hosted runners have none), installed only when
+    /// the release archive has the SHA-256 pinned beside that version.
     /// </summary>
     public static WorkflowStep InstallTrivy() => new()
     {
         Name = "Install Trivy",
-        Run = string.Join('\n',
-            "curl -fsSL https://aquasecurity.github.io/trivy-repo/deb/public.key | sudo gpg --dearmor -o /usr/share/keyrings/trivy.gpg",
-            "echo \"deb [signed-by=/usr/share/keyrings/trivy.gpg] https://aquasecurity.github.io/trivy-repo/deb generic main\" | sudo tee /etc/apt/sources.list.d/trivy.list",
-            "sudo apt-get update -qq",
-            "sudo apt-get install -y -qq trivy",
-            "trivy --version") + "\n",
+        Run = "sudo bash docker/scripts/install-trivy.sh\ntrivy --version\n",
     };
 
     public static WorkflowStep UploadArtifact(string name, IReadOnlyList<string> paths) => new()

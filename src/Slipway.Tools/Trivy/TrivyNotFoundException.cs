@@ -2,8 +2,8 @@ namespace Slipway.Tools.Trivy;
 
 /// <summary>Trivy is not installed (or not on PATH).</summary>
 public sealed class TrivyNotFoundException(string executable) : Exception(
-    $"trivy not found ('{executable}' is not on PATH): install it (https://trivy.dev/latest/getting-started/installation/, "
-    + "e.g. 'brew install trivy' or Aqua's apt repository 'deb https://aquasecurity.github.io/trivy-repo/deb generic main') and re-run")
+    $"trivy not found ('{executable}' is not on PATH): install the version CI uses with sudo docker/scripts/install-trivy.sh "
+    + "(its SHA-256 verified), or see https://trivy.dev/latest/getting-started/installation/, and re-run")
 {
     public string Executable { get; } = executable;
 }

@@ -183,9 +183,11 @@ public sealed class OwnRedisServer : IDisposable
 }
 
 /// <summary>A fact that starts its own redis-server (openssl makes its TLS certificates) and needs the test PostgreSQL.</summary>
-public sealed class OwnRedisFactAttribute : FactAttribute
+public sealed class OwnRedisFactAttribute : RealServerFactAttribute
 {
-    public OwnRedisFactAttribute() => Skip = RealServers.SkipUnless(
-        ToolFactAttribute.OnPath("redis-server") && ToolFactAttribute.OnPath("openssl") && RealServers.TcpReachable(RealServers.DatabaseUrl),
-        "redis-server and openssl on PATH, and PostgreSQL (SLIPWAY_TEST_DATABASE_URL)");
+    public OwnRedisFactAttribute()
+    {
+        Needs(ToolFactAttribute.OnPath("redis-server") && ToolFactAttribute.OnPath("openssl"), "redis-server or openssl (not on PATH)", RealServers.InstallTools);
+        Needs(RealServers.TcpReachable(RealServers.DatabaseUrl), "PostgreSQL (SLIPWAY_TEST_DATABASE_URL)", RealServers.StartAll + " (or bash .ci/postgres.sh start)");
+    }
 }

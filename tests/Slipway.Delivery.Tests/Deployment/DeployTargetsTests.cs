@@ -109,7 +109,8 @@ public sealed class DeployTargetsTests
             ProcessRunner.RunAsync("dotnet", [Assembly, .. arguments, "--environment", "local"], new ProcessOptions
             {
                 WorkingDirectory = root,
-                Environment = new Dictionary<string, string?> { ["CI"] = null },
+                // Not a step of the job running these tests: no workflow commands, nothing added to its summary.
+                Environment = new Dictionary<string, string?> { ["CI"] = null, ["GITHUB_ACTIONS"] = null, ["GITHUB_STEP_SUMMARY"] = null },
                 CheckExitCode = false,
                 Timeout = TimeSpan.FromMinutes(5),
             });

@@ -117,11 +117,13 @@ public sealed class DryRunTests(ITestOutputHelper testOutput)
     }
 
     /// <summary>Needs the Docker engine, docker-registry and htpasswd (for the workspace's own registry), git and PostgreSQL.</summary>
-    private sealed class BuildWorkspaceFactAttribute : FactAttribute
+    private sealed class BuildWorkspaceFactAttribute : RealServerFactAttribute
     {
-        public BuildWorkspaceFactAttribute() => Skip = RealServers.SkipUnless(
-            RealServers.DockerReachable && RealServers.TcpReachable(RealServers.DatabaseUrl) &&
-            new[] { "docker-registry", "htpasswd", "git" }.All(ToolFactAttribute.OnPath),
-            "Docker engine, PostgreSQL (SLIPWAY_TEST_DATABASE_URL), docker-registry, htpasswd and git");
+        public BuildWorkspaceFactAttribute()
+        {
+            Needs(RealServers.DockerReachable && RealServers.TcpReachable(RealServers.DatabaseUrl),
+                "the Docker engine and PostgreSQL (SLIPWAY_TEST_DATABASE_URL)", RealServers.StartAll);
+            Needs(new[] { "docker-registry", "htpasswd", "git" }.All(ToolFactAttribute.OnPath), "docker-registry, htpasswd or git (not on PATH)", RealServers.InstallTools);
+        }
     }
 }

@@ -141,9 +141,11 @@ public sealed class SwarmDeployTests(SwarmEngine swarm) : IClassFixture<SwarmEng
     public async Task An_engine_that_is_not_a_swarm_manager_is_refused_with_the_command_that_fixes_it()
     {
         await using var stack = await DeployTestStack.CreateAsync(strategy: DeployStrategy.Swarm);
-        // A developer's own engine may well be a swarm manager; ours (.ci/run) never is.
-        if ((await stack.Docker.Swarm.NodeAsync()).IsManager)
-            return;
+        // A developer's own engine may well be a swarm manager; ours (.ci/run's) never is. On a manager there is no
+        // refusal to show, so the test fails saying so rather than passing without having checked anything.
+        Assert.False((await stack.Docker.Swarm.NodeAsync()).IsManager,
+            $"the engine at {stack.Docker.Endpoint} is a swarm manager, so it cannot show the refusal: run this test against one that is not " +
+            "(bash .ci/run starts its own), or leave the swarm there with `docker swarm leave --force`");
         // A dry run plans the first deploy on it all the same: nothing runs there yet.
         Assert.Null(((SwarmPlan)await stack.Runner().PlanAsync(stack.Request("1.0.0+aaaaaaa", "127.0.0.1:5000/none@sha256:" + new string('0', 64)))).LiveImage);
         var refused = await Assert.ThrowsAsync<DeployFailedException>(() => stack.DeployAsync("1.0.0+aaaaaaa", "127.0.0.1:5000/none@sha256:" + new string('0', 64)));

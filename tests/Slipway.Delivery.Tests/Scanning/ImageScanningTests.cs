@@ -89,7 +89,7 @@ public sealed class ImageScanningTests : IDisposable
             [Saved("api", "slipway-api")], new ScanPolicy(), TrivyRequirement.Required, work.FullName, Today, log.Add, CancellationToken.None));
 
         Assert.StartsWith("trivy not found", error.Message, StringComparison.Ordinal);
-        Assert.Contains("install it", error.Message, StringComparison.Ordinal);
+        Assert.Contains("install the version CI uses with sudo docker/scripts/install-trivy.sh", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

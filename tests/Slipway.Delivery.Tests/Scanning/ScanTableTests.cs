@@ -29,6 +29,27 @@ public sealed class ScanTableTests
     }
 
     [Fact]
+    public void The_step_summary_gets_a_line_per_image_then_one_per_failed_finding()
+    {
+        var today = new DateOnly(2025, 1, 20);
+        var policy = new ScanPolicy { Ignores = TrivyIgnoreFile.Parse("CVE-2024-45491\naws-secret-access-key\nCVE-2024-6119", ".trivyignore") };
+        var results = new[]
+        {
+            policy.Evaluate("slipway/api:1.4.0-3f2a9c1", ScanTestData.Fixture("slipway-api.json"), today),
+            policy.Evaluate("slipway/migrator:1.4.0-3f2a9c1", ScanTestData.Fixture("clean.json"), today),
+        };
+
+        Assert.Equal(
+            [
+                "slipway/api:1.4.0-3f2a9c1: CRITICAL 1, HIGH 1, MEDIUM 1, LOW 1, UNKNOWN 0 · 3 ignored · FAIL (2)",
+                "slipway/migrator:1.4.0-3f2a9c1: CRITICAL 0, HIGH 0, MEDIUM 0, LOW 0, UNKNOWN 0 · 0 ignored · pass",
+                "slipway/api:1.4.0-3f2a9c1: CRITICAL CVE-2023-45853 zlib1g 1:1.2.13.dfsg-1 (no fix) zlib: integer overflow and resultant heap-based buffer overflow in zipOpenNewFileInZip4_6",
+                "slipway/api:1.4.0-3f2a9c1: HIGH CVE-2024-43485 System.Text.Json 8.0.4 (fixed in 8.0.5) dotnet: denial of service in System.Text.Json",
+            ],
+            ScanTable.SummaryLines(results));
+    }
+
+    [Fact]
     public void Secrets_are_listed_by_rule_and_location_never_by_content()
     {
         var result = new ScanPolicy().Evaluate("api", ScanTestData.Fixture("slipway-api.json"), new DateOnly(2025, 1, 20));

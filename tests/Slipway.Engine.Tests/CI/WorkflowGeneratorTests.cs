@@ -137,15 +137,4 @@ public sealed class WorkflowGeneratorTests
             deploy, StringComparison.Ordinal);
         Assert.True(deploy.IndexOf("Download push-images-staging", StringComparison.Ordinal) < deploy.IndexOf("run: ./build.sh", StringComparison.Ordinal));
     }
-
-    [Fact]
-    public void Trivy_is_installed_from_aquas_signed_repository_without_extra_permissions()
-    {
-        var step = WorkflowSteps.InstallTrivy();
-
-        Assert.Empty(step.Permissions);
-        Assert.Null(step.Uses);
-        Assert.Contains("signed-by=/usr/share/keyrings/trivy.gpg", step.Run, StringComparison.Ordinal);
-        Assert.EndsWith("trivy --version\n", step.Run, StringComparison.Ordinal);
-    }
 }

@@ -91,65 +91,38 @@ public sealed class TrivyReportTests
         Assert.Equal("Trivy report /nonexistent/x.json does not exist", error.Message);
     }
 
-    // The expected counts come from ../shared/testdata/trivy/SOURCES.md (and the reports themselves).
-    [SharedTrivyDataFact]
-    public void Reads_every_real_trivy_image_report_with_the_documented_counts()
+    [Fact]
+    public void A_v0_50_report_lacks_ReportID_Trivy_version_and_fingerprints_and_reads_the_same_findings()
     {
-        var expected = new Dictionary<string, (int Critical, int High, int Medium, int Low)>
-        {
-            ["alpine-39.json.golden"] = (2, 0, 4, 0),
-            ["legacy-v0.50.0/alpine-39.json.golden"] = (2, 0, 4, 0),
-            ["photon-30.json.golden"] = (2, 1, 0, 0),
-            ["fluentd-gems.json.golden"] = (1, 1, 0, 0),
-            ["debian-buster.json.golden"] = (1, 0, 0, 1),
-            ["mariner-1.0.json.golden"] = (0, 1, 0, 1),
-            ["ubi-7-comprehensive.json.golden"] = (0, 1, 0, 1),
-            ["centos-7.json.golden"] = (0, 0, 1, 2),
-            ["ubuntu-1804.json.golden"] = (0, 0, 4, 1),
-            ["distroless-base.json.golden"] = (0, 0, 2, 2),
-        };
-
-        foreach (var (file, counts) in expected)
-        {
-            var report = TrivyReport.Load(TrivyTestData.SharedFile(file));
-            var actual = VulnerabilityCounts(report);
-            Assert.True(
-                counts == (actual.GetValueOrDefault(TrivySeverity.Critical), actual.GetValueOrDefault(TrivySeverity.High),
-                    actual.GetValueOrDefault(TrivySeverity.Medium), actual.GetValueOrDefault(TrivySeverity.Low)),
-                $"{file}: expected {counts}, read {string.Join(", ", actual)}");
-            Assert.Equal("container_image", report.ArtifactType);
-            Assert.All(report.AllVulnerabilities, v => Assert.False(string.IsNullOrEmpty(v.PkgName)));
-        }
-    }
-
-    [SharedTrivyDataFact]
-    public void New_reports_carry_ReportID_and_Trivy_version_and_legacy_v0_50_reports_do_not()
-    {
-        var current = TrivyReport.Load(TrivyTestData.SharedFile("alpine-39.json.golden"));
-        var legacy = TrivyReport.Load(TrivyTestData.SharedFile("legacy-v0.50.0/alpine-39.json.golden"));
+        var current = TrivyReport.Load(TrivyTestData.Fixture("slipway-api.json"));
+        var legacy = TrivyReport.Load(TrivyTestData.Fixture("legacy-v0.50.json"));
 
         Assert.NotNull(current.ReportId);
-        Assert.Equal("dev", current.Trivy?.Version);
+        Assert.Equal("0.58.1", current.Trivy?.Version);
         Assert.Null(legacy.ReportId);
         Assert.Null(legacy.Trivy);
+        Assert.All(legacy.AllVulnerabilities, v => Assert.Null(v.Fingerprint));
+        Assert.Equal(6, legacy.AllVulnerabilities.Count());
         Assert.Equal(
-            current.AllVulnerabilities.Select(v => (v.VulnerabilityId, v.PkgName, v.Severity, v.FixedVersion)),
-            legacy.AllVulnerabilities.Select(v => (v.VulnerabilityId, v.PkgName, v.Severity, v.FixedVersion)));
+            current.AllVulnerabilities.Select(v => (v.VulnerabilityId, v.PkgName, v.Severity, v.FixedVersion, v.Status)),
+            legacy.AllVulnerabilities.Select(v => (v.VulnerabilityId, v.PkgName, v.Severity, v.FixedVersion, v.Status)));
     }
 
-    [SharedTrivyDataFact]
-    public void Reads_real_secret_and_misconfiguration_reports_old_and_new()
+    [Fact]
+    public void Reads_secret_and_misconfiguration_reports_old_and_new()
     {
-        foreach (var file in new[] { "secrets.json.golden", "legacy-v0.50.0/secrets.json.golden" })
+        foreach (var file in new[] { "repository.json", "legacy-v0.50-repository.json" })
         {
-            var secrets = TrivyReport.Load(TrivyTestData.SharedFile(file)).Results.SelectMany(r => r.Secrets).ToList();
-            Assert.Equal([("aws-access-key-id", TrivySeverity.Critical), ("mysecret", TrivySeverity.High)], secrets.Select(s => (s.RuleId, s.Severity)));
+            var report = TrivyReport.Load(TrivyTestData.Fixture(file));
+            Assert.Equal("repository", report.ArtifactType);
+            var secrets = report.Results.SelectMany(r => r.Secrets).ToList();
+            Assert.Equal([("aws-access-key-id", TrivySeverity.Critical, 4), ("slipway-deploy-token", TrivySeverity.High, 7)], secrets.Select(s => (s.RuleId, s.Severity, s.StartLine)));
         }
 
-        var misconfiguration = Assert.Single(TrivyReport.Load(TrivyTestData.SharedFile("dockerfile.json.golden")).Results.SelectMany(r => r.Misconfigurations));
+        var misconfiguration = Assert.Single(TrivyReport.Load(TrivyTestData.Fixture("repository.json")).Results.SelectMany(r => r.Misconfigurations));
         Assert.Equal(("DS-0002", null, TrivySeverity.High, true), (misconfiguration.Id, misconfiguration.AvdId, misconfiguration.Severity, misconfiguration.Failed));
 
-        var legacy = Assert.Single(TrivyReport.Load(TrivyTestData.SharedFile("legacy-v0.50.0/dockerfile.json.golden")).Results.SelectMany(r => r.Misconfigurations));
-        Assert.Equal(("DS002", "AVD-DS-0002", TrivySeverity.High), (legacy.Id, legacy.AvdId, legacy.Severity));
+        var legacy = Assert.Single(TrivyReport.Load(TrivyTestData.Fixture("legacy-v0.50-repository.json")).Results.SelectMany(r => r.Misconfigurations));
+        Assert.Equal(("DS002", "AVD-DS-0002", TrivySeverity.High, true), (legacy.Id, legacy.AvdId, legacy.Severity, legacy.Failed));
     }
 }

@@ -65,7 +65,7 @@ public sealed class TrivyScannerTests : IDisposable
             () => new TrivyScanner(searchPath: empty).ScanImageTarballAsync(Tarball(), work.FullName, "api", log.Add, CancellationToken.None));
 
         Assert.StartsWith("trivy not found", error.Message, StringComparison.Ordinal);
-        Assert.Contains("install it (https://trivy.dev/", error.Message, StringComparison.Ordinal);
+        Assert.Contains("install the version CI uses with sudo docker/scripts/install-trivy.sh (its SHA-256 verified)", error.Message, StringComparison.Ordinal);
         Assert.Null(new TrivyScanner(searchPath: empty).Locate());
     }
 
@@ -92,18 +92,6 @@ public sealed class TrivyScannerTests : IDisposable
 
         Assert.Contains($"image tarball {missing} does not exist", error.Message, StringComparison.Ordinal);
         Assert.Empty(trivy.Calls);
-    }
-
-    [SharedTrivyDataFact]
-    public async Task Replays_reports_written_by_trivy_itself()
-    {
-        using var trivy = StubTrivy.Replaying(TrivyTestData.SharedFile("alpine-39.json.golden"), TrivyTestData.SharedFile("alpine-310.sarif.golden"));
-
-        var scan = await new TrivyScanner(searchPath: trivy.SearchPath).ScanImageTarballAsync(Tarball(), work.FullName, "alpine", log.Add, CancellationToken.None);
-
-        Assert.Equal("testdata/fixtures/images/alpine-39.tar.gz", scan.Report.ArtifactName);
-        Assert.Equal(2, scan.Report.AllVulnerabilities.Count(v => v.Severity == TrivySeverity.Critical));
-        Assert.Contains("\"version\": \"2.1.0\"", File.ReadAllText(scan.SarifReportPath), StringComparison.Ordinal);
     }
 
     public void Dispose() => work.Delete(recursive: true);

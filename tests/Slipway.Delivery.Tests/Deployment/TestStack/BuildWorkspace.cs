@@ -126,7 +126,7 @@ internal sealed class BuildWorkspace : IAsyncDisposable
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "_build.dll"));
         foreach (var argument in arguments.Concat(["--environment", "local"]))
             start.ArgumentList.Add(argument);
-        foreach (var variable in new[] { "CI", "GITHUB_ACTIONS", "SLIPWAY_ENVIRONMENT", "DATABASE_URL" })
+        foreach (var variable in new[] { "CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "SLIPWAY_ENVIRONMENT", "DATABASE_URL" })
             start.Environment.Remove(variable);
         start.Environment[PasswordVariable] = Registry.Password;
         if (dockerHost is not null)
