@@ -136,10 +136,15 @@ public sealed class SingleHostDeployer(DockerClient docker, DeployEnvironment en
         var oldName = plan.LiveColour is null ? null : Names.Container($"{plan.App.Name}-{plan.LiveColour}");
         await StartColourAsync(plan, newName, ct).ConfigureAwait(false);
 
-        var (problem, healthyAfter) = await Containers(plan).WaitHealthyAsync(newName, environment.Health.Timeout, ct, await DirectUrlAsync(newName, ct).ConfigureAwait(false) is { } direct ? new Uri(direct, SmokeTester.HealthPath) : null).ConfigureAwait(false);
+        var direct = new ExecRelay(docker, newName, Compose.AppPort);
+        var (problem, healthyAfter) = await Containers(plan).WaitHealthyAsync(newName, environment.Health.Timeout, ct, direct).ConfigureAwait(false);
         if (problem is null)
         {
-            var smokeDirect = await SmokeDirectAsync(newName, plan.Version, ct).ConfigureAwait(false);
+            var smokeDirect = await SmokeTester.RunAsync(new SmokeTarget(direct.Url, plan.Version, null, false, environment.Smoke.Timeout, environment.Smoke.Retries, environment.Smoke.InitialBackoff)
+            {
+                Connector = direct.OpenAsync,
+                Label = $"{newName} directly",
+            }, ct).ConfigureAwait(false);
             if (!smokeDirect.Passed)
                 problem = "smoke checks against it failed: " + smokeDirect.FailureLines;
         }
@@ -187,8 +192,8 @@ public sealed class SingleHostDeployer(DockerClient docker, DeployEnvironment en
             [StackContainers.ColourLabel] = plan.NewColour,
             [StackContainers.VersionLabel] = plan.Version,
         };
-        // The colour is published on loopback only, so the deploy can check it before nginx sends it traffic.
-        var spec = Containers(plan).Spec(plan.App, name, plan.AppImage, labels, [new PortBinding(Compose.AppPort, 0, "127.0.0.1")]);
+        // No port is published: the deploy checks the colour through an exec relay before nginx sends it traffic.
+        var spec = Containers(plan).Spec(plan.App, name, plan.AppImage, labels, []);
         var existing = await docker.Containers.TryInspectAsync(name, ct).ConfigureAwait(false);
         if (existing is not null && existing.Config.Labels?.GetValueOrDefault(StackContainers.SpecLabel) == spec.Labels[StackContainers.SpecLabel])
         {
@@ -202,21 +207,6 @@ public sealed class SingleHostDeployer(DockerClient docker, DeployEnvironment en
         await docker.Containers.CreateAsync(spec, ct).ConfigureAwait(false);
         await docker.Containers.StartAsync(name, ct).ConfigureAwait(false);
         log($"{plan.NewColour} ({plan.Version}) started next to {plan.LiveColour ?? "nothing"}");
-    }
-
-    private async Task<SmokeReport> SmokeDirectAsync(string container, string version, CancellationToken ct)
-    {
-        var url = await DirectUrlAsync(container, ct).ConfigureAwait(false) ?? throw new DeployFailedException($"{container} has no loopback port for {Compose.AppPort}");
-        return await SmokeTester.RunAsync(new SmokeTarget(url, version, null, false,
-            environment.Smoke.Timeout, environment.Smoke.Retries, environment.Smoke.InitialBackoff), ct).ConfigureAwait(false);
-    }
-
-    /// <summary>The app container's own port, published on the engine's loopback: where a colour is checked before it takes traffic.</summary>
-    private async Task<Uri?> DirectUrlAsync(string container, CancellationToken ct)
-    {
-        var inspect = await docker.Containers.InspectAsync(container, ct).ConfigureAwait(false);
-        var host = docker.Endpoint.TcpUri?.Host ?? "127.0.0.1";
-        return inspect.HostPort(Compose.AppPort) is { } port ? new Uri($"http://{host}:{port.ToString(CultureInfo.InvariantCulture)}") : null;
     }
 
     /// <summary>Every check through the environment's public URL, as a user's request goes.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Slipway.Delivery.Deployment.SmokeTests;
 using Slipway.Delivery.Environments;
 using Slipway.Tools.Docker;
 
@@ -110,15 +111,16 @@ internal sealed class StackContainers(DockerClient docker, DeployEnvironment env
     }
 
     /// <summary>
-    /// Waits until the container is healthy; null problem when it is. Healthy means: <paramref name="healthUrl"/>
-    /// answers 200 (polled every 250 ms, so a new colour is not held back by the image's HEALTHCHECK interval), or
-    /// without a URL, the Docker health check passes (or, without one, the container runs). An exit, or Docker's
-    /// health check reporting unhealthy, is a problem at once.
+    /// Waits until the container is healthy; null problem when it is. Healthy means: its health path answers 200
+    /// through <paramref name="direct"/> (polled every 250 ms, so a new colour is not held back by the image's
+    /// HEALTHCHECK interval), or without one, the Docker health check passes (or, without one, the container runs). An
+    /// exit, or Docker's health check reporting unhealthy, is a problem at once.
     /// </summary>
-    public async Task<(string? Problem, TimeSpan Elapsed)> WaitHealthyAsync(string container, TimeSpan timeout, CancellationToken ct, Uri? healthUrl = null)
+    public async Task<(string? Problem, TimeSpan Elapsed)> WaitHealthyAsync(string container, TimeSpan timeout, CancellationToken ct, ExecRelay? direct = null)
     {
         var clock = Stopwatch.StartNew();
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+        using var http = SmokeTester.CreateClient(null, TimeSpan.FromSeconds(1), direct is null ? null : direct.OpenAsync);
+        var healthUrl = direct is null ? null : new Uri(direct.Url, SmokeTester.HealthPath);
         while (true)
         {
             var state = (await docker.Containers.InspectAsync(container, ct).ConfigureAwait(false)).State;
@@ -129,7 +131,7 @@ internal sealed class StackContainers(DockerClient docker, DeployEnvironment env
             if (healthUrl is null ? state.Health?.Status is null or "healthy" : await AnswersOkAsync(http, healthUrl, ct).ConfigureAwait(false))
                 return (null, clock.Elapsed);
             if (clock.Elapsed > timeout)
-                return ($"not healthy within {timeout.TotalSeconds:0} s ({(healthUrl is null ? $"still {state.Health?.Status}" : $"GET {healthUrl} never answered 200")})", clock.Elapsed);
+                return ($"not healthy within {timeout.TotalSeconds:0} s ({(healthUrl is null ? $"still {state.Health?.Status}" : $"GET {healthUrl} inside {container} never answered 200")})", clock.Elapsed);
             await Task.Delay(250, ct).ConfigureAwait(false);
         }
     }

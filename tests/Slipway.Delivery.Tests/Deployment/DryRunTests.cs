@@ -50,7 +50,7 @@ public sealed class DryRunTests(ITestOutputHelper testOutput)
 
         var nothingToRollBack = await DryRunAsync(workspace, "Rollback");
         Assert.Equal(1, nothingToRollBack.ExitCode);
-        Assert.Contains($"{workspace.Names.Environment} has no running nginx: deploy before rolling back", nothingToRollBack.Error, StringComparison.Ordinal);
+        Assert.Contains($"nothing serves {workspace.Names.Environment} now, so nothing came before it", nothingToRollBack.Error, StringComparison.Ordinal);
 
         var firstDeploy = await RealRunAsync(workspace, ["Deploy", "--version", v1, .. database]);
         // The inputs the dry run named are those the real run built and pushed.

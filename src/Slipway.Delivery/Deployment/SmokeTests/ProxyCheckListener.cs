@@ -7,39 +7,24 @@ namespace Slipway.Delivery.Deployment.SmokeTests;
 
 /// <summary>
 /// nginx's check listener (nginx/sites/checks.conf): 127.0.0.1:8081 inside the proxy's container, the
-/// API's routes without the public rate limit. Each connection to it is a relay (bash's /dev/tcp, or
-/// nc where there is no bash) started by <c>docker exec</c>, so it travels over the engine API the
-/// deploy already holds, to a local or a remote engine alike, and no port is published for it.
+/// API's routes without the public rate limit, reached through an <see cref="ExecRelay"/>.
 /// </summary>
 public sealed class ProxyCheckListener
 {
     public const int Port = 8081;
 
-    /// <summary>stdin to the port and the port to stdout, ending when nginx closes the connection.</summary>
-    private const string Relay = """
-        port=$0
-        if command -v bash >/dev/null 2>&1; then
-          exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/$0 || exit 1; cat <&0 >&3 & cat <&3; kill $! 2>/dev/null' "$port"
-        fi
-        exec nc 127.0.0.1 "$port"
-        """;
+    private readonly ExecRelay relay;
 
-    private readonly DockerClient docker;
-
-    private ProxyCheckListener(DockerClient docker, string container)
-    {
-        this.docker = docker;
-        Container = container;
-    }
+    private ProxyCheckListener(DockerClient docker, string container) => relay = new ExecRelay(docker, container, Port);
 
     /// <summary>The proxy container the checks run in.</summary>
-    public string Container { get; }
+    public string Container => relay.Container;
 
     /// <summary>The checks of <paramref name="version"/> through this listener: health, version and dependencies.</summary>
     public SmokeTarget Target(string version, SmokeSettings smoke) =>
-        new(new Uri($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}"), version, null, false, smoke.Timeout, smoke.Retries, smoke.InitialBackoff)
+        new(relay.Url, version, null, false, smoke.Timeout, smoke.Retries, smoke.InitialBackoff)
         {
-            Connector = OpenAsync,
+            Connector = relay.OpenAsync,
             Label = $"check listener in {Container}",
         };
 
@@ -53,10 +38,10 @@ public sealed class ProxyCheckListener
         if (container is null)
             return (null, $"no running {environment.Compose.ProxyService} container on the engine at {docker.Endpoint}");
         var listener = new ProxyCheckListener(docker, container);
-        using var http = SmokeTester.CreateClient(null, connector: listener.OpenAsync);
+        using var http = SmokeTester.CreateClient(null, connector: listener.relay.OpenAsync);
         try
         {
-            using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/nginx-health"), ct).ConfigureAwait(false);
+            using var response = await http.GetAsync(new Uri(listener.relay.Url, "/nginx-health"), ct).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.OK)
                 return (listener, null);
             return (null, $"{container} answers HTTP {(int)response.StatusCode} on its check listener");
@@ -85,7 +70,4 @@ public sealed class ProxyCheckListener
         var tasks = await docker.Containers.ListAsync([$"com.docker.swarm.service.name={names.SwarmService(proxy)}"], ct).ConfigureAwait(false);
         return tasks.FirstOrDefault(t => t.State == "running")?.Name;
     }
-
-    private async ValueTask<Stream> OpenAsync(CancellationToken ct) =>
-        await docker.Containers.OpenExecStreamAsync(Container, ["sh", "-c", Relay, Port.ToString(CultureInfo.InvariantCulture)], ct).ConfigureAwait(false);
 }
