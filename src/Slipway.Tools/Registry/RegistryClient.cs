@@ -7,7 +7,8 @@ using System.Text.RegularExpressions;
 namespace Slipway.Tools.Registry;
 
 /// <summary>
-/// The part of the Docker Registry HTTP API v2 (OCI distribution) the pipeline needs: the digest a tag points at.
+/// The part of the Docker Registry HTTP API v2 (OCI distribution) the pipeline needs: the digest a tag points at,
+/// and copying an image by digest from one registry to another.
 /// Handles both auth schemes registries use: HTTP Basic (htpasswd, ECR) and the Bearer token challenge
 /// (WWW-Authenticate: Bearer realm=...,service=...,scope=...).
 /// </summary>
@@ -40,10 +41,11 @@ public sealed partial class RegistryClient(HttpClient http)
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(manifest));
     }
 
+    /// <param name="content">Makes the request's body afresh for each attempt (the first, unauthenticated one learns the auth scheme).</param>
     private async Task<HttpResponseMessage> SendAsync(
-        HttpMethod method, Uri url, ImageReference image, RegistryCredentials? credentials, CancellationToken cancellationToken)
+        HttpMethod method, Uri url, ImageReference image, RegistryCredentials? credentials, CancellationToken cancellationToken, Func<HttpContent>? content = null)
     {
-        var response = await SendOnceAsync(method, url, authorization: null, cancellationToken);
+        var response = await SendOnceAsync(method, url, authorization: null, content, cancellationToken);
         if (response.StatusCode != HttpStatusCode.Unauthorized)
             return response;
 
@@ -57,7 +59,7 @@ public sealed partial class RegistryClient(HttpClient http)
             "Bearer" => new AuthenticationHeaderValue("Bearer", await FetchBearerTokenAsync(challenge.Parameter ?? "", image, credentials, cancellationToken)),
             _ => new AuthenticationHeaderValue("Basic", credentials!.BasicAuthorization),
         };
-        var retried = await SendOnceAsync(method, url, authorization, cancellationToken);
+        var retried = await SendOnceAsync(method, url, authorization, content, cancellationToken);
         if (retried.StatusCode == HttpStatusCode.Unauthorized)
         {
             retried.Dispose();
@@ -68,9 +70,10 @@ public sealed partial class RegistryClient(HttpClient http)
         return retried;
     }
 
-    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, Uri url, AuthenticationHeaderValue? authorization, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendOnceAsync(
+        HttpMethod method, Uri url, AuthenticationHeaderValue? authorization, Func<HttpContent>? content, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, url);
+        using var request = new HttpRequestMessage(method, url) { Content = content?.Invoke() };
         foreach (var type in ManifestTypes)
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
         request.Headers.Authorization = authorization;

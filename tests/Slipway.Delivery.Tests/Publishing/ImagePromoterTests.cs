@@ -1,0 +1,137 @@
+using Slipway.Delivery.Publishing;
+using Slipway.Delivery.Tests.Deployment.TestStack;
+using Slipway.Engine;
+using Slipway.Tools.Registry;
+
+namespace Slipway.Delivery.Tests.Publishing;
+
+/// <summary>Promote against real registries: two of the test's own, with htpasswd auth, as docker/scripts/registry.sh runs them.</summary>
+public sealed class ImagePromoterTests : IAsyncLifetime
+{
+    private readonly HttpClient http = new();
+    private readonly List<string> log = [];
+    private PrivateRegistry staging = null!;
+    private PrivateRegistry production = null!;
+
+    public async Task InitializeAsync()
+    {
+        staging = await PrivateRegistry.StartAsync();
+        production = await PrivateRegistry.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        http.Dispose();
+        await staging.DisposeAsync();
+        await production.DisposeAsync();
+    }
+
+    private static BasicAuthRegistryTarget Target(PrivateRegistry registry) => new(Credentials(registry));
+
+    private static RegistryCredentials Credentials(PrivateRegistry registry) => new(registry.Address, PrivateRegistry.User, registry.Password);
+
+    private ImagePromoter Promoter => new(new RegistryLogin(http), new RegistryClient(http));
+
+    /// <summary>What PushEcr hands over after pushing <paramref name="images"/> to staging.</summary>
+    private async Task<PublishResult> PushedToStagingAsync(params OciTestImage[] images)
+    {
+        var pushed = new List<PublishedImage>();
+        foreach (var (image, index) in images.Select((image, index) => (image, index)))
+        {
+            var reference = new ImageReference(staging.Address, $"slipway-{index}", image.Tag);
+            await image.PushAsync(reference, Credentials(staging), CancellationToken.None);
+            pushed.Add(new PublishedImage(reference.ToString(), image.ManifestDigest, RepositoryCreated: false));
+        }
+
+        return new PublishResult(staging.Address, pushed);
+    }
+
+    [Fact]
+    public async Task The_destination_serves_each_image_under_its_tag_with_the_digest_staging_verified()
+    {
+        using var api = new OciTestImage("1.0.0-abc1234");
+        using var proxy = new OciTestImage("1.0.0-abc1234");
+        var handOff = await PushedToStagingAsync(api, proxy);
+
+        var result = await Promoter.PromoteAsync(Target(staging), Target(production), handOff, log.Add, CancellationToken.None);
+
+        Assert.Equal(production.Address, result.Registry);
+        Assert.Equal([$"{production.Address}/slipway-0:1.0.0-abc1234", $"{production.Address}/slipway-1:1.0.0-abc1234"], result.Images.Select(i => i.Reference));
+        Assert.Equal([api.ManifestDigest, proxy.ManifestDigest], result.Images.Select(i => i.Digest));
+        Assert.Equal(
+            [$"slipway-0:1.0.0-abc1234 {api.ManifestDigest}", $"slipway-1:1.0.0-abc1234 {proxy.ManifestDigest}"],
+            await production.ContentsAsync());
+        Assert.Equal(await staging.ContentsAsync(), await production.ContentsAsync());
+        Assert.Equal(4, log.Count(l => l.Contains("copied blob", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Promoting_again_copies_nothing_and_verifies_the_same_digests()
+    {
+        using var api = new OciTestImage("1.0.0-abc1234");
+        var handOff = await PushedToStagingAsync(api);
+        var first = await Promoter.PromoteAsync(Target(staging), Target(production), handOff, log.Add, CancellationToken.None);
+        log.Clear();
+
+        var again = await Promoter.PromoteAsync(Target(staging), Target(production), handOff, log.Add, CancellationToken.None);
+
+        Assert.Equal(first, again with { Images = first.Images });
+        Assert.Equal(first.Images, again.Images);
+        Assert.DoesNotContain(log, l => l.Contains("copied blob", StringComparison.Ordinal) || l.StartsWith("promoting", StringComparison.Ordinal));
+        Assert.Contains($"{production.Address}/slipway-0:1.0.0-abc1234 verified: {api.ManifestDigest} (already there)", log);
+    }
+
+    [Fact]
+    public async Task One_registry_for_both_stages_is_left_as_it_is()
+    {
+        using var api = new OciTestImage("1.0.0-abc1234");
+        var handOff = await PushedToStagingAsync(api);
+        var before = await staging.ContentsAsync();
+
+        var result = await Promoter.PromoteAsync(Target(staging), Target(staging), handOff, log.Add, CancellationToken.None);
+
+        Assert.Equal(handOff.Images, result.Images);
+        Assert.Equal(before, await staging.ContentsAsync());
+        Assert.Empty(await production.ContentsAsync());
+    }
+
+    [Fact]
+    public async Task A_destination_tag_that_names_another_image_is_refused_and_kept()
+    {
+        using var api = new OciTestImage("1.0.0-abc1234");
+        using var other = new OciTestImage("1.0.0-abc1234");
+        var handOff = await PushedToStagingAsync(api);
+        await other.PushAsync(new ImageReference(production.Address, "slipway-0", other.Tag), Credentials(production), CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<ImageDigestMismatchException>(() => Promoter.PromoteAsync(Target(staging), Target(production), handOff, log.Add, CancellationToken.None));
+
+        Assert.Equal(api.ManifestDigest, error.Expected);
+        Assert.Equal(other.ManifestDigest, error.Actual);
+        Assert.Equal([$"slipway-0:1.0.0-abc1234 {other.ManifestDigest}"], await production.ContentsAsync());
+    }
+
+    [Fact]
+    public async Task A_hand_off_from_another_registry_is_refused_before_anything_is_copied()
+    {
+        using var api = new OciTestImage("1.0.0-abc1234");
+        var handOff = await PushedToStagingAsync(api);
+
+        var error = await Assert.ThrowsAsync<BuildFailedException>(() => Promoter.PromoteAsync(Target(production), Target(staging), handOff, log.Add, CancellationToken.None));
+
+        Assert.StartsWith($"the images to promote were pushed to {staging.Address}, not to the source registry {production.Address}", error.Message, StringComparison.Ordinal);
+        Assert.Empty(await production.ContentsAsync());
+    }
+
+    [Fact]
+    public async Task Wrong_destination_credentials_are_one_line_naming_the_registry()
+    {
+        using var api = new OciTestImage("1.0.0-abc1234");
+        var handOff = await PushedToStagingAsync(api);
+        var wrong = new BasicAuthRegistryTarget(new RegistryCredentials(production.Address, PrivateRegistry.User, "not-the-password"));
+
+        var error = await Assert.ThrowsAsync<BuildFailedException>(() => Promoter.PromoteAsync(Target(staging), wrong, handOff, log.Add, CancellationToken.None));
+
+        Assert.Contains($"registry {production.Address} rejected the credentials of user 'AWS'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-password", error.Message, StringComparison.Ordinal);
+    }
+}
