@@ -38,7 +38,12 @@ internal static class JobPlanner
         {
             var (job, stage, invoked) = declared[index];
             var visible = planned.Where(p => p.Stage is null || p.Stage == stage).ToList();
-            PlannedJob? OwnerOf(ExecutableTarget target) => visible.LastOrDefault(p => p.Runs.Contains(target));
+            var reused = Reused(workflow, graph, stage);
+            var earlierStages = planned.Where(p => p.Stage is not null && p.Stage != stage).ToList();
+            foreach (var target in reused.Where(t => !earlierStages.Any(p => p.Runs.Contains(t)) && !visible.Any(p => p.Runs.Contains(t))))
+                throw Error(workflow, $"stage {stage!.Environment} reuses {target.Name}, but no earlier stage's job runs it");
+            PlannedJob? OwnerOf(ExecutableTarget target) => visible.LastOrDefault(p => p.Runs.Contains(target))
+                ?? (reused.Contains(target) ? earlierStages.LastOrDefault(p => p.Runs.Contains(target)) : null);
             bool InvokedLater(ExecutableTarget target) =>
                 declared.Skip(index + 1).Any(d => d.Stage == stage && d.Invoked.Contains(target));
 
@@ -94,6 +99,9 @@ internal static class JobPlanner
                 }
             }
 
+            foreach (var gate in job.Gates.Select(g => Resolve(graph, workflow, g)))
+                needs.Add(OwnerOf(gate) ?? throw Error(workflow, $"job '{Id(invoked, stage)}' waits for {gate.Name}, but no earlier job runs {gate.Name}"));
+
             if (job.OnlyAfterFailureOf is { } failed)
             {
                 var target = Resolve(graph, workflow, failed);
@@ -106,7 +114,7 @@ internal static class JobPlanner
             var id = Id(invoked, stage);
             if (planned.Any(p => p.Id == id))
                 throw Error(workflow, $"two jobs would be called '{id}': invoke different targets");
-            planned.Add(new PlannedJob(id, job, stage, invoked, runs, skips, Reduce(needs), downloads));
+            planned.Add(new PlannedJob(id, job, stage, invoked, runs, skips, Reduce(needs), downloads.Distinct().ToList()));
         }
 
         return planned;
@@ -122,6 +130,17 @@ internal static class JobPlanner
         {
             throw Error(workflow, e.Message);
         }
+    }
+
+    /// <summary>The targets a stage takes over from earlier stages, with everything they depend on.</summary>
+    private static HashSet<ExecutableTarget> Reused(Workflow workflow, TargetGraph graph, WorkflowStage? stage)
+    {
+        if (stage is null)
+            return [];
+        var targets = stage.Reused.Select(t => Resolve(graph, workflow, t)).ToList();
+        var closure = DependencyClosure(targets);
+        closure.UnionWith(targets);
+        return closure;
     }
 
     private static HashSet<ExecutableTarget> DependencyClosure(IEnumerable<ExecutableTarget> targets)
