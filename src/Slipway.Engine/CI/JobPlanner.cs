@@ -40,7 +40,7 @@ internal static class JobPlanner
             var visible = planned.Where(p => p.Stage is null || p.Stage == stage).ToList();
             var reused = Reused(workflow, graph, stage);
             var earlierStages = planned.Where(p => p.Stage is not null && p.Stage != stage).ToList();
-            foreach (var target in reused.Where(t => !earlierStages.Any(p => p.Runs.Contains(t)) && !visible.Any(p => p.Runs.Contains(t))))
+            foreach (var target in (stage?.Reused ?? []).Select(t => graph.Resolve(t)).Where(t => !earlierStages.Any(p => p.Runs.Contains(t))))
                 throw Error(workflow, $"stage {stage!.Environment} reuses {target.Name}, but no earlier stage's job runs it");
             PlannedJob? OwnerOf(ExecutableTarget target) => visible.LastOrDefault(p => p.Runs.Contains(target))
                 ?? (reused.Contains(target) ? earlierStages.LastOrDefault(p => p.Runs.Contains(target)) : null);
