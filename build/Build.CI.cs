@@ -47,33 +47,50 @@ partial class Build : IDeclareWorkflows
         .Job(Test, WithRealServers)
         .Stage(DeliveryStage(EnvironmentName.Staging, "staging"), stage => stage
             // Builds, scans and pushes the images, then deploys: longer than a job's default half hour.
-            .Job(Deploy, job => job
+            .Job(Deploy, job => Delivers(job, EnvironmentName.Staging)
                 .WithTimeout(60)
                 .WaitsFor(Test)
-                .WithSecrets("POSTGRES_PASSWORD", "SLIPWAY_STAGING_REGISTRY_PASSWORD")
-                .WithCertificates(".nuke/certs/staging", CertificateSecrets)
+                .WithSecrets("POSTGRES_PASSWORD")
                 .Before(InstallTrivy())))
         .Stage(
             DeliveryStage(EnvironmentName.Prod, "production")
                 .When("github.event_name == 'push' || inputs.environment == 'prod'")
                 .Reuses(PushEcr)
-                // Promote reads staging's registry: production holds its own (ideally pull-only) copy of that password.
                 .Requires([.. RegistryPasswordNeeds(EnvironmentName.Staging, "Promote reads the images from it")]),
             stage => stage
-                .Job([Promote, Deploy], job => job
-                    .WithSecrets("POSTGRES_PASSWORD", "SLIPWAY_STAGING_REGISTRY_PASSWORD")
-                    .WithCertificates(".nuke/certs/prod", CertificateSecrets)
+                .Job([Promote, Deploy], job => Delivers(job, EnvironmentName.Prod, promotedFrom: EnvironmentName.Staging)
+                    .WithSecrets("POSTGRES_PASSWORD")
                     .Before(AwsCredentials)));
+
+    /// <summary>
+    /// What a delivery job is given because of how its environment is reached: the registry password its file names
+    /// (and, when it promotes, that of the registry it promotes from; production holds its own, ideally pull-only, copy)
+    /// and the engine's client certificates. The stack's secrets are declared with each job.
+    /// </summary>
+    WorkflowJob Delivers(WorkflowJob job, EnvironmentName name, EnvironmentName? promotedFrom = null)
+    {
+        foreach (var environment in new[] { name, promotedFrom }.OfType<EnvironmentName>().Select(EnvironmentOf).OfType<DeployEnvironment>())
+        {
+            if (environment.Registry is { Kind: RegistryKind.Basic, PasswordVariable: { } password })
+                job.WithSecrets(password);
+        }
+
+        if (EnvironmentOf(name)?.Docker.CertPath is { } certificates)
+            job.WithCertificates(certificates, CertificateSecrets);
+        return job;
+    }
 
     static void WithRealServers(WorkflowJob job) => job
         .Before(InstallTestRequirements)
         .RunsThrough(".ci/run")
         .WithEnvironmentVariable("SLIPWAY_REQUIRE_REAL", "1");
 
-    /// <summary>A GitHub environment delivering to one of .nuke/environments, requiring what its file names.</summary>
+    /// <summary>A GitHub environment delivering to one of .nuke/environments, requiring what its file names (nothing, in a repository without that file).</summary>
     WorkflowStage DeliveryStage(EnvironmentName name, string gitHubEnvironment)
     {
-        var environment = EnvironmentOf(name);
+        var stage = new WorkflowStage(gitHubEnvironment).WithBuildArguments("--environment", name.ToString().ToLowerInvariant());
+        if (EnvironmentOf(name) is not { } environment)
+            return stage;
         var file = environment.SourceFile;
         var needs = environment.Secrets.Select(secret => EnvironmentNeed.Secret(secret, $"{file}: secrets")).ToList();
         needs.AddRange(RegistryPasswordNeeds(name, "PushEcr, Deploy and Rollback log in to it"));
@@ -81,22 +98,21 @@ partial class Build : IDeclareWorkflows
             needs.Add(EnvironmentNeed.Certificates(certificates, $"{file}: docker.certPath"));
         if (environment.Registry.Kind == RegistryKind.Ecr)
             needs.Add(EnvironmentNeed.AwsCredentials($"{file}: registry.kind ecr"));
-        return new WorkflowStage(gitHubEnvironment)
-            .WithUrl(environment.PublicUrl.ToString().TrimEnd('/'))
-            .WithBuildArguments("--environment", name.ToString().ToLowerInvariant())
-            .Requires([.. needs]);
+        return stage.WithUrl(environment.PublicUrl.ToString().TrimEnd('/')).Requires([.. needs]);
     }
 
     /// <summary>A basic-auth registry's password, from the secret its file names (an ECR registry needs AWS credentials instead).</summary>
     IEnumerable<EnvironmentNeed> RegistryPasswordNeeds(EnvironmentName name, string why)
     {
-        var environment = EnvironmentOf(name);
-        if (environment.Registry is { Kind: RegistryKind.Basic, PasswordVariable: { } variable })
-            yield return EnvironmentNeed.Secret(variable, $"{environment.SourceFile}: registry.passwordVariable; {why}");
+        if (EnvironmentOf(name)?.Registry is { Kind: RegistryKind.Basic, PasswordVariable: { } variable })
+            yield return EnvironmentNeed.Secret(variable, $"{EnvironmentOf(name)!.SourceFile}: registry.passwordVariable; {why}");
     }
 
-    DeployEnvironment EnvironmentOf(EnvironmentName name)
+    /// <summary>The environment's file, or null when the repository has none for it (e.g. a test's workspace).</summary>
+    DeployEnvironment? EnvironmentOf(EnvironmentName name)
     {
+        if (!File.Exists(RootDirectory / ".nuke" / "environments" / $"{name.ToString().ToLowerInvariant()}.json"))
+            return null;
         try
         {
             return EnvironmentFile.Load(RootDirectory, name);
