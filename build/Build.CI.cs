@@ -23,6 +23,13 @@ partial class Build : IDeclareWorkflows
         Run = "sudo bash docker/scripts/install.sh test",
     };
 
+    /// <summary>What Setup needs to bootstrap the local environment the images are built and scanned in (a registry, base images).</summary>
+    static WorkflowStep InstallSetupRequirements => new()
+    {
+        Name = "Install what Setup needs (docker/scripts/requirements.txt)",
+        Run = "sudo bash docker/scripts/install.sh setup",
+    };
+
     IEnumerable<Workflow> IDeclareWorkflows.Workflows => [Ci, Delivery];
 
     Workflow Ci => new Workflow("ci", "CI")
@@ -33,7 +40,7 @@ partial class Build : IDeclareWorkflows
         .CancelSupersededPullRequestRuns()
         .PinActionsToCommits()
         .Job(Test, WithRealServers)
-        .Job(ScanImages, job => job.Before(InstallTrivy()).After(UploadSarif("artifacts/scan", "trivy")));
+        .Job(ScanImages, job => job.Before(InstallSetupRequirements, InstallTrivy()).After(UploadSarif("artifacts/scan", "trivy")));
 
     /// <summary>
     /// Build once, promote by digest: the commit's tests pass, staging builds, scans, pushes to its registry and deploys

@@ -65,6 +65,27 @@ public sealed class ImagePromoterTests : IAsyncLifetime
         Assert.Equal(4, log.Count(l => l.Contains("copied blob", StringComparison.Ordinal)));
     }
 
+    /// <summary>From the shared registry .ci/run starts (its own repository per run) into a registry of the test's own.</summary>
+    [RegistryFact]
+    public async Task From_the_shared_registry_the_destination_serves_the_same_digest()
+    {
+        var shared = new RegistryCredentials(RealServers.Registry!, RealServers.RegistryUser!, RealServers.RegistryPassword!);
+        var repository = $"slipway-test/promote-{Guid.NewGuid():N}";
+        using var api = new OciTestImage("1.0.0-abc1234");
+        var source = new ImageReference(shared.Server, repository, api.Tag);
+        await api.PushAsync(source, shared, CancellationToken.None);
+        var handOff = new PublishResult(shared.Server, [new PublishedImage(source.ToString(), api.ManifestDigest, RepositoryCreated: false)]);
+
+        var result = await Promoter.PromoteAsync(new BasicAuthRegistryTarget(shared), Target(production), handOff, log.Add, CancellationToken.None);
+
+        var destination = new ImageReference(production.Address, repository, api.Tag);
+        Assert.Equal([(destination.ToString(), api.ManifestDigest)], result.Images.Select(i => (i.Reference, i.Digest)));
+        var client = new RegistryClient(http);
+        Assert.Equal(api.ManifestDigest, await client.GetManifestDigestAsync(source, shared, CancellationToken.None));
+        Assert.Equal(api.ManifestDigest, await client.GetManifestDigestAsync(destination, Credentials(production), CancellationToken.None));
+        Assert.Equal(api.ManifestDigest, await new SkopeoInspector().GetDigestAsync(destination, Credentials(production), CancellationToken.None));
+    }
+
     [Fact]
     public async Task Promoting_again_copies_nothing_and_verifies_the_same_digests()
     {
