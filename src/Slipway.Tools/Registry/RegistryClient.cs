@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -41,11 +42,19 @@ public sealed partial class RegistryClient(HttpClient http)
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(manifest));
     }
 
-    /// <param name="content">Makes the request's body afresh for each attempt (the first, unauthenticated one learns the auth scheme).</param>
+    /// <summary>
+    /// The authorization that last worked per registry, repository and credentials: sent up front, so a blob upload is
+    /// not sent once without it just to learn the auth scheme. A Bearer token whose scope falls short is answered 401
+    /// and replaced through the challenge.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, AuthenticationHeaderValue> authorizations = new();
+
+    /// <param name="content">Makes the request's body afresh for each attempt.</param>
     private async Task<HttpResponseMessage> SendAsync(
         HttpMethod method, Uri url, ImageReference image, RegistryCredentials? credentials, CancellationToken cancellationToken, Func<HttpContent>? content = null)
     {
-        var response = await SendOnceAsync(method, url, authorization: null, content, cancellationToken);
+        var key = $"{image.Registry}/{image.Repository} {credentials?.BasicAuthorization}";
+        var response = await SendOnceAsync(method, url, authorizations.GetValueOrDefault(key), content, cancellationToken);
         if (response.StatusCode != HttpStatusCode.Unauthorized)
             return response;
 
@@ -67,6 +76,7 @@ public sealed partial class RegistryClient(HttpClient http)
                 $"registry {image.Registry} rejected the credentials{(credentials is null ? "" : $" of user '{credentials.User}'")} for {image.Repository}");
         }
 
+        authorizations[key] = authorization;
         return retried;
     }
 

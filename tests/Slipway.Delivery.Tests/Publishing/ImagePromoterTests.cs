@@ -1,3 +1,7 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
 using Slipway.Delivery.Publishing;
 using Slipway.Delivery.Tests.Deployment.TestStack;
 using Slipway.Engine;
@@ -100,6 +104,60 @@ public sealed class ImagePromoterTests : IAsyncLifetime
         Assert.Equal(first.Images, again.Images);
         Assert.DoesNotContain(log, l => l.Contains("copied blob", StringComparison.Ordinal) || l.StartsWith("promoting", StringComparison.Ordinal));
         Assert.Contains($"{production.Address}/slipway-0:1.0.0-abc1234 verified: {api.ManifestDigest} (already there)", log);
+    }
+
+    /// <summary>A multi-platform image: the index, each manifest it lists and their blobs arrive, the index under the same digest.</summary>
+    [Fact]
+    public async Task An_image_index_is_copied_with_the_manifests_it_lists()
+    {
+        using var amd64 = new OciTestImage("amd64");
+        using var arm64 = new OciTestImage("arm64");
+        var images = await PushedToStagingAsync(amd64, arm64);
+        var client = new RegistryClient(http);
+        var manifests = new List<RegistryManifest>();
+        foreach (var image in images.Images)
+            manifests.Add((await client.GetManifestAsync(Reference(image), Credentials(staging), CancellationToken.None))!);
+        var index = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
+        {
+            schemaVersion = 2,
+            mediaType = "application/vnd.oci.image.index.v1+json",
+            manifests = manifests.Select((manifest, i) => new
+            {
+                mediaType = manifest.MediaType,
+                digest = manifest.Digest,
+                size = manifest.Content.Length,
+                platform = new { architecture = i == 0 ? "amd64" : "arm64", os = "linux" },
+            }),
+        }));
+        // Both platform manifests go into the index's repository first, as a registry requires.
+        foreach (var image in images.Images)
+            await client.CopyAsync(Reference(image), Credentials(staging), new ImageReference(staging.Address, "slipway-api", image.Digest), Credentials(staging), log.Add, CancellationToken.None);
+        using (var put = new HttpRequestMessage(HttpMethod.Put, $"http://{staging.Address}/v2/slipway-api/manifests/1.0.0-abc1234"))
+        {
+            put.Headers.Authorization = new AuthenticationHeaderValue("Basic", Credentials(staging).BasicAuthorization);
+            put.Content = new ByteArrayContent(index) { Headers = { ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.index.v1+json") } };
+            using var response = await http.SendAsync(put);
+            Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+
+        var indexDigest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(index));
+        var handOff = new PublishResult(staging.Address, [new PublishedImage($"{staging.Address}/slipway-api:1.0.0-abc1234", indexDigest, RepositoryCreated: false)]);
+
+        var result = await Promoter.PromoteAsync(Target(staging), Target(production), handOff, log.Add, CancellationToken.None);
+
+        Assert.Equal(indexDigest, Assert.Single(result.Images).Digest);
+        var copied = await client.GetManifestAsync(new ImageReference(production.Address, "slipway-api", "1.0.0-abc1234"), Credentials(production), CancellationToken.None);
+        Assert.Equal(indexDigest, copied!.Digest);
+        Assert.True(copied.IsIndex);
+        foreach (var image in images.Images)
+            Assert.Equal(image.Digest, await client.GetManifestDigestAsync(new ImageReference(production.Address, "slipway-api", image.Digest), Credentials(production), CancellationToken.None));
+    }
+
+    private static ImageReference Reference(PublishedImage image)
+    {
+        var at = image.Reference.IndexOf('/', StringComparison.Ordinal);
+        var colon = image.Reference.LastIndexOf(':');
+        return new ImageReference(image.Reference[..at], image.Reference[(at + 1)..colon], image.Digest);
     }
 
     [Fact]
