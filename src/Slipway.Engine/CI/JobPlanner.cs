@@ -24,7 +24,9 @@ internal sealed record PlannedJob(
 /// targets depend on or trigger, a job runs what no other job of its scope runs. Its scope is its stage (an
 /// environment), plus the jobs outside stages, whose work every stage reuses. Targets an earlier job ran are
 /// skipped (<c>--skip</c>: a skipped dependency counts as satisfied) and that job becomes a need; targets a
-/// later job of the scope invokes are skipped too, and run there. So nothing runs twice per scope.
+/// later job of the scope invokes are skipped too, and run there. So nothing runs twice per scope. A stage that
+/// <see cref="WorkflowStage.Reuses"/> targets takes them (and what they depend on) from the earlier stage's job that ran
+/// them, as if that job were in its scope; <see cref="WorkflowJob.WaitsFor"/> adds a need without a dependency.
 /// </summary>
 internal static class JobPlanner
 {
