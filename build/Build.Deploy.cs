@@ -39,6 +39,8 @@ partial class Build
     Target Deploy => _ => _
         .Description("Deploys the pushed images to the environment with zero downtime (blue-green behind nginx, or a swarm's rolling update)")
         .DependsOn(Setup, PushEcr)
+        // pushed.json: on CI the deploy job downloads it from the job that pushed (or promoted) the images.
+        .Consumes(PushEcr)
         .Triggers(SmokeTest)
         .Writes(DryRunBehavior.PrintPlan)
         .Executes(async ct =>
@@ -145,7 +147,7 @@ partial class Build
         });
 
     /// <summary>The targets that read the environment file; when one is scheduled, OnBeforeTargets loads and checks it.</summary>
-    Target[] EnvironmentTargets => [Setup, BuildImages, ScanImages, PushEcr, Deploy, SmokeTest, Rollback, Releases, Unlock];
+    Target[] EnvironmentTargets => [Setup, BuildImages, ScanImages, PushEcr, Promote, Deploy, SmokeTest, Rollback, Releases, Unlock];
 
     /// <summary>The environment file of --environment, as OnBeforeTargets loaded and checked it.</summary>
     DeployEnvironment DeliveryEnvironment => deliveryEnvironment

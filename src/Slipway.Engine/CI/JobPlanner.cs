@@ -24,7 +24,9 @@ internal sealed record PlannedJob(
 /// targets depend on or trigger, a job runs what no other job of its scope runs. Its scope is its stage (an
 /// environment), plus the jobs outside stages, whose work every stage reuses. Targets an earlier job ran are
 /// skipped (<c>--skip</c>: a skipped dependency counts as satisfied) and that job becomes a need; targets a
-/// later job of the scope invokes are skipped too, and run there. So nothing runs twice per scope.
+/// later job of the scope invokes are skipped too, and run there. So nothing runs twice per scope. A stage that
+/// <see cref="WorkflowStage.Reuses"/> targets takes them (and what they depend on) from the earlier stage's job that ran
+/// them, as if that job were in its scope; <see cref="WorkflowJob.WaitsFor"/> adds a need without a dependency.
 /// </summary>
 internal static class JobPlanner
 {
@@ -38,7 +40,12 @@ internal static class JobPlanner
         {
             var (job, stage, invoked) = declared[index];
             var visible = planned.Where(p => p.Stage is null || p.Stage == stage).ToList();
-            PlannedJob? OwnerOf(ExecutableTarget target) => visible.LastOrDefault(p => p.Runs.Contains(target));
+            var reused = Reused(workflow, graph, stage);
+            var earlierStages = planned.Where(p => p.Stage is not null && p.Stage != stage).ToList();
+            foreach (var target in (stage?.Reused ?? []).Select(t => graph.Resolve(t)).Where(t => !earlierStages.Any(p => p.Runs.Contains(t))))
+                throw Error(workflow, $"stage {stage!.Environment} reuses {target.Name}, but no earlier stage's job runs it");
+            PlannedJob? OwnerOf(ExecutableTarget target) => visible.LastOrDefault(p => p.Runs.Contains(target))
+                ?? (reused.Contains(target) ? earlierStages.LastOrDefault(p => p.Runs.Contains(target)) : null);
             bool InvokedLater(ExecutableTarget target) =>
                 declared.Skip(index + 1).Any(d => d.Stage == stage && d.Invoked.Contains(target));
 
@@ -94,6 +101,9 @@ internal static class JobPlanner
                 }
             }
 
+            foreach (var gate in job.Gates.Select(g => Resolve(graph, workflow, g)))
+                needs.Add(OwnerOf(gate) ?? throw Error(workflow, $"job '{Id(invoked, stage)}' waits for {gate.Name}, but no earlier job runs {gate.Name}"));
+
             if (job.OnlyAfterFailureOf is { } failed)
             {
                 var target = Resolve(graph, workflow, failed);
@@ -106,7 +116,7 @@ internal static class JobPlanner
             var id = Id(invoked, stage);
             if (planned.Any(p => p.Id == id))
                 throw Error(workflow, $"two jobs would be called '{id}': invoke different targets");
-            planned.Add(new PlannedJob(id, job, stage, invoked, runs, skips, Reduce(needs), downloads));
+            planned.Add(new PlannedJob(id, job, stage, invoked, runs, skips, Reduce(needs), downloads.Distinct().ToList()));
         }
 
         return planned;
@@ -122,6 +132,17 @@ internal static class JobPlanner
         {
             throw Error(workflow, e.Message);
         }
+    }
+
+    /// <summary>The targets a stage takes over from earlier stages, with everything they depend on.</summary>
+    private static HashSet<ExecutableTarget> Reused(Workflow workflow, TargetGraph graph, WorkflowStage? stage)
+    {
+        if (stage is null)
+            return [];
+        var targets = stage.Reused.Select(t => Resolve(graph, workflow, t)).ToList();
+        var closure = DependencyClosure(targets);
+        closure.UnionWith(targets);
+        return closure;
     }
 
     private static HashSet<ExecutableTarget> DependencyClosure(IEnumerable<ExecutableTarget> targets)

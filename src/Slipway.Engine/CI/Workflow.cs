@@ -45,9 +45,31 @@ public sealed partial class Workflow(string fileName, string name)
 
     public Workflow OnSchedule(params string[] crons) => Add(new ScheduleTrigger(crons));
 
+    /// <summary>Whether <c>uses:</c> names each action's release commit (with its version as a comment) instead of its major tag.</summary>
+    public bool PinsActions { get; private set; }
+
     public Workflow WithConcurrency(string group, bool cancelInProgress)
     {
-        Concurrency = new WorkflowConcurrency(group, cancelInProgress);
+        Concurrency = new WorkflowConcurrency(group, cancelInProgress ? "true" : "false");
+        return this;
+    }
+
+    /// <summary>
+    /// A newer push to a pull request cancels its older run; runs of other events each get a group of their own, so
+    /// nothing else is cancelled or left waiting (GitHub keeps only one pending run per group).
+    /// </summary>
+    public Workflow CancelSupersededPullRequestRuns()
+    {
+        Concurrency = new WorkflowConcurrency(
+            $"{FileName}-${{{{ github.event_name == 'pull_request' && github.ref || github.run_id }}}}",
+            "${{ github.event_name == 'pull_request' }}");
+        return this;
+    }
+
+    /// <summary>Pins every action to the commit of its release (<see cref="ActionVersions"/>), as Dependabot then keeps it.</summary>
+    public Workflow PinActionsToCommits()
+    {
+        PinsActions = true;
         return this;
     }
 
@@ -109,7 +131,8 @@ public sealed partial class Workflow(string fileName, string name)
 }
 
 /// <param name="Group">The concurrency group; may use expressions such as <c>${{ github.ref }}</c>.</param>
-public sealed record WorkflowConcurrency(string Group, bool CancelInProgress);
+/// <param name="CancelInProgress"><c>true</c>, <c>false</c>, or an expression.</param>
+public sealed record WorkflowConcurrency(string Group, string CancelInProgress);
 
 /// <summary>
 /// The jobs that deliver to one environment (staging, production). Every job of the stage references the GitHub
@@ -150,11 +173,84 @@ public sealed class WorkflowStage(string environment)
         return this;
     }
 
-    public WorkflowStage Job(Target target, Action<WorkflowJob>? configure = null)
+    /// <summary>What the environment's file names that its jobs must be given (secrets, certificates, cloud credentials).</summary>
+    public IReadOnlyList<EnvironmentNeed> Needs { get; private set; } = [];
+
+    /// <summary>Targets (with what they depend on) that an earlier stage's job ran and this stage takes over, e.g. the pushed images.</summary>
+    public IReadOnlyList<Target> Reused { get; private set; } = [];
+
+    public WorkflowStage Requires(params EnvironmentNeed[] needs)
     {
-        jobs.Add(Workflow.Configure(new WorkflowJob([target]), configure));
+        Needs = [.. Needs, .. needs];
         return this;
     }
+
+    /// <summary>
+    /// This stage builds on what an earlier stage's job ran: those targets are skipped here, that job becomes a need,
+    /// and what they produced is downloaded from it (build once, promote).
+    /// </summary>
+    public WorkflowStage Reuses(params Target[] targets)
+    {
+        Reused = [.. Reused, .. targets];
+        return this;
+    }
+
+    public WorkflowStage Job(Target target, Action<WorkflowJob>? configure = null) => Job([target], configure);
+
+    /// <summary>One job that runs <paramref name="targets"/> and everything they trigger: one approval for all of it.</summary>
+    public WorkflowStage Job(Target[] targets, Action<WorkflowJob>? configure = null)
+    {
+        jobs.Add(Workflow.Configure(new WorkflowJob(targets), configure));
+        return this;
+    }
+}
+
+/// <summary>Something a stage's environment needs on the runner; generation fails when no job of the stage supplies it.</summary>
+/// <param name="DeclaredIn">Where the need comes from, for the error (e.g. <c>.nuke/environments/prod.json: secrets</c>).</param>
+public abstract record EnvironmentNeed(string DeclaredIn)
+{
+    /// <summary>An environment variable the build reads, supplied from the GitHub environment's secret of the same name.</summary>
+    public static EnvironmentNeed Secret(string name, string declaredIn) => new SecretNeed(GitHubExpression.UpperSnake(name, "secret"), declaredIn);
+
+    /// <summary>A folder of client certificates (the engine's TLS), written from secrets at job start.</summary>
+    public static EnvironmentNeed Certificates(string folder, string declaredIn) => new CertificatesNeed(folder, declaredIn);
+
+    /// <summary>AWS credentials (ECR), from a configure-aws-credentials step.</summary>
+    public static EnvironmentNeed AwsCredentials(string declaredIn) => new AwsCredentialsNeed(declaredIn);
+
+    internal abstract string What { get; }
+
+    internal abstract string Remedy { get; }
+
+    internal abstract bool SuppliedBy(WorkflowJob job);
+}
+
+internal sealed record SecretNeed(string Name, string DeclaredIn) : EnvironmentNeed(DeclaredIn)
+{
+    internal override string What => $"secret {Name}";
+
+    internal override string Remedy => $"give a job of the stage .WithSecrets(\"{Name}\")";
+
+    internal override bool SuppliedBy(WorkflowJob job) => job.EnvironmentSecrets.Contains(Name);
+}
+
+internal sealed record CertificatesNeed(string Folder, string DeclaredIn) : EnvironmentNeed(DeclaredIn)
+{
+    internal override string What => $"the certificates in {Folder}";
+
+    internal override string Remedy => $"give a job of the stage .WithCertificates(\"{Folder}\", ...)";
+
+    internal override bool SuppliedBy(WorkflowJob job) => job.Certificates?.Folder == Folder;
+}
+
+internal sealed record AwsCredentialsNeed(string DeclaredIn) : EnvironmentNeed(DeclaredIn)
+{
+    internal override string What => "AWS credentials";
+
+    internal override string Remedy => "add WorkflowSteps.ConfigureAwsCredentials(...) before the build of a job of the stage";
+
+    internal override bool SuppliedBy(WorkflowJob job) =>
+        job.StepsBefore.Any(s => s.Uses?.StartsWith(ActionVersions.ConfigureAwsCredentials.Repository + "@", StringComparison.Ordinal) == true);
 }
 
 /// <summary>One job: the targets it invokes, and what it adds to the generated setup steps.</summary>
@@ -163,6 +259,8 @@ public sealed class WorkflowJob
     private readonly List<WorkflowStep> before = [];
     private readonly List<WorkflowStep> after = [];
     private readonly List<string> secrets = [];
+    private readonly List<string> environmentSecrets = [];
+    private readonly List<KeyValuePair<string, string>> environment = [];
 
     internal WorkflowJob(IReadOnlyList<Target> targets) =>
         Targets = targets.Count > 0 ? targets : throw new ArgumentException("a job runs at least one target", nameof(targets));
@@ -195,9 +293,54 @@ public sealed class WorkflowJob
         return this;
     }
 
+    /// <summary>Secrets of the job's GitHub environment, by name, as variables of the build step (<c>NAME: ${{ secrets.NAME }}</c>).</summary>
+    public IReadOnlyList<string> EnvironmentSecrets => environmentSecrets;
+
+    /// <summary>Plain variables of the build step.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Environment => environment;
+
+    /// <summary>Client certificates written at job start from the secrets PREFIX_CA, PREFIX_CERT, PREFIX_KEY, removed at its end.</summary>
+    public (string Folder, string SecretPrefix)? Certificates { get; private set; }
+
+    /// <summary>What runs the build instead of ./build.sh, with the same arguments (e.g. .ci/run, which starts the real servers first).</summary>
+    public string Launcher { get; private set; } = "./build.sh";
+
+    public WorkflowJob WithSecrets(params string[] names)
+    {
+        environmentSecrets.AddRange(names.Select(n => GitHubExpression.UpperSnake(n, "secret")).Where(n => !environmentSecrets.Contains(n)));
+        return this;
+    }
+
+    public WorkflowJob WithCertificates(string folder, string secretPrefix)
+    {
+        Certificates = (folder.TrimEnd('/'), GitHubExpression.UpperSnake(secretPrefix, "secret prefix"));
+        return this;
+    }
+
+    public WorkflowJob WithEnvironmentVariable(string name, string value)
+    {
+        environment.Add(new(name, value));
+        return this;
+    }
+
+    public WorkflowJob RunsThrough(string launcher)
+    {
+        Launcher = launcher;
+        return this;
+    }
+
     public WorkflowJob ImportSecrets(params string[] parameterMembers)
     {
         secrets.AddRange(parameterMembers);
+        return this;
+    }
+
+    /// <summary>Targets whose jobs must have passed before this one starts, though it does not depend on them (tests before a deploy).</summary>
+    public IReadOnlyList<Target> Gates { get; private set; } = [];
+
+    public WorkflowJob WaitsFor(params Target[] targets)
+    {
+        Gates = [.. Gates, .. targets];
         return this;
     }
 

@@ -22,6 +22,7 @@ internal static class WorkflowGenerator
         if (workflow.Triggers.Count == 0)
             throw new UsageException($"workflow {workflow.FileName}: declare at least one trigger (OnPush, OnPullRequest, ...)");
         var jobs = JobPlanner.Plan(workflow, graph);
+        CheckEnvironmentNeeds(workflow, jobs);
 
         var document = new YamlMapping().Add("name", workflow.Name);
         var on = new YamlMapping();
@@ -49,10 +50,14 @@ internal static class WorkflowGenerator
             WorkflowSteps.NuGetCache(),
         };
         steps.AddRange(job.Downloads.Select(d => WorkflowSteps.DownloadArtifact(d.Producer.ArtifactName(d.Target), DownloadPath(d.Target.Produces))));
+        if (job.Declaration.Certificates is { } certificates)
+            steps.Add(WorkflowSteps.WriteCertificates(certificates.Folder, certificates.SecretPrefix));
         steps.AddRange(job.Declaration.StepsBefore);
         steps.Add(BuildStep(workflow, job, parameters));
         steps.AddRange(job.Runs.Where(t => t.Produces.Count > 0).Select(t => WorkflowSteps.UploadArtifact(job.ArtifactName(t), t.Produces)));
         steps.AddRange(job.Declaration.StepsAfter);
+        if (job.Declaration.Certificates is { } written)
+            steps.Add(WorkflowSteps.RemoveCertificates(written.Folder));
 
         var yaml = new YamlMapping()
             .Add("name", string.Join(" → ", job.Runs.Select(t => t.Name)) + (job.Stage is null ? "" : $" ({job.Stage.Environment})"))
@@ -67,11 +72,12 @@ internal static class WorkflowGenerator
             if (stage.Url is not null)
                 environment.Add("url", stage.Url);
             yaml.Add("environment", environment)
-                .Add("concurrency", Concurrency(new WorkflowConcurrency($"{workflow.FileName}-{stage.Environment}", CancelInProgress: false)));
+                .Add("concurrency", Concurrency(new WorkflowConcurrency($"{workflow.FileName}-{stage.Environment}", CancelInProgress: "false")));
         }
 
         yaml.AddIfAny("permissions", Permissions(steps));
-        return yaml.Add("steps", new YamlSequence(steps.Select(s => (YamlNode)s.ToYaml())));
+        var where = $"workflow {workflow.FileName}, job '{job.Id}'";
+        return yaml.Add("steps", new YamlSequence(steps.Select(s => (YamlNode)s.ToYaml(workflow.PinsActions, where))));
     }
 
     private static WorkflowStep BuildStep(Workflow workflow, PlannedJob job, IReadOnlyList<BuildParameter> parameters)
@@ -89,11 +95,17 @@ internal static class WorkflowGenerator
                 throw new UsageException($"workflow {workflow.FileName}: job '{job.Id}' imports '{member}' as a secret, but it is not marked [Secret]");
             return new KeyValuePair<string, string>(parameter.EnvironmentVariable, GitHubExpression.Secret(parameter.EnvironmentVariable).Text);
         });
+        var environmentSecrets = job.Declaration.EnvironmentSecrets.Select(name => new KeyValuePair<string, string>(name, GitHubExpression.Secret(name).Text));
+        var launcher = job.Declaration.Launcher;
         return new WorkflowStep
         {
-            Name = $"./build.sh {string.Join(' ', job.Invoked.Select(t => t.Name))}",
-            Run = "./build.sh " + string.Join(' ', arguments),
-            Environment = secrets.DistinctBy(s => s.Key).OrderBy(s => s.Key, StringComparer.Ordinal).ToList(),
+            Name = $"{launcher} {string.Join(' ', job.Invoked.Select(t => t.Name))}",
+            Run = $"{launcher} " + string.Join(' ', arguments),
+            Environment =
+            [
+                .. job.Declaration.Environment,
+                .. secrets.Concat(environmentSecrets).DistinctBy(s => s.Key).OrderBy(s => s.Key, StringComparer.Ordinal),
+            ],
         };
     }
 
@@ -143,7 +155,28 @@ internal static class WorkflowGenerator
     }
 
     private static YamlMapping Concurrency(WorkflowConcurrency concurrency) =>
-        new YamlMapping().Add("group", concurrency.Group).Add("cancel-in-progress", YamlScalar.Boolean(concurrency.CancelInProgress));
+        new YamlMapping().Add("group", concurrency.Group).Add("cancel-in-progress", concurrency.CancelInProgress is "true" or "false"
+            ? new YamlScalar(concurrency.CancelInProgress, isVerbatim: true)
+            : concurrency.CancelInProgress);
+
+    /// <summary>
+    /// What an environment's file names reaches the jobs of that environment and only those: each need of a stage is
+    /// supplied by one of its jobs, and no job outside a stage is handed environment secrets or certificates.
+    /// </summary>
+    private static void CheckEnvironmentNeeds(Workflow workflow, IReadOnlyList<PlannedJob> jobs)
+    {
+        foreach (var stage in workflow.Jobs.Select(j => j.Stage).OfType<WorkflowStage>().Distinct())
+        {
+            var stageJobs = jobs.Where(j => j.Stage == stage).ToList();
+            var missing = stage.Needs.FirstOrDefault(need => !stageJobs.Any(j => need.SuppliedBy(j.Declaration)));
+            if (missing is not null)
+                throw new UsageException($"workflow {workflow.FileName}: environment {stage.Environment} needs {missing.What} ({missing.DeclaredIn}), but no job of the stage supplies it: {missing.Remedy}");
+        }
+
+        var outside = jobs.FirstOrDefault(j => j.Stage is null && (j.Declaration.EnvironmentSecrets.Count > 0 || j.Declaration.Certificates is not null));
+        if (outside is not null)
+            throw new UsageException($"workflow {workflow.FileName}: job '{outside.Id}' is in no stage, so it has no environment whose secrets or certificates it could be given: declare it in the stage of its environment");
+    }
 
     private static YamlMapping Pairs(IEnumerable<KeyValuePair<string, string>> pairs)
     {

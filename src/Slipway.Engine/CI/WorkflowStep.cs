@@ -25,13 +25,19 @@ public sealed record WorkflowStep
     /// <summary>GITHUB_TOKEN scopes this step needs, e.g. <c>id-token: write</c>.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Permissions { get; init; } = [];
 
-    internal YamlMapping ToYaml()
+    /// <param name="pin">Whether the workflow pins actions to commits (see <see cref="ActionVersions"/>).</param>
+    internal YamlMapping ToYaml(bool pin, string where)
     {
         var step = new YamlMapping().Add("name", Name);
         if (Condition is not null)
             step.Add("if", Condition);
         if (Uses is not null)
-            step.Add("uses", Uses);
+        {
+            var reference = ActionVersions.Reference(Uses, pin, where);
+            // The version comment of a pinned action is YAML's, so the scalar is written as is.
+            step.Add("uses", reference.Contains(" # ", StringComparison.Ordinal) ? new YamlScalar(reference, isVerbatim: true) : reference);
+        }
+
         step.AddIfAny("with", Mapping(With));
         step.AddIfAny("env", Mapping(Environment));
         if (Run is not null)
@@ -57,7 +63,7 @@ public static class WorkflowSteps
     public static WorkflowStep Checkout() => new()
     {
         Name = "Check out",
-        Uses = ActionVersions.Checkout,
+        Uses = ActionVersions.Checkout.Tagged,
         With = [new("persist-credentials", "false")],
         Permissions = [new("contents", "read")],
     };
@@ -65,7 +71,7 @@ public static class WorkflowSteps
     public static WorkflowStep SetupDotNet(string globalJsonFile = "global.json") => new()
     {
         Name = "Set up .NET (global.json)",
-        Uses = ActionVersions.SetupDotNet,
+        Uses = ActionVersions.SetupDotNet.Tagged,
         With = [new("global-json-file", globalJsonFile)],
     };
 
@@ -73,7 +79,7 @@ public static class WorkflowSteps
     public static WorkflowStep NuGetCache() => new()
     {
         Name = "Cache NuGet packages",
-        Uses = ActionVersions.Cache,
+        Uses = ActionVersions.Cache.Tagged,
         With =
         [
             new("path", "~/.nuget/packages"),
@@ -89,7 +95,7 @@ public static class WorkflowSteps
     public static WorkflowStep ConfigureAwsCredentials(GitHubExpression roleToAssume, GitHubExpression region) => new()
     {
         Name = "Configure AWS credentials (OIDC)",
-        Uses = ActionVersions.ConfigureAwsCredentials,
+        Uses = ActionVersions.ConfigureAwsCredentials.Tagged,
         With = [new("role-to-assume", roleToAssume.Text), new("aws-region", region.Text)],
         Permissions = [new("id-token", "write")],
     };
@@ -98,7 +104,7 @@ public static class WorkflowSteps
     public static WorkflowStep AmazonEcrLogin() => new()
     {
         Name = "Log in to Amazon ECR",
-        Uses = ActionVersions.AmazonEcrLogin,
+        Uses = ActionVersions.AmazonEcrLogin.Tagged,
     };
 
     /// <summary>
@@ -109,7 +115,7 @@ public static class WorkflowSteps
     {
         Name = "Upload SARIF to code scanning",
         Condition = $"${{{{ !cancelled() && hashFiles('{directory.TrimEnd('/')}/**/*.sarif') != '' }}}}",
-        Uses = ActionVersions.UploadSarif,
+        Uses = ActionVersions.UploadSarif.Tagged,
         With = [new("sarif_file", directory), new("category", category)],
         Permissions = [new("actions", "read"), new("security-events", "write")],
     };
@@ -128,14 +134,45 @@ public static class WorkflowSteps
     {
         Name = $"Upload {name}",
         Condition = UnlessCancelled,
-        Uses = ActionVersions.UploadArtifact,
+        Uses = ActionVersions.UploadArtifact.Tagged,
         With = [new("name", name), new("path", string.Join('\n', paths) + (paths.Count > 1 ? "\n" : "")), new("if-no-files-found", "warn")],
     };
+
+    /// <summary>
+    /// Writes the engine's client certificates (ca.pem, cert.pem, key.pem) into <paramref name="folder"/> from the
+    /// environment's secrets <c>PREFIX_CA</c>, <c>PREFIX_CERT</c>, <c>PREFIX_KEY</c>, readable by the runner's user only.
+    /// The values reach the shell as variables, never as text in the script.
+    /// </summary>
+    public static WorkflowStep WriteCertificates(string folder, string secretPrefix) => new()
+    {
+        Name = $"Write the engine's client certificates ({folder})",
+        Environment = [.. CertificateFiles.Select(f => new KeyValuePair<string, string>(f.Secret(secretPrefix), GitHubExpression.Secret(f.Secret(secretPrefix)).Text))],
+        Run = string.Join('\n', [
+            "umask 077",
+            $"mkdir -p {folder}",
+            .. CertificateFiles.Select(f => $"printf '%s\\n' \"${f.Secret(secretPrefix)}\" > {folder}/{f.File}"),
+        ]) + "\n",
+    };
+
+    /// <summary>Removes what <see cref="WriteCertificates"/> wrote, whatever became of the job (<c>always()</c>).</summary>
+    public static WorkflowStep RemoveCertificates(string folder) => new()
+    {
+        Name = $"Remove the engine's client certificates ({folder})",
+        Condition = "${{ always() }}",
+        Run = $"rm -rf {folder}",
+    };
+
+    private static readonly (string File, Func<string, string> Secret)[] CertificateFiles =
+    [
+        ("ca.pem", prefix => prefix + "_CA"),
+        ("cert.pem", prefix => prefix + "_CERT"),
+        ("key.pem", prefix => prefix + "_KEY"),
+    ];
 
     public static WorkflowStep DownloadArtifact(string name, string path) => new()
     {
         Name = $"Download {name}",
-        Uses = ActionVersions.DownloadArtifact,
+        Uses = ActionVersions.DownloadArtifact.Tagged,
         With = [new("name", name), new("path", path)],
     };
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -7,7 +8,8 @@ using System.Text.RegularExpressions;
 namespace Slipway.Tools.Registry;
 
 /// <summary>
-/// The part of the Docker Registry HTTP API v2 (OCI distribution) the pipeline needs: the digest a tag points at.
+/// The part of the Docker Registry HTTP API v2 (OCI distribution) the pipeline needs: the digest a tag points at,
+/// and copying an image by digest from one registry to another.
 /// Handles both auth schemes registries use: HTTP Basic (htpasswd, ECR) and the Bearer token challenge
 /// (WWW-Authenticate: Bearer realm=...,service=...,scope=...).
 /// </summary>
@@ -40,10 +42,19 @@ public sealed partial class RegistryClient(HttpClient http)
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(manifest));
     }
 
+    /// <summary>
+    /// The authorization that last worked per registry, repository and credentials: sent up front, so a blob upload is
+    /// not sent once without it just to learn the auth scheme. A Bearer token whose scope falls short is answered 401
+    /// and replaced through the challenge.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, AuthenticationHeaderValue> authorizations = new();
+
+    /// <param name="content">Makes the request's body afresh for each attempt.</param>
     private async Task<HttpResponseMessage> SendAsync(
-        HttpMethod method, Uri url, ImageReference image, RegistryCredentials? credentials, CancellationToken cancellationToken)
+        HttpMethod method, Uri url, ImageReference image, RegistryCredentials? credentials, CancellationToken cancellationToken, Func<HttpContent>? content = null)
     {
-        var response = await SendOnceAsync(method, url, authorization: null, cancellationToken);
+        var key = $"{image.Registry}/{image.Repository} {credentials?.BasicAuthorization}";
+        var response = await SendOnceAsync(method, url, authorizations.GetValueOrDefault(key), content, cancellationToken);
         if (response.StatusCode != HttpStatusCode.Unauthorized)
             return response;
 
@@ -57,7 +68,7 @@ public sealed partial class RegistryClient(HttpClient http)
             "Bearer" => new AuthenticationHeaderValue("Bearer", await FetchBearerTokenAsync(challenge.Parameter ?? "", image, credentials, cancellationToken)),
             _ => new AuthenticationHeaderValue("Basic", credentials!.BasicAuthorization),
         };
-        var retried = await SendOnceAsync(method, url, authorization, cancellationToken);
+        var retried = await SendOnceAsync(method, url, authorization, content, cancellationToken);
         if (retried.StatusCode == HttpStatusCode.Unauthorized)
         {
             retried.Dispose();
@@ -65,12 +76,14 @@ public sealed partial class RegistryClient(HttpClient http)
                 $"registry {image.Registry} rejected the credentials{(credentials is null ? "" : $" of user '{credentials.User}'")} for {image.Repository}");
         }
 
+        authorizations[key] = authorization;
         return retried;
     }
 
-    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, Uri url, AuthenticationHeaderValue? authorization, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendOnceAsync(
+        HttpMethod method, Uri url, AuthenticationHeaderValue? authorization, Func<HttpContent>? content, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, url);
+        using var request = new HttpRequestMessage(method, url) { Content = content?.Invoke() };
         foreach (var type in ManifestTypes)
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
         request.Headers.Authorization = authorization;

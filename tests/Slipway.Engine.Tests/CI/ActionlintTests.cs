@@ -20,10 +20,10 @@ public sealed class ActionlintTests : IDisposable
     }
 
     [ActionlintFact]
-    public void The_generated_sample_workflows_pass_actionlint()
+    public void The_workflows_the_real_build_generates_pass_actionlint()
     {
-        foreach (var file in new SampleDelivery().Generate())
-            Write(file.RelativePath, file.Content);
+        foreach (var (file, content) in RealBuild.Workflows.Files)
+            Write($".github/workflows/{file}", content);
 
         var (exit, output) = Lint(folder);
         Assert.True(exit == 0, output);

@@ -9,7 +9,39 @@ public sealed class JobPlannerTests : IDisposable
 
     public void Dispose() => harness.Dispose();
 
-    private static IReadOnlyList<PlannedJob> Plan(SampleDelivery build, Workflow workflow) =>
+    /// <summary>
+    /// The shapes the planner has to get right, each target recording that it ran: compile and test, images built,
+    /// scanned and pushed once, then stages whose single job deploys, smoke-tests and rolls back, the second stage
+    /// promoting what the first pushed.
+    /// </summary>
+    private sealed class Staged : SlipwayBuild
+    {
+        [Parameter("Where to deliver", Name = "environment")]
+        public readonly string TargetEnvironment = "local";
+
+        public List<string> Ran { get; } = [];
+
+        Target Restore => _ => _.Executes(() => Ran.Add("Restore"));
+        Target Compile => _ => _.DependsOn(Restore).Executes(() => Ran.Add("Compile"));
+        Target Test => _ => _.DependsOn(Compile).Produces("artifacts/test-results").Executes(() => Ran.Add("Test"));
+        Target BuildImages => _ => _.Executes(() => Ran.Add("BuildImages"));
+        Target ScanImages => _ => _.DependsOn(BuildImages).Produces("artifacts/scan").Executes(() => Ran.Add("ScanImages"));
+        Target PushImages => _ => _.DependsOn(ScanImages).Produces("artifacts/images").Executes(() => Ran.Add("PushImages"));
+        Target Promote => _ => _.After(PushImages).Before(Deploy).Consumes(PushImages).Produces("artifacts/images").Executes(() => Ran.Add("Promote"));
+        Target Deploy => _ => _.DependsOn(PushImages).Consumes(PushImages).Triggers(SmokeTest).Executes(() => Ran.Add("Deploy"));
+        Target SmokeTest => _ => _.After(Deploy).Executes(() => Ran.Add("SmokeTest"));
+        Target Rollback => _ => _.TriggeredBy(SmokeTest).AssuredAfterFailure().OnlyWhenDynamic(() => HasFailed(SmokeTest)).Executes(() => Ran.Add("Rollback"));
+
+        public Workflow Ci => new Workflow("ci", "CI").OnPush().Job(Test).Job(ScanImages);
+
+        public Workflow Delivery => new Workflow("deploy", "Deploy")
+            .OnPush()
+            .Job(Test)
+            .Stage(new WorkflowStage("staging").WithBuildArguments("--environment", "staging"), s => s.Job(Deploy, j => j.WaitsFor(Test)))
+            .Stage(new WorkflowStage("production").WithBuildArguments("--environment", "prod").Reuses(PushImages), s => s.Job([Promote, Deploy]));
+    }
+
+    private static IReadOnlyList<PlannedJob> Plan(Staged build, Workflow workflow) =>
         JobPlanner.Plan(workflow, TargetGraph.Create(build));
 
     private static string[] Names(IEnumerable<ExecutableTarget> targets) => [.. targets.Select(t => t.Name)];
@@ -17,104 +49,81 @@ public sealed class JobPlannerTests : IDisposable
     private static string[] Ids(IEnumerable<PlannedJob> jobs) => [.. jobs.Select(j => j.Id)];
 
     [Fact]
-    public void CI_jobs_follow_the_graph_and_the_second_skips_what_the_first_ran()
+    public void CI_jobs_follow_the_graph_and_share_nothing_they_do_not_depend_on()
     {
-        var build = new SampleDelivery();
+        var build = new Staged();
         var jobs = Plan(build, build.Ci);
 
         Assert.Equal(["test", "scan-images"], Ids(jobs));
         Assert.Equal(["Restore", "Compile", "Test"], Names(jobs[0].Runs));
-        Assert.Empty(jobs[0].Needs);
         Assert.Equal(["BuildImages", "ScanImages"], Names(jobs[1].Runs));
-        Assert.Equal(["Restore", "Compile"], Names(jobs[1].Skips));
-        Assert.Equal(["test"], Ids(jobs[1].Needs));
+        Assert.Empty(jobs[1].Needs);
+        Assert.Empty(jobs[1].Skips);
     }
 
     [Fact]
-    public void Delivery_stages_chain_push_migrate_deploy_smoke_and_rollback()
+    public void A_stage_is_one_job_that_runs_what_its_targets_trigger_after_the_jobs_it_waits_for()
     {
-        var build = new SampleDelivery();
+        var build = new Staged();
         var jobs = Plan(build, build.Delivery).ToDictionary(j => j.Id);
 
-        Assert.Empty(jobs["push-images-staging"].Needs);
-        Assert.Equal(["Restore", "Compile", "BuildImages", "ScanImages", "PushImages"], Names(jobs["push-images-staging"].Runs));
-        Assert.Empty(jobs["migrate-staging"].Needs);
-        Assert.Equal(["push-images-staging", "migrate-staging"], Ids(jobs["deploy-staging"].Needs));
-        Assert.Equal(["Deploy"], Names(jobs["deploy-staging"].Runs));
-        Assert.Equal(["SmokeTest", "Rollback"], Names(jobs["deploy-staging"].Skips).TakeLast(2));
-        Assert.Equal(["deploy-staging"], Ids(jobs["smoke-test-staging"].Needs));
-        Assert.Equal(["Rollback"], Names(jobs["smoke-test-staging"].Skips));
-        Assert.Equal(["smoke-test-staging"], Ids(jobs["rollback-staging"].Needs));
-
-        // Production starts after staging passed its smoke test, never after the conditional rollback.
-        Assert.Equal(["smoke-test-staging"], Ids(jobs["push-images-production"].Needs));
-        Assert.Equal(["smoke-test-staging"], Ids(jobs["migrate-production"].Needs));
-        Assert.Equal(["push-images-production", "migrate-production"], Ids(jobs["deploy-production"].Needs));
-        // Each environment gets its own images: production does not skip what staging ran.
-        Assert.Empty(jobs["push-images-production"].Skips);
+        Assert.Equal(["test", "deploy-staging", "deploy-production"], jobs.Keys);
+        Assert.Equal(["BuildImages", "ScanImages", "PushImages", "Deploy", "SmokeTest", "Rollback"], Names(jobs["deploy-staging"].Runs));
+        Assert.Empty(jobs["deploy-staging"].Skips);
+        Assert.Equal(["test"], Ids(jobs["deploy-staging"].Needs));
     }
 
     [Fact]
-    public void A_consumed_artifact_is_downloaded_from_the_job_that_produced_it_in_the_same_stage()
+    public void A_stage_that_reuses_an_earlier_stages_images_skips_building_them_and_downloads_their_hand_off()
     {
-        var build = new SampleDelivery();
+        var build = new Staged();
         var jobs = Plan(build, build.Delivery).ToDictionary(j => j.Id);
+        var production = jobs["deploy-production"];
 
-        var (producer, target) = Assert.Single(jobs["deploy-production"].Downloads);
-        Assert.Equal("push-images-production", producer.Id);
-        Assert.Equal("push-images-production", producer.ArtifactName(target));
-        Assert.Empty(jobs["push-images-production"].Downloads);
+        Assert.Equal(["Promote", "Deploy", "SmokeTest", "Rollback"], Names(production.Runs));
+        Assert.Equal(["BuildImages", "ScanImages", "PushImages"], Names(production.Skips));
+        Assert.Equal(["deploy-staging"], Ids(production.Needs));
+        // Promote and Deploy both read the hand-off: it is downloaded once.
+        var (producer, target) = Assert.Single(production.Downloads);
+        Assert.Equal("deploy-staging", producer.Id);
+        Assert.Equal("push-images-staging", producer.ArtifactName(target));
     }
 
     [Fact]
-    public void Within_a_scope_no_target_runs_in_two_jobs_and_every_skip_is_run_by_another_job()
+    public void Within_a_scope_no_target_runs_in_two_jobs_and_every_skip_is_run_by_a_job_it_needs()
     {
-        var build = new SampleDelivery();
-        foreach (var workflow in build.Workflows)
+        var build = new Staged();
+        foreach (var workflow in new[] { build.Ci, build.Delivery })
         {
             var jobs = Plan(build, workflow);
-            foreach (var scope in jobs.GroupBy(j => j.Stage))
+            foreach (var job in jobs)
             {
-                var visible = jobs.Where(j => j.Stage is null || j.Stage == scope.Key).ToList();
-                var runs = visible.SelectMany(j => j.Runs).ToList();
+                var scope = jobs.Where(j => j.Stage is null || j.Stage == job.Stage).ToList();
+                var runs = scope.SelectMany(j => j.Runs).ToList();
                 Assert.Equal(runs.Count, runs.Distinct().Count());
-                foreach (var job in scope)
-                {
-                    foreach (var skipped in job.Skips)
-                    {
-                        var runner = Assert.Single(visible, j => j.Runs.Contains(skipped));
-                        // The job running a skipped dependency is an ancestor; one running a triggered target comes later.
-                        Assert.True(job.Ancestors.Contains(runner) || runner.Ancestors.Contains(job), $"{job.Id} skips {skipped} run by unrelated {runner.Id}");
-                    }
-                }
+                Assert.All(job.Skips, skipped => Assert.Contains(job.Ancestors, a => a.Runs.Contains(skipped)));
             }
         }
     }
 
     /// <summary>The run lines of the generated jobs, executed by the real engine one after another, run every target once.</summary>
     [Fact]
-    public void Running_the_generated_commands_in_job_order_runs_each_target_exactly_once()
+    public void Running_the_generated_commands_in_job_order_builds_once_and_promotes()
     {
-        var sample = new SampleDelivery();
-        harness.Environment["DATABASE_URL"] = "postgres://u:p@127.0.0.1/db";
-        var files = sample.Generate().ToDictionary(f => f.RelativePath, f => f.Content);
+        var generated = WorkflowGenerator.Write(new Staged().Delivery, TargetGraph.Create(new Staged()), BuildParameter.Discover(typeof(Staged)));
         var ran = new List<string>();
-        foreach (var (path, stageSuffix) in new[] { (".github/workflows/ci.yml", ""), (".github/workflows/deploy.yml", "-staging") })
+        foreach (var (id, text) in WorkflowText.Jobs(generated))
         {
-            var jobs = WorkflowText.Jobs(files[path]).Where(j => j.Key.EndsWith(stageSuffix, StringComparison.Ordinal) && !j.Key.StartsWith("rollback", StringComparison.Ordinal));
-            foreach (var (id, text) in jobs)
-            {
-                var build = new SampleDelivery();
-                var args = WorkflowText.RunLine(text).Split(' ')[1..];
-                var result = harness.Run(build, args, ["Compile"]);
-                Assert.True(result.ExitCode == 0, $"{id}: {result.Error}");
-                ran.AddRange(build.Ran);
-            }
+            var build = new Staged();
+            var result = harness.Run(build, WorkflowText.RunLine(text).Split(' ')[1..], ["Compile"]);
+            Assert.True(result.ExitCode == 0, $"{id}: {result.Error}");
+            ran.AddRange(build.Ran);
         }
 
         Assert.Equal(
-            ["Restore", "Compile", "Test", "BuildImages", "ScanImages",
-             "Restore", "Compile", "BuildImages", "ScanImages", "PushImages", "Migrate", "Deploy", "SmokeTest"],
+            ["Restore", "Compile", "Test",
+             "BuildImages", "ScanImages", "PushImages", "Deploy", "SmokeTest",
+             "Promote", "Deploy", "SmokeTest"],
             ran);
     }
 
@@ -131,6 +140,8 @@ public sealed class JobPlannerTests : IDisposable
         public Workflow ConsumesNothing => new Workflow("w", "W").OnPush().Job(Nothing).Job(Summary);
         public Workflow Ordered => new Workflow("w", "W").OnPush().Job(Test).Job(Report);
         public Workflow OutOfOrder => new Workflow("w", "W").OnPush().Job(Compile, job => job.RunsWhenFailed(Test)).Job(Test);
+        public Workflow ReusesNothing => new Workflow("w", "W").OnPush().Stage(new WorkflowStage("prod").Reuses(Test), s => s.Job(Report));
+        public Workflow WaitsForNothing => new Workflow("w", "W").OnPush().Job(Compile, job => job.WaitsFor(Test));
     }
 
     [Fact]
@@ -144,6 +155,8 @@ public sealed class JobPlannerTests : IDisposable
         Assert.Equal("workflow w: Report consumes Test, but no earlier job of its scope runs Test", Error(build.ConsumerAlone));
         Assert.Equal("workflow w: Summary consumes Nothing, which declares nothing it .Produces()", Error(build.ConsumesNothing));
         Assert.Equal("workflow w: job 'compile' runs when Test failed, but no earlier job runs Test", Error(build.OutOfOrder));
+        Assert.Equal("workflow w: stage prod reuses Test, but no earlier stage's job runs it", Error(build.ReusesNothing));
+        Assert.Equal("workflow w: job 'compile' waits for Test, but no earlier job runs Test", Error(build.WaitsForNothing));
 
         var ordered = JobPlanner.Plan(build.Ordered, graph);
         Assert.Equal(["test"], Ids(ordered[1].Needs));

@@ -1,20 +1,66 @@
 using Slipway.Engine.CI;
+using static Slipway.Engine.CI.WorkflowSteps;
 
 namespace Slipway.Engine.Tests.CI;
 
 public sealed class WorkflowGeneratorTests
 {
-    private static readonly IReadOnlyDictionary<string, string> Files =
-        new SampleDelivery().Generate().ToDictionary(f => f.RelativePath, f => f.Content);
+    /// <summary>A build with a secret parameter, a stage that needs what an environment file would name, and a CI workflow.</summary>
+    private sealed class Delivering : SlipwayBuild
+    {
+        [Parameter("Database URL of the environment"), Secret]
+        public readonly string? DatabaseUrl;
 
-    private static string Ci => Files[".github/workflows/ci.yml"];
+        Target Compile => _ => _;
+        Target Test => _ => _.DependsOn(Compile).Produces("artifacts/test-results", "artifacts/coverage");
+        Target Scan => _ => _.Produces("artifacts/scan");
+        Target Migrate => _ => _.Requires(() => DatabaseUrl);
+        Target Deploy => _ => _.DependsOn(Migrate);
 
-    private static string Deploy => Files[".github/workflows/deploy.yml"];
+        private static WorkflowStep Aws => ConfigureAwsCredentials(GitHubExpression.Variable("AWS_ROLE_ARN"), GitHubExpression.Variable("AWS_REGION"));
+
+        private static WorkflowStage Production => new WorkflowStage("production").WithUrl("https://example.test").Requires(
+            EnvironmentNeed.Secret("POSTGRES_PASSWORD", "prod.json: secrets"),
+            EnvironmentNeed.Certificates(".nuke/certs/prod", "prod.json: docker.certPath"),
+            EnvironmentNeed.AwsCredentials("prod.json: registry.kind ecr"));
+
+        public Workflow Ci => new Workflow("ci", "CI").OnPush().CancelSupersededPullRequestRuns().Job(Test).Job(Scan, j => j.After(UploadSarif("artifacts/scan", "trivy")));
+
+        public Workflow Supplied => new Workflow("deploy", "Deploy").OnPush().Stage(Production, s => s.Job(Deploy, j => j
+            .WithSecrets("POSTGRES_PASSWORD").WithCertificates(".nuke/certs/prod", "DOCKER_TLS").Before(Aws)));
+
+        public Workflow MissingSecret => new Workflow("deploy", "Deploy").OnPush().Stage(Production, s => s.Job(Deploy, j => j
+            .WithCertificates(".nuke/certs/prod", "DOCKER_TLS").Before(Aws)));
+
+        public Workflow MissingCertificates => new Workflow("deploy", "Deploy").OnPush().Stage(Production, s => s.Job(Deploy, j => j
+            .WithSecrets("POSTGRES_PASSWORD").WithCertificates(".nuke/certs/staging", "DOCKER_TLS").Before(Aws)));
+
+        public Workflow MissingAws => new Workflow("deploy", "Deploy").OnPush().Stage(Production, s => s.Job(Deploy, j => j
+            .WithSecrets("POSTGRES_PASSWORD").WithCertificates(".nuke/certs/prod", "DOCKER_TLS")));
+
+        public Workflow SecretOutsideStage => new Workflow("deploy", "Deploy").OnPush().Job(Deploy, j => j.WithSecrets("POSTGRES_PASSWORD"));
+
+        public Workflow UnpinnedAction => new Workflow("ci", "CI").OnPush().PinActionsToCommits()
+            .Job(Test, j => j.Before(new WorkflowStep { Name = "Lint", Uses = "someone/lint-action@v3" }));
+
+        public Workflow SelfPinnedAction => new Workflow("ci", "CI").OnPush().PinActionsToCommits()
+            .Job(Test, j => j.Before(new WorkflowStep { Name = "Lint", Uses = $"someone/lint-action@{new string('a', 40)} # v3.1.0" }));
+
+        public string Generate(Workflow workflow) => WorkflowGenerator.Write(workflow, TargetGraph.Create(this), BuildParameter.Discover(GetType()));
+    }
+
+    private static readonly Delivering Build = new();
+
+    private static string Ci => Build.Generate(Build.Ci);
+
+    private static string Deploy => Build.Generate(Build.Supplied);
+
+    private static string Error(Workflow workflow) => Assert.Throws<UsageException>(() => Build.Generate(workflow)).Message;
 
     [Fact]
     public void The_workflow_token_is_read_only_and_jobs_get_only_what_their_steps_use()
     {
-        foreach (var yaml in Files.Values)
+        foreach (var yaml in new[] { Ci, Deploy })
         {
             var header = yaml[..(yaml.IndexOf("\njobs:\n", StringComparison.Ordinal) + 1)];
             Assert.Contains("\npermissions:\n  contents: read\n", header, StringComparison.Ordinal);
@@ -29,42 +75,82 @@ public sealed class WorkflowGeneratorTests
                 Assert.DoesNotContain("contents: write", job, StringComparison.Ordinal);
             }
         }
-
-        var jobs = WorkflowText.Jobs(Deploy);
-        Assert.Contains("id-token: write", jobs["push-images-staging"], StringComparison.Ordinal);
-        Assert.DoesNotContain("id-token", jobs["migrate-staging"], StringComparison.Ordinal);
-        Assert.DoesNotContain("id-token", jobs["smoke-test-production"], StringComparison.Ordinal);
-        Assert.Contains("security-events: write", WorkflowText.Jobs(Ci)["scan-images"], StringComparison.Ordinal);
-        Assert.DoesNotContain("security-events", WorkflowText.Jobs(Ci)["test"], StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Each_job_runs_its_targets_skipping_those_other_jobs_run()
+    public void A_stage_job_gets_its_environments_secrets_by_name_and_its_certificates_for_the_job_only()
     {
-        var ci = WorkflowText.Jobs(Ci);
-        Assert.Equal("./build.sh Test", WorkflowText.RunLine(ci["test"]));
-        Assert.Equal("./build.sh ScanImages --skip Restore Compile", WorkflowText.RunLine(ci["scan-images"]));
-        var deploy = WorkflowText.Jobs(Deploy);
+        var job = WorkflowText.Jobs(Deploy)["deploy-production"];
+
+        Assert.Contains(
+            "        env:\n          DATABASE_URL: ${{ secrets.DATABASE_URL }}\n          POSTGRES_PASSWORD: ${{ secrets.POSTGRES_PASSWORD }}\n        run: ./build.sh Deploy\n",
+            job, StringComparison.Ordinal);
+        Assert.Contains(
+            "      - name: Write the engine's client certificates (.nuke/certs/prod)\n        env:\n" +
+            "          DOCKER_TLS_CA: ${{ secrets.DOCKER_TLS_CA }}\n          DOCKER_TLS_CERT: ${{ secrets.DOCKER_TLS_CERT }}\n          DOCKER_TLS_KEY: ${{ secrets.DOCKER_TLS_KEY }}\n" +
+            "        run: |\n          umask 077\n          mkdir -p .nuke/certs/prod\n          printf '%s\\n' \"$DOCKER_TLS_CA\" > .nuke/certs/prod/ca.pem\n",
+            job, StringComparison.Ordinal);
+        Assert.EndsWith(
+            "      - name: Remove the engine's client certificates (.nuke/certs/prod)\n        if: ${{ always() }}\n        run: rm -rf .nuke/certs/prod\n",
+            job, StringComparison.Ordinal);
+        Assert.True(job.IndexOf("Write the engine's", StringComparison.Ordinal) < job.IndexOf("run: ./build.sh", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Generation_fails_naming_the_input_when_an_environment_needs_something_no_job_supplies()
+    {
         Assert.Equal(
-            "./build.sh Deploy --environment prod --skip Restore Compile BuildImages ScanImages PushImages Migrate SmokeTest Rollback",
-            WorkflowText.RunLine(deploy["deploy-production"]));
-        Assert.Equal("./build.sh SmokeTest --environment staging --skip Rollback", WorkflowText.RunLine(deploy["smoke-test-staging"]));
+            "workflow deploy: environment production needs secret POSTGRES_PASSWORD (prod.json: secrets), but no job of the stage supplies it: give a job of the stage .WithSecrets(\"POSTGRES_PASSWORD\")",
+            Error(Build.MissingSecret));
+        Assert.Equal(
+            "workflow deploy: environment production needs the certificates in .nuke/certs/prod (prod.json: docker.certPath), but no job of the stage supplies it: give a job of the stage .WithCertificates(\".nuke/certs/prod\", ...)",
+            Error(Build.MissingCertificates));
+        Assert.StartsWith(
+            "workflow deploy: environment production needs AWS credentials (prod.json: registry.kind ecr), but no job of the stage supplies it",
+            Error(Build.MissingAws), StringComparison.Ordinal);
+        Assert.Equal(
+            "workflow deploy: job 'deploy' is in no stage, so it has no environment whose secrets or certificates it could be given: declare it in the stage of its environment",
+            Error(Build.SecretOutsideStage));
     }
 
     [Fact]
-    public void Secrets_are_mapped_by_name_to_the_jobs_whose_targets_require_them_and_values_never_appear()
+    public void Pinned_workflows_name_each_action_by_its_release_commit_and_refuse_an_unpinned_one()
     {
-        var build = new SampleDelivery();
-        typeof(SampleDelivery).GetField(nameof(SampleDelivery.DatabaseUrl))!.SetValue(build, "postgres://app:hunter2-value@db.internal/app");
-        var files = build.Generate();
+        Assert.Equal(
+            "workflow ci, job 'test': 'someone/lint-action@v3' is not pinned to a commit: add it to ActionVersions or write owner/name@<40-hex commit> # vX.Y.Z",
+            Error(Build.UnpinnedAction));
+        var pinned = Build.Generate(Build.SelfPinnedAction);
+        Assert.Contains($"        uses: someone/lint-action@{new string('a', 40)} # v3.1.0\n", pinned, StringComparison.Ordinal);
+        Assert.Contains($"        uses: {ActionVersions.Checkout.Pinned}\n", pinned, StringComparison.Ordinal);
+        Assert.Contains($"        uses: {ActionVersions.Checkout.Tagged}\n", Ci, StringComparison.Ordinal);
+    }
 
-        Assert.All(files, f => Assert.DoesNotContain("hunter2-value", f.Content, StringComparison.Ordinal));
-        var jobs = WorkflowText.Jobs(files.Single(f => f.RelativePath.EndsWith("deploy.yml", StringComparison.Ordinal)).Content);
-        foreach (var (id, job) in jobs)
-        {
-            var expected = id.StartsWith("migrate-", StringComparison.Ordinal);
-            Assert.True(expected == job.Contains("          DATABASE_URL: ${{ secrets.DATABASE_URL }}\n", StringComparison.Ordinal), id);
-        }
+    [Fact]
+    public void Action_versions_are_releases_and_commits()
+    {
+        Assert.All(ActionVersions.All, a => Assert.Matches(@"^[a-z-]+/[a-z-]+(/[a-z-]+)?@[0-9a-f]{40} # v\d+\.\d+\.\d+$", a.Pinned));
+        Assert.Equal("actions/checkout@v7", ActionVersions.Checkout.Tagged);
+        Assert.Throws<ArgumentException>(() => new ActionVersion("actions/checkout", "v7", new string('a', 40)));
+        Assert.Throws<ArgumentException>(() => new ActionVersion("actions/checkout", "v7.0.1", "main"));
+    }
+
+    [Fact]
+    public void CI_concurrency_cancels_only_pull_request_runs()
+    {
+        Assert.Contains(
+            "concurrency:\n  group: ci-${{ github.event_name == 'pull_request' && github.ref || github.run_id }}\n  cancel-in-progress: ${{ github.event_name == 'pull_request' }}\n",
+            Ci, StringComparison.Ordinal);
+        Assert.Contains("    concurrency:\n      group: deploy-production\n      cancel-in-progress: false\n", Deploy, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Artifacts_are_uploaded_after_the_build_even_when_it_failed()
+    {
+        var test = WorkflowText.Jobs(Ci)["test"];
+        Assert.Contains(
+            $"      - name: Upload test\n        if: ${{{{ !cancelled() }}}}\n        uses: {ActionVersions.UploadArtifact.Tagged}\n        with:\n          name: test\n" +
+            "          path: |\n            artifacts/test-results\n            artifacts/coverage\n",
+            test, StringComparison.Ordinal);
     }
 
     private sealed class Importing : SlipwayBuild
@@ -107,34 +193,4 @@ public sealed class WorkflowGeneratorTests
         Assert.Throws<ArgumentException>(() => GitHubExpression.Secret("aws-role }} ${{ github.token"));
     }
 
-    [Fact]
-    public void Deploy_jobs_carry_their_environment_and_a_concurrency_group_that_never_cancels()
-    {
-        var jobs = WorkflowText.Jobs(Deploy);
-        Assert.All(jobs.Where(j => j.Key.EndsWith("-production", StringComparison.Ordinal)), j =>
-        {
-            Assert.Contains("    environment:\n      name: production\n      url: https://example.test\n", j.Value, StringComparison.Ordinal);
-            Assert.Contains("    concurrency:\n      group: deploy-production\n      cancel-in-progress: false\n", j.Value, StringComparison.Ordinal);
-        });
-        Assert.Contains("if: ${{ failure() && needs.smoke-test-production.result == 'failure' && (github.event_name == 'push' || inputs.environment == 'prod') }}",
-            jobs["rollback-production"], StringComparison.Ordinal);
-        Assert.Contains("if: ${{ failure() && needs.smoke-test-staging.result == 'failure' }}", jobs["rollback-staging"], StringComparison.Ordinal);
-        Assert.Contains("concurrency:\n  group: ci-${{ github.ref }}\n  cancel-in-progress: true\n", Ci, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Artifacts_are_uploaded_after_the_build_even_when_it_failed_and_downloaded_where_they_were_written()
-    {
-        var test = WorkflowText.Jobs(Ci)["test"];
-        Assert.Contains(
-            "      - name: Upload test\n        if: ${{ !cancelled() }}\n        uses: actions/upload-artifact@v6\n        with:\n          name: test\n" +
-            "          path: |\n            artifacts/test-results\n            artifacts/coverage\n",
-            test, StringComparison.Ordinal);
-        var deploy = WorkflowText.Jobs(Deploy)["deploy-staging"];
-        Assert.Contains(
-            "      - name: Download push-images-staging\n        uses: actions/download-artifact@v7\n        with:\n" +
-            "          name: push-images-staging\n          path: artifacts/images\n",
-            deploy, StringComparison.Ordinal);
-        Assert.True(deploy.IndexOf("Download push-images-staging", StringComparison.Ordinal) < deploy.IndexOf("run: ./build.sh", StringComparison.Ordinal));
-    }
 }
