@@ -18,33 +18,47 @@ const hcl = require(path.resolve(".nuke/temp/node-tools/node_modules/@cdktf/hcl2
 const folder = "build/terraform";
 const output = path.join(__dirname, "aws-provider-arguments.json");
 
-// "return { a: cdktf.stringToTerraform(...), b: fooBarToTerraform(...), }" -> { a: null, b: <FooBar's arguments> }
-function entries(body, functions) {
+// The names an interface of index.d.ts declares without "?": the required arguments (camelCase).
+function requiredOf(declarations, interfaceName) {
+  const body = new RegExp(`export interface ${interfaceName}(?: extends [\\w.]+)? \\{\\n([\\s\\S]*?)\\n\\}`).exec(declarations);
+  if (!body) throw new Error(`no interface ${interfaceName}`);
+  return new Set([...body[1].matchAll(/^\s+readonly (\w+): /gm)].map((m) => m[1]));
+}
+
+// "return { a: cdktf.stringToTerraform(this._a), b: fooBarToTerraform(struct.b), }" ->
+// { a: null, b: <FooBar's arguments>, "!required": [names declared without "?"] }
+function entries(body, required, source) {
   const result = {};
+  const requiredNames = [];
   for (const match of body.matchAll(/^\s+(\w+): (.*),$/gm)) {
     const nested = /(?<![.\w])([a-z]\w*?)ToTerraform\b/.exec(match[2]);
-    result[match[1]] = nested ? argumentsOf(nested[1], functions) : null;
+    result[match[1]] = nested ? argumentsOf(nested[1], source) : null;
+    const camel = /(?:this\._|struct\??\.)(\w+)/.exec(match[2]);
+    if (camel && required.has(camel[1])) requiredNames.push(match[1]);
   }
+  if (requiredNames.length) result["!required"] = requiredNames;
   return result;
 }
 
-function argumentsOf(name, functions) {
-  const body = functions.get(name);
+function argumentsOf(name, source) {
+  const body = source.functions.get(name);
   if (body === undefined) throw new Error(`no function ${name}ToTerraform`);
   const returned = /return \{\n([\s\S]*?)\n\s*\};/.exec(body);
-  return returned ? entries(returned[1], functions) : {};
+  const interfaceName = name[0].toUpperCase() + name.slice(1);
+  return returned ? entries(returned[1], requiredOf(source.declarations, interfaceName), source) : {};
 }
 
 function schema(kind, type) {
   // lib/ecs-service for aws_ecs_service, lib/data-aws-iam-policy-document for data "aws_iam_policy_document"
   const folderName = (kind === "data" ? `data-${type}` : type.replace(/^aws_/, "")).replace(/_/g, "-");
   const file = path.join(packageDir, "lib", folderName, "index.js");
-  const source = fs.readFileSync(file, "utf8");
-  const functions = new Map();
-  for (const match of source.matchAll(/^function (\w+)ToTerraform\(struct\) \{\n([\s\S]*?)\n\}$/gm)) functions.set(match[1], match[2]);
-  const top = /synthesizeAttributes\(\) \{\n\s*return \{\n([\s\S]*?)\n\s*\};/.exec(source);
+  const code = fs.readFileSync(file, "utf8");
+  const source = { functions: new Map(), declarations: fs.readFileSync(file.replace(/\.js$/, ".d.ts"), "utf8") };
+  for (const match of code.matchAll(/^function (\w+)ToTerraform\(struct\) \{\n([\s\S]*?)\n\}$/gm)) source.functions.set(match[1], match[2]);
+  const top = /synthesizeAttributes\(\) \{\n\s*return \{\n([\s\S]*?)\n\s*\};/.exec(code);
   if (!top) throw new Error(`${file}: no synthesizeAttributes`);
-  return entries(top[1], functions);
+  const className = /^(\w+)\.tfResourceType = /m.exec(code)?.[1] ?? "AwsProvider";
+  return entries(top[1], requiredOf(source.declarations, `${className}Config`), source);
 }
 
 (async () => {
