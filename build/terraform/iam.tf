@@ -37,7 +37,7 @@ data "aws_iam_policy_document" "task_execution" {
   statement {
     sid       = "WriteLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.app.arn}:*"]
+    resources = [aws_cloudwatch_log_group.app.arn, "${aws_cloudwatch_log_group.app.arn}:*"] # the group and its streams
   }
 
   statement {
@@ -219,7 +219,7 @@ data "aws_iam_policy_document" "github_deploy" {
   statement {
     sid       = "ReadTaskLogs"
     actions   = ["logs:GetLogEvents", "logs:FilterLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.app.arn}:*"]
+    resources = [aws_cloudwatch_log_group.app.arn, "${aws_cloudwatch_log_group.app.arn}:*"] # the group and its streams
   }
 
   # The deploy lock: take, renew and release the one lock item of this environment.
