@@ -161,6 +161,15 @@ data "aws_iam_policy_document" "github_deploy" {
     resources = local.pushed_repository_arns
   }
 
+  # PushEcr makes sure each repository exists by calling CreateRepository and taking RepositoryAlreadyExists
+  # as yes; IAM is checked first, so without this it would be AccessDenied. Held to the repositories above,
+  # it can create none that this configuration does not already manage.
+  statement {
+    sid       = "EcrEnsureRepository"
+    actions   = ["ecr:CreateRepository"]
+    resources = local.pushed_repository_arns
+  }
+
   # RegisterTaskDefinition and DescribeTaskDefinition take no resource ARN.
   statement {
     sid       = "EcsTaskDefinitions"

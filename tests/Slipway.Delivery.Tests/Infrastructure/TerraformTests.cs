@@ -289,7 +289,7 @@ public sealed class TerraformTests : IDisposable
         string[] expected =
         [
             "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
-            "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage",
+            "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:CreateRepository",
             "ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:UpdateService", "ecs:DescribeServices",
             "ecs:RunTask", "ecs:DescribeTasks", "ecs:ListTasks",
             "iam:PassRole", "logs:GetLogEvents", "logs:FilterLogEvents",
