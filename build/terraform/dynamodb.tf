@@ -1,0 +1,41 @@
+# The release ledger and the deploy lock of the "ecs" strategy, one table per environment.
+#
+# Key schema (pk = partition key, sk = sort key, both strings):
+#   lock item     pk = "lock#<environment>"    sk = "lock"
+#                 holder (who: CI run or user@host), leaseExpiresAt (N, Unix seconds), version (N).
+#                 Acquire: PutItem with attribute_not_exists(pk) OR leaseExpiresAt < :now;
+#                 renew and release: UpdateItem / DeleteItem with version = :expected, incrementing it.
+#                 So of two deploys from two CI runners exactly one write succeeds; the other gets
+#                 ConditionalCheckFailedException and is refused at once.
+#   ledger record pk = "ledger#<environment>"  sk = "<UTC time, ISO 8601 with milliseconds>#<release version>"
+#                 one item per deploy or rollback: version, image digest, task definition revision, outcome.
+#                 Written with PutItem and attribute_not_exists(sk): append-only. Query pk with
+#                 ScanIndexForward = false for the newest first (Releases, Rollback --to-version).
+# Lock and ledger have separate partitions so that IAM (dynamodb:LeadingKeys, iam.tf) lets the deploy role
+# update and delete the lock item but only add to the ledger.
+resource "aws_dynamodb_table" "delivery" {
+  name         = "${local.name}-delivery"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "pk"
+  range_key    = "sk"
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+
+  deletion_protection_enabled = var.deletion_protection
+}
