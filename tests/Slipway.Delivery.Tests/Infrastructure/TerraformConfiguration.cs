@@ -1,15 +1,16 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Slipway.Testing;
 
 namespace Slipway.Delivery.Tests.Infrastructure;
 
 /// <summary>A fact that needs node and HashiCorp's HCL parser (docker/scripts/install.sh test); it fails instead of skipping on CI.</summary>
-public sealed class HclParserFactAttribute : FactAttribute
+public sealed class HclParserFactAttribute : RealServerFactAttribute
 {
     public HclParserFactAttribute() =>
-        Skip = RealServers.SkipUnless(File.Exists(Path.Combine(HclParser.Module, "package.json")) && ToolFactAttribute.OnPath("node"),
-            "@cdktf/hcl2json (run docker/scripts/install.sh test) or node");
+        Needs(File.Exists(Path.Combine(HclParser.Module, "package.json")) && ToolFactAttribute.OnPath("node"),
+            "@cdktf/hcl2json and node", "run docker/scripts/install.sh test");
 }
 
 /// <summary>One HCL file as the parser saw it: its JSON form, or the parser's diagnostics.</summary>
