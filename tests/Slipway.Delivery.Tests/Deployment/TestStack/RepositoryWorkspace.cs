@@ -11,8 +11,10 @@ namespace Slipway.Delivery.Tests.Deployment.TestStack;
 /// A copy of this repository (its tracked and new files as they are in the working tree) committed to a git repository
 /// of its own, in which a test runs the real build (_build.dll, as ./build.sh runs it) for one of the repository's
 /// environment files. That file is deployed as it is, but for what must be unique on a shared host: the project name
-/// (so every service, network, volume, lock and ledger is this workspace's), the nginx ports, and the test registry
-/// (address, user, and the password in the file's own variable). Everything it made on the engine is removed on dispose.
+/// (so every service, network, volume, lock and ledger is this workspace's), the nginx ports, the test registry
+/// (address, user, and the password in the file's own variable), and "bootstrap": the engine and the registry are the
+/// test's, and Setup (LocalSetupTests) would seed the base images into the test's engine anew, re-pushing them to the
+/// shared test registry other tests pull from. Everything it made on the engine is removed on dispose.
 /// </summary>
 internal sealed class RepositoryWorkspace : IAsyncDisposable
 {
@@ -55,7 +57,7 @@ internal sealed class RepositoryWorkspace : IAsyncDisposable
             File.Copy(Path.Combine(RepositoryFiles.Root, file), target);
         }
 
-        // Setup would make them; made here with the folder nginx (uid 101) can enter, as a developer's umask gives.
+        // Setup makes them for a bootstrapped environment; made here with the folder nginx (uid 101) can enter.
         var certs = Directory.CreateDirectory(Path.Combine(root, "nginx/certs")).FullName;
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(certs, (UnixFileMode)0b111_101_101);
@@ -67,6 +69,7 @@ internal sealed class RepositoryWorkspace : IAsyncDisposable
         await EditEnvironmentAsync(root, environment, file =>
         {
             file["project"] = project;
+            file["bootstrap"] = false;
             file["publicUrl"] = $"https://localhost:{https}";
             file["registry"]!["address"] = registry;
             file["registry"]!["user"] = RealServers.RegistryUser;
