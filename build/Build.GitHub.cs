@@ -22,7 +22,7 @@ partial class Build
     /// <summary>This run's staging or prod deploy as recorded on GitHub; Rollback adds its outcome.</summary>
     DeploymentRecorder? gitHubDeployment;
 
-    bool IsStagingOrProd => TargetEnvironment != EnvironmentName.Local;
+    bool IsStagingOrProd => !TargetEnvironment.IsOnThisMachine();
 
     Target VerifyCommitChecks => _ => _
         .Description("Refuses a staging or prod deploy of a commit whose checks on GitHub did not pass (--force deploys anyway)")
@@ -35,7 +35,7 @@ partial class Build
     /// <summary>Deploy's hook: a staging or prod deploy becomes a GitHub Deployment with its statuses; GitHub never fails the deploy.</summary>
     async Task<DeployResult> RecordedOnGitHubAsync(DeployEnvironment environment, Func<Task<DeployResult>> deploy, CancellationToken ct)
     {
-        if (environment.Name == EnvironmentName.Local)
+        if (environment.Name.IsOnThisMachine())
         {
             if (GitHubRelease)
                 Log.Warn("--github-release: releases are created for staging and prod deploys only");

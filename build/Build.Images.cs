@@ -63,7 +63,7 @@ partial class Build
                 Ignores = File.Exists(RootDirectory / ".trivyignore") ? TrivyIgnoreFile.Load(RootDirectory / ".trivyignore") : TrivyIgnoreFile.Empty,
             };
             var images = scanner.Locate() is null ? [] : await SaveImagesAsync(ct);
-            var requirement = TrivyRequirements.For(TargetEnvironment.ToString().ToLowerInvariant(), IsServerBuild);
+            var requirement = TrivyRequirements.For(TargetEnvironment, IsServerBuild);
             var result = await new ImageScanning(scanner).ScanAsync(images, policy, requirement, ScanReportsDirectory, DateOnly.FromDateTime(DateTime.UtcNow), Log.Info, ct);
             if (result.Skipped)
             {
@@ -128,7 +128,7 @@ partial class Build
 
     /// <summary>Where images are built: the local environment's engine (bootstrapped if need be), else DOCKER_HOST's; one client per build.</summary>
     async Task<DockerClient> BuildEngineAsync(CancellationToken ct) =>
-        TargetEnvironment == EnvironmentName.Local ? await EngineAsync(ct) : buildEngine ??= new DockerClient(DockerEndpoint.FromEnvironment());
+        TargetEnvironment.IsOnThisMachine() ? await EngineAsync(ct) : buildEngine ??= new DockerClient(DockerEndpoint.FromEnvironment());
 
     async Task<IReadOnlyList<ImageToScan>> SaveImagesAsync(CancellationToken ct)
     {

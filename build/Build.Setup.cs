@@ -23,7 +23,7 @@ partial class Build
 
     Target Down => _ => _
         .Description("Stops the private Docker engine and local registry that Setup started")
-        .Requires(() => TargetEnvironment == EnvironmentName.Local)
+        .Requires(() => TargetEnvironment.IsOnThisMachine())
         .Writes()
         .Executes(async ct =>
         {

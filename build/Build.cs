@@ -6,7 +6,7 @@ partial class Build : SlipwayBuild
 {
     public static int Main() => Execute<Build>(x => x.Compile);
 
-    [Parameter("Where to deliver: local, staging or prod", Name = "environment", EnvironmentVariable = "SLIPWAY_ENVIRONMENT")]
+    [Parameter("Where to deliver: the environment described by .nuke/environments/<environment>.json", Name = "environment", EnvironmentVariable = "SLIPWAY_ENVIRONMENT")]
     readonly EnvironmentName TargetEnvironment = EnvironmentName.Local;
 
     [Parameter("Build configuration (Release on CI)")]

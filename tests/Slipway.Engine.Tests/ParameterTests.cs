@@ -10,6 +10,7 @@ public sealed class ParameterTests : IDisposable
     private enum Stage
     {
         Local,
+        LocalSwarm,
         Staging,
         Prod,
     }
@@ -72,6 +73,17 @@ public sealed class ParameterTests : IDisposable
         Assert.Equal(Stage.Prod, build.Stage);
     }
 
+    [Theory]
+    [InlineData("local-swarm")]
+    [InlineData("LocalSwarm")]
+    [InlineData("local_swarm")]
+    public void An_enum_member_of_two_words_is_spelled_in_kebab_case_or_as_declared_and_picks_its_environment_file(string given)
+    {
+        harness.WriteParameters("""{ "Region": "from-local-swarm-file" }""", "local-swarm");
+        var build = Bind("--environment", given);
+        Assert.Equal((Stage.LocalSwarm, "from-local-swarm-file"), (build.Stage, build.Region));
+    }
+
     [Fact]
     public void Arrays_also_take_comma_separated_values_and_durations_take_clock_time()
     {
@@ -127,7 +139,7 @@ public sealed class ParameterTests : IDisposable
 
     [Theory]
     [InlineData(new[] { "--min-coverage", "lots" }, "error: bad value 'lots' for --min-coverage: expected int")]
-    [InlineData(new[] { "--environment", "qa" }, "error: bad value 'qa' for --environment: expected local|staging|prod")]
+    [InlineData(new[] { "--environment", "qa" }, "error: bad value 'qa' for --environment: expected local|local-swarm|staging|prod")]
     [InlineData(new[] { "--regoin", "x" }, "error: unknown parameter '--regoin'. Did you mean '--region'? Run ./build.sh --help for the list.")]
     [InlineData(new[] { "--region" }, "error: --region needs a value (string)")]
     public void Bad_input_is_one_line_on_stderr_and_exit_2(string[] args, string expected)
@@ -211,7 +223,7 @@ public sealed class ParameterTests : IDisposable
         var result = harness.Run(new Parameterized(), ["--help"], ["Show"]);
         Assert.Equal(0, result.ExitCode);
         Assert.Contains(result.Lines, l => l.Contains("--min-coverage <int>", StringComparison.Ordinal) && l.EndsWith("coverage floor [default: 80]", StringComparison.Ordinal));
-        Assert.Contains(result.Lines, l => l.Contains("--environment <local|staging|prod>", StringComparison.Ordinal) && l.EndsWith("[default: local]", StringComparison.Ordinal));
+        Assert.Contains(result.Lines, l => l.Contains("--environment <local|local-swarm|staging|prod>", StringComparison.Ordinal) && l.EndsWith("[default: local]", StringComparison.Ordinal));
         Assert.Contains(result.Lines, l => l.Contains("--api-token <string>", StringComparison.Ordinal) && l.EndsWith("token (secret)", StringComparison.Ordinal));
         Assert.DoesNotContain("hunter2", result.Output);
     }
@@ -222,7 +234,7 @@ public sealed class ParameterTests : IDisposable
         Bind();
         var schema = File.ReadAllText(harness.Root / ".nuke" / "build.schema.json");
         Assert.Contains("\"MinCoverage\": {", schema);
-        Assert.Contains("\"enum\": [\n        \"local\",\n        \"staging\",\n        \"prod\"\n      ]", schema);
+        Assert.Contains("\"enum\": [\n        \"local\",\n        \"local-swarm\",\n        \"staging\",\n        \"prod\"\n      ]", schema);
         Assert.DoesNotContain("ApiToken", schema);
     }
 

@@ -43,7 +43,7 @@ public sealed record DeployEnvironment
     public bool Bootstrap { get; init; }
 
     /// <summary>Names derived from <see cref="Project"/> and <see cref="Name"/>: stack, lock, ledger.</summary>
-    public StackNames Names => new(Project, Name.ToString().ToLowerInvariant());
+    public StackNames Names => new(Project, Name.Id());
 }
 
 /// <param name="Host">unix:///path or tcp://host:port; null means DOCKER_HOST, else the default socket.</param>

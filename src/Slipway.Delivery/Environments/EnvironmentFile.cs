@@ -15,7 +15,7 @@ public static class EnvironmentFile
     /// <summary>Reads the environment's file; messages name it relative to the repository root.</summary>
     public static DeployEnvironment Load(string repositoryRoot, EnvironmentName name)
     {
-        var relative = $"{Folder}/{name.ToString().ToLowerInvariant()}.json";
+        var relative = $"{Folder}/{name.Id()}.json";
         var path = Path.Combine(repositoryRoot, relative);
         if (!File.Exists(path))
             throw new EnvironmentFileException($"{relative} not found: every environment is described by a file in {Folder}/");
@@ -43,7 +43,7 @@ public static class EnvironmentFile
             var compose = root.Object("compose", ["files", "appService", "proxyService", "upstreamFile", "appPort", "variables"]);
             var health = root.Object("health", ["timeoutSeconds"]);
             var smoke = root.Object("smoke", ["timeoutSeconds", "retries", "initialBackoffMilliseconds"]);
-            var isLocal = name == EnvironmentName.Local;
+            var isLocal = name.IsOnThisMachine();
 
             var environment = new DeployEnvironment
             {
@@ -70,9 +70,9 @@ public static class EnvironmentFile
                 Bootstrap = root.Bool("bootstrap", false),
             };
             if (environment.Bootstrap && !isLocal)
-                throw new EnvironmentFileException($"{source}: bootstrap is for the local environment only (it starts an engine on this machine)");
+                throw new EnvironmentFileException($"{source}: bootstrap is for the environments on this machine only ({EnvironmentNames.OnThisMachine}: it starts an engine here)");
             if (environment.GenerateMissingSecrets && !isLocal)
-                throw new EnvironmentFileException($"{source}: generateMissingSecrets is for the local environment only; supply {name} secrets from your secret store");
+                throw new EnvironmentFileException($"{source}: generateMissingSecrets is for the environments on this machine only ({EnvironmentNames.OnThisMachine}); supply {name.Id()} secrets from your secret store");
             return environment;
         }
     }

@@ -8,7 +8,7 @@ namespace Slipway.Delivery.GitHub;
 public sealed record DeploymentToRecord(EnvironmentName Environment, string Commit, string Version, Uri PublicUrl)
 {
     /// <summary>The GitHub environment the deploy workflow's production stage uses for prod, so both show in one history.</summary>
-    public string GitHubEnvironment => Environment == EnvironmentName.Prod ? "production" : Environment.ToString().ToLowerInvariant();
+    public string GitHubEnvironment => Environment == EnvironmentName.Prod ? "production" : Environment.Id();
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Slipway.Delivery.Environments;
 using Slipway.Tools.Trivy;
 
 namespace Slipway.Delivery.Scanning;
@@ -45,7 +46,7 @@ public sealed partial class ImageScanning(TrivyScanner scanner)
             var missing = new TrivyNotFoundException(scanner.Executable);
             if (requirement == TrivyRequirement.Required)
                 throw new DeliveryException(missing.Message, inner: missing);
-            log($"warning: {missing.Message}; image scanning skipped (allowed in the local environment only)");
+            log($"warning: {missing.Message}; image scanning skipped (allowed on this machine only: {EnvironmentNames.OnThisMachine})");
             return new ScanImagesResult([], SkippedBecause: "trivy not installed");
         }
 

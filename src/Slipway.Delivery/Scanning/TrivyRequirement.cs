@@ -1,3 +1,5 @@
+using Slipway.Delivery.Environments;
+
 namespace Slipway.Delivery.Scanning;
 
 /// <summary>What to do when Trivy is not installed.</summary>
@@ -12,9 +14,9 @@ public enum TrivyRequirement
 
 public static class TrivyRequirements
 {
-    /// <summary>Only the local environment outside CI may build without scanning.</summary>
-    public static TrivyRequirement For(string environment, bool runningInCi) =>
-        !runningInCi && string.Equals(environment, "local", StringComparison.OrdinalIgnoreCase)
+    /// <summary>Only an environment on this machine (local, local-swarm), outside CI, may build without scanning.</summary>
+    public static TrivyRequirement For(EnvironmentName environment, bool runningInCi) =>
+        !runningInCi && environment.IsOnThisMachine()
             ? TrivyRequirement.Optional
             : TrivyRequirement.Required;
 }

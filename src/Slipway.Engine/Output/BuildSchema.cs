@@ -44,7 +44,7 @@ internal static class BuildSchema
         {
             var values = new JsonArray();
             foreach (var name in Enum.GetNames(scalar))
-                values.Add(name.ToLowerInvariant());
+                values.Add(ParameterName.ToKebab(name));
             return new JsonObject { ["type"] = "string", ["enum"] = values };
         }
 

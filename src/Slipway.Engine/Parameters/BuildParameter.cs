@@ -85,7 +85,7 @@ public sealed class BuildParameter
         {
             null => "",
             Array a => string.Join(',', a.Cast<object>()),
-            Enum e => e.ToString().ToLowerInvariant(),
+            Enum e => ParameterName.ToKebab(e.ToString()),
             bool b => b ? "true" : "false",
             TimeSpan t => t.ToString(),
             var v => v.ToString() ?? "",

@@ -42,7 +42,7 @@ internal static class ValueConverter
             return Describe(type.GetElementType()!) + "[]";
         var scalar = Nullable.GetUnderlyingType(type) ?? type;
         if (scalar.IsEnum)
-            return string.Join('|', Enum.GetNames(scalar).Select(n => n.ToLowerInvariant()));
+            return string.Join('|', Enum.GetNames(scalar).Select(ParameterName.ToKebab));
         return scalar switch
         {
             _ when scalar == typeof(string) => "string",
@@ -67,7 +67,7 @@ internal static class ValueConverter
         var value = scalar switch
         {
             _ when scalar == typeof(string) => text,
-            _ when scalar.IsEnum => Enum.TryParse(scalar, text, ignoreCase: true, out var e) && Enum.IsDefined(scalar, e!) ? e : null,
+            _ when scalar.IsEnum => ParseEnum(scalar, text),
             _ when scalar == typeof(bool) => ParseBool(text),
             _ when scalar == typeof(int) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : null,
             _ when scalar == typeof(long) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) ? l : null,
@@ -79,6 +79,10 @@ internal static class ValueConverter
         };
         return value ?? throw new UsageException($"bad value '{text}' for --{parameter}: expected {Describe(scalar)}");
     }
+
+    /// <summary>A member by its name in any of its spellings: <c>local-swarm</c>, <c>local_swarm</c>, <c>LocalSwarm</c>.</summary>
+    private static object? ParseEnum(Type type, string text) =>
+        Enum.GetNames(type).FirstOrDefault(n => ParameterName.Normalize(n) == ParameterName.Normalize(text)) is { } name ? Enum.Parse(type, name) : null;
 
     private static object? ParseBool(string text) => text.ToLowerInvariant() switch
     {

@@ -22,17 +22,45 @@ public sealed class EnvironmentFileTests
         }
         """;
 
-    [Theory]
-    [InlineData("local")]
-    [InlineData("staging")]
-    [InlineData("prod")]
-    public void The_repository_environment_files_load(string name)
+    public static TheoryData<EnvironmentName> Environments()
     {
-        var environment = EnvironmentFile.Load(RepositoryFiles.Root, Enum.Parse<EnvironmentName>(name, ignoreCase: true));
+        var names = new TheoryData<EnvironmentName>();
+        foreach (var name in Enum.GetValues<EnvironmentName>())
+            names.Add(name);
+        return names;
+    }
 
+    [Theory]
+    [MemberData(nameof(Environments))]
+    public void Every_environment_has_a_file_in_the_repository_and_it_loads(EnvironmentName name)
+    {
+        var environment = EnvironmentFile.Load(RepositoryFiles.Root, name);
+
+        Assert.Equal($".nuke/environments/{name.Id()}.json", environment.SourceFile);
         Assert.Equal("api", environment.Compose.AppService);
         Assert.All(environment.Compose.Files, f => Assert.True(File.Exists(RepositoryFiles.PathOf(f)), f));
-        Assert.Equal(name == "local", environment.Bootstrap);
+        Assert.Equal(name.IsOnThisMachine(), environment.Bootstrap);
+    }
+
+    [Fact]
+    public void Local_swarm_deploys_the_same_stack_with_the_swarm_strategy_beside_local()
+    {
+        var local = EnvironmentFile.Load(RepositoryFiles.Root, EnvironmentName.Local);
+        var swarm = EnvironmentFile.Load(RepositoryFiles.Root, EnvironmentName.LocalSwarm);
+
+        Assert.Equal((DeployStrategy.SingleHost, DeployStrategy.Swarm), (local.Strategy, swarm.Strategy));
+        Assert.Equal("local-swarm", swarm.Names.Environment);
+        Assert.Equal([.. local.Compose.Files, "docker/compose/docker-compose.swarm.yml"], swarm.Compose.Files);
+        Assert.Equal((local.Registry, local.Compose.AppService, local.Compose.ProxyService), (swarm.Registry, swarm.Compose.AppService, swarm.Compose.ProxyService));
+        Assert.Equal(local.Secrets, swarm.Secrets);
+        Assert.True(swarm.Bootstrap && swarm.GenerateMissingSecrets);
+        // Both can run at once on one engine: no container, volume, network, lock, ledger or port in common.
+        Assert.NotEqual(local.Names.Stack, swarm.Names.Stack);
+        Assert.NotEqual(local.Names.Lock, swarm.Names.Lock);
+        Assert.NotEqual(local.Names.LedgerVolume, swarm.Names.LedgerVolume);
+        Assert.NotEqual(local.PublicUrl.Port, swarm.PublicUrl.Port);
+        Assert.Empty(new[] { "NGINX_HTTP_PORT", "NGINX_HTTPS_PORT" }.Select(p => swarm.Compose.Variables[p]).Intersect(new[] { "NGINX_HTTP_PORT", "NGINX_HTTPS_PORT" }.Select(p => local.Compose.Variables[p])));
+        Assert.Equal(swarm.PublicUrl.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), swarm.Compose.Variables["NGINX_HTTPS_PORT"]);
     }
 
     [Fact]
@@ -84,7 +112,7 @@ public sealed class EnvironmentFileTests
     [InlineData("\"timeoutSeconds\": 60", "\"timeoutSeconds\": \"soon\"", "staging.json: health.timeoutSeconds must be a number of seconds from 0 to 3600, got \"soon\"")]
     [InlineData("\"project\": \"slipway\",", "", "staging.json: project is missing")]
     [InlineData("\"files\": [\"docker/compose/docker-compose.yml\"]", "\"files\": []", "staging.json: compose.files must list at least one entry")]
-    [InlineData("\"secrets\": [\"POSTGRES_PASSWORD\"],", "\"secrets\": [\"POSTGRES_PASSWORD\"], \"bootstrap\": true,", "staging.json: bootstrap is for the local environment only (it starts an engine on this machine)")]
+    [InlineData("\"secrets\": [\"POSTGRES_PASSWORD\"],", "\"secrets\": [\"POSTGRES_PASSWORD\"], \"bootstrap\": true,", "staging.json: bootstrap is for the environments on this machine only (local, local-swarm: it starts an engine here)")]
     public void Each_malformed_field_is_one_clear_error(string from, string to, string expected)
     {
         var json = Valid.Replace(from, to, StringComparison.Ordinal);

@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using Slipway.Delivery.Environments;
 using Slipway.Delivery.Scanning;
 using Slipway.Tools.Trivy;
 
@@ -107,11 +108,13 @@ public sealed class ImageScanningTests : IDisposable
     }
 
     [Theory]
-    [InlineData("local", false, TrivyRequirement.Optional)]
-    [InlineData("local", true, TrivyRequirement.Required)]
-    [InlineData("staging", false, TrivyRequirement.Required)]
-    [InlineData("prod", false, TrivyRequirement.Required)]
-    public void Only_local_builds_outside_ci_may_skip_scanning(string environment, bool ci, TrivyRequirement expected) =>
+    [InlineData(EnvironmentName.Local, false, TrivyRequirement.Optional)]
+    [InlineData(EnvironmentName.LocalSwarm, false, TrivyRequirement.Optional)]
+    [InlineData(EnvironmentName.Local, true, TrivyRequirement.Required)]
+    [InlineData(EnvironmentName.LocalSwarm, true, TrivyRequirement.Required)]
+    [InlineData(EnvironmentName.Staging, false, TrivyRequirement.Required)]
+    [InlineData(EnvironmentName.Prod, false, TrivyRequirement.Required)]
+    public void Only_builds_on_this_machine_outside_ci_may_skip_scanning(EnvironmentName environment, bool ci, TrivyRequirement expected) =>
         Assert.Equal(expected, TrivyRequirements.For(environment, ci));
 
     [Theory]
