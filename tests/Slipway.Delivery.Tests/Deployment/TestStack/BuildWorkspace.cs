@@ -115,39 +115,13 @@ internal sealed class BuildWorkspace : IAsyncDisposable
     /// Runs ./build.sh's compiled build with <paramref name="arguments"/> and --environment local, not as a CI build, with
     /// the registry's password in its variable; <paramref name="dockerHost"/> replaces DOCKER_HOST.
     /// </summary>
-    public async Task<BuildOutput> RunAsync(IReadOnlyList<string> arguments, string? dockerHost = null)
+    public Task<BuildOutput> RunAsync(IReadOnlyList<string> arguments, string? dockerHost = null)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "_build.dll"));
-        foreach (var argument in arguments.Concat(["--environment", "local"]))
-            start.ArgumentList.Add(argument);
-        foreach (var variable in new[] { "CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "SLIPWAY_ENVIRONMENT", "DATABASE_URL" })
-            start.Environment.Remove(variable);
-        start.Environment[PasswordVariable] = Registry.Password;
+        var environment = new Dictionary<string, string> { [PasswordVariable] = Registry.Password };
         if (dockerHost is not null)
-            start.Environment["DOCKER_HOST"] = dockerHost;
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+            environment["DOCKER_HOST"] = dockerHost;
         // A guard against a hung build, not a measure: a deploy here takes well under a minute.
-        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        try
-        {
-            await process.WaitForExitAsync(guard.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"./build.sh {string.Join(' ', arguments)} did not finish:\n{await stdout}\n{await stderr}");
-        }
-
-        return new BuildOutput(string.Join(' ', arguments), process.ExitCode, (await stdout).Split('\n').Select(l => l.TrimEnd('\r')).ToArray(), await stderr);
+        return BuildOutput.RunAsync(Root, [.. arguments, "--environment", "local"], environment, TimeSpan.FromMinutes(10));
     }
 
     /// <summary>
@@ -229,6 +203,38 @@ internal sealed class BuildWorkspace : IAsyncDisposable
 /// <summary>What one run of the build printed, with the parts the dry-run tests compare.</summary>
 internal sealed partial record BuildOutput(string Command, int ExitCode, IReadOnlyList<string> Lines, string Error)
 {
+    /// <summary>
+    /// Runs the compiled build (the _build.dll beside the tests) in <paramref name="root"/> as ./build.sh does, not as a CI
+    /// build, with <paramref name="environment"/> added to this process's; <paramref name="guard"/> only stops a hung build.
+    /// </summary>
+    public static async Task<BuildOutput> RunAsync(string root, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, TimeSpan guard)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "_build.dll"));
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        foreach (var variable in new[] { "CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "SLIPWAY_ENVIRONMENT", "DATABASE_URL" })
+            start.Environment.Remove(variable);
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(guard);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"./build.sh {string.Join(' ', arguments)} did not finish:\n{await stdout}\n{await stderr}");
+        }
+
+        return new BuildOutput(string.Join(' ', arguments), process.ExitCode, (await stdout).Split('\n').Select(l => l.TrimEnd('\r')).ToArray(), await stderr);
+    }
+
     /// <summary>The log lines under "▸ <paramref name="target"/>", without their indentation.</summary>
     public IReadOnlyList<string> Section(string target) =>
         Lines.SkipWhile(l => l != $"▸ {target}").Skip(1).TakeWhile(l => l.StartsWith("  ", StringComparison.Ordinal)).Select(l => l[2..]).ToArray();

@@ -109,34 +109,11 @@ internal sealed class RepositoryWorkspace : IAsyncDisposable
     }
 
     /// <summary>./build.sh &lt;arguments&gt; --environment &lt;this environment&gt; on the engine, not as a CI build.</summary>
-    public async Task<BuildOutput> RunAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "_build.dll"));
-        foreach (var argument in arguments.Concat(["--environment", Environment.Name.Id()]))
-            start.ArgumentList.Add(argument);
-        foreach (var variable in new[] { "CI", "GITHUB_ACTIONS", "SLIPWAY_ENVIRONMENT", "DATABASE_URL" })
-            start.Environment.Remove(variable);
-        start.Environment["DOCKER_HOST"] = Engine.Address;
-        start.Environment[Environment.Registry.PasswordVariable!] = RealServers.RegistryPassword;
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+    public Task<BuildOutput> RunAsync(params string[] arguments) =>
         // A guard against a hung build, not a measure: the first build of the API image takes minutes.
-        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(25));
-        try
-        {
-            await process.WaitForExitAsync(guard.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"./build.sh {string.Join(' ', arguments)} did not finish:\n{await stdout}\n{await stderr}");
-        }
-
-        return new BuildOutput(string.Join(' ', arguments), process.ExitCode, (await stdout).Split('\n').Select(l => l.TrimEnd('\r')).ToArray(), await stderr);
-    }
+        BuildOutput.RunAsync(Root, [.. arguments, "--environment", Environment.Name.Id()],
+            new Dictionary<string, string> { ["DOCKER_HOST"] = Engine.Address, [Environment.Registry.PasswordVariable!] = RealServers.RegistryPassword! },
+            TimeSpan.FromMinutes(25));
 
     /// <summary>The swarm services of this workspace's stack, by service name (api, nginx, ...).</summary>
     public async Task<IReadOnlyDictionary<string, ServiceInspect>> ServicesAsync()
