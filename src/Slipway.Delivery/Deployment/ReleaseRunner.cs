@@ -24,9 +24,6 @@ public sealed class ReleaseRunner(DockerClient docker, DeployEnvironment environ
     public static Task<DeployResult> RollbackAsync(DockerClient docker, RollbackRequest request, Action<string> log, CancellationToken ct = default) =>
         For(docker, request.Environment, request.RegistryAuth, log).RollbackAsync(request, ct);
 
-    public static Task<ServingRelease?> ServingAsync(DockerClient docker, DeployEnvironment environment, CancellationToken ct = default) =>
-        For(docker, environment, null, _ => { }).ServingAsync(ct);
-
     private StackNames Names => environment.Names;
 
     /// <summary>Deploys under the environment's lock and records the outcome in its ledger.</summary>
