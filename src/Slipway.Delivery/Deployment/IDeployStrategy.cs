@@ -19,8 +19,12 @@ public interface IDeployStrategy
     /// <summary>Pulls what the plan runs and refuses what it must not change, before the ledger records anything.</summary>
     Task CheckAsync(IReleasePlan plan, CancellationToken ct);
 
-    /// <summary>Carries out the plan as <paramref name="release"/>; when it fails, the release serving before keeps serving.</summary>
-    Task<DeployResult> ApplyAsync(IReleasePlan plan, Release release, CancellationToken ct);
+    /// <summary>
+    /// Carries out the plan as <paramref name="release"/>; when it fails, the release serving before keeps serving.
+    /// <paramref name="learned"/> gets the record as the release phase completes it (the schema it migrated to), so a
+    /// failure after it is recorded with what already changed.
+    /// </summary>
+    Task<DeployResult> ApplyAsync(IReleasePlan plan, Release release, Action<Release> learned, CancellationToken ct);
 
     /// <summary>The rollback <paramref name="request"/> asks for, chosen from the ledger and what serves; changes nothing.</summary>
     Task<RollbackPlan> PlanRollbackAsync(RollbackRequest request, ReleaseLedger ledger, CancellationToken ct);

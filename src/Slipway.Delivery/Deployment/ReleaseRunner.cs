@@ -43,7 +43,8 @@ public sealed class ReleaseRunner(DockerClient docker, DeployEnvironment environ
         {
             PreviousStartedAt = previous?.StartedAt,
         };
-        return await RecordedAsync(ledger, release, () => strategy.ApplyAsync(plan, release, ct), ReleaseLedger.OutcomeOf, ct).ConfigureAwait(false);
+        var recorded = release;
+        return await RecordedAsync(ledger, release, () => recorded, () => strategy.ApplyAsync(plan, release, learned => recorded = learned, ct), ReleaseLedger.OutcomeOf, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -59,7 +60,7 @@ public sealed class ReleaseRunner(DockerClient docker, DeployEnvironment environ
         var plan = await strategy.PlanRollbackAsync(request, ledger, ct).ConfigureAwait(false);
         Print(plan.Describe());
         var release = plan.Choice.Record(plan.Colour, request.Who);
-        return await RecordedAsync(ledger, release, () => strategy.RollBackAsync(plan, release, ct), _ => ReleaseOutcome.Failed, ct).ConfigureAwait(false);
+        return await RecordedAsync(ledger, release, () => release, () => strategy.RollBackAsync(plan, release, ct), _ => ReleaseOutcome.Failed, ct).ConfigureAwait(false);
     }
 
     /// <summary>The deploy a dry run prints: planned as the real run plans it; nothing is locked, pulled or recorded.</summary>
@@ -71,7 +72,8 @@ public sealed class ReleaseRunner(DockerClient docker, DeployEnvironment environ
 
     public Task<ServingRelease?> ServingAsync(CancellationToken ct = default) => strategy.ServingAsync(ct);
 
-    private static async Task<DeployResult> RecordedAsync(ReleaseLedger ledger, Release release, Func<Task<DeployResult>> apply, Func<Exception, ReleaseOutcome> outcomeOf, CancellationToken ct)
+    /// <param name="current">The record as far as the run got, for a failure's outcome.</param>
+    private static async Task<DeployResult> RecordedAsync(ReleaseLedger ledger, Release release, Func<Release> current, Func<Task<DeployResult>> apply, Func<Exception, ReleaseOutcome> outcomeOf, CancellationToken ct)
     {
         await ledger.RecordAsync(release, ct).ConfigureAwait(false);
         try
@@ -83,7 +85,7 @@ public sealed class ReleaseRunner(DockerClient docker, DeployEnvironment environ
         catch (Exception e)
         {
             // Whatever stopped it (a failed check, the engine, Ctrl+C), the ledger says how it ended.
-            await ledger.RecordFailureAsync(release, outcomeOf(e), e).ConfigureAwait(false);
+            await ledger.RecordFailureAsync(current(), outcomeOf(e), e).ConfigureAwait(false);
             throw;
         }
     }

@@ -69,7 +69,7 @@ public sealed class SingleHostDeployer(DockerClient docker, DeployEnvironment en
     }
 
     /// <summary>Ensures the infrastructure, runs the release phase while the live colour still serves, then switches colours.</summary>
-    public async Task<DeployResult> ApplyAsync(IReleasePlan plan, Release release, CancellationToken ct)
+    public async Task<DeployResult> ApplyAsync(IReleasePlan plan, Release release, Action<Release> learned, CancellationToken ct)
     {
         var deploy = (BlueGreenPlan)plan;
         var containers = Containers(deploy);
@@ -78,6 +78,7 @@ public sealed class SingleHostDeployer(DockerClient docker, DeployEnvironment en
             await containers.EnsureServiceAsync(service, environment.Health.Timeout, ct).ConfigureAwait(false);
         var serving = deploy.LiveColour is null ? "nothing was serving" : $"{deploy.LiveColour} still serving";
         release = release with { MigrationVersion = await new ReleasePhase(docker, deploy.Request, deploy.Stack, log).RunAsync(deploy.App, serving, ct).ConfigureAwait(false) };
+        learned(release);
         return await SwitchAsync(deploy, release, ct).ConfigureAwait(false);
     }
 

@@ -36,7 +36,7 @@ public sealed class SwarmDeployer(DockerClient docker, DeployEnvironment environ
     /// <summary>Nothing to check before the ledger: the swarm pulls the images, and infrastructure changes are refused once its configs exist.</summary>
     public Task CheckAsync(IReleasePlan plan, CancellationToken ct) => Task.CompletedTask;
 
-    public Task<DeployResult> ApplyAsync(IReleasePlan plan, Release release, CancellationToken ct) => RunAsync((SwarmPlan)plan, release, ct);
+    public Task<DeployResult> ApplyAsync(IReleasePlan plan, Release release, Action<Release> learned, CancellationToken ct) => RunAsync((SwarmPlan)plan, release, learned, ct);
 
     /// <summary>What serves: the version and image on the app service's labels and spec; null when there is no such service.</summary>
     public async Task<ServingRelease?> ServingAsync(CancellationToken ct) =>
@@ -108,7 +108,7 @@ public sealed class SwarmDeployer(DockerClient docker, DeployEnvironment environ
         log("engine is now a single-node swarm (docker swarm init --advertise-addr 127.0.0.1)");
     }
 
-    private async Task<DeployResult> RunAsync(SwarmPlan plan, Release release, CancellationToken ct)
+    private async Task<DeployResult> RunAsync(SwarmPlan plan, Release release, Action<Release> learned, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         await EnsureNetworksAsync(plan.Stack, ct).ConfigureAwait(false);
@@ -122,6 +122,7 @@ public sealed class SwarmDeployer(DockerClient docker, DeployEnvironment environ
         foreach (var service in infrastructure)
             await EnsureOrThrowAsync(service, configs, null, ct).ConfigureAwait(false);
         release = release with { MigrationVersion = await new ReleasePhase(docker, plan.Request, plan.Stack, log).RunAsync(plan.App, $"{plan.LiveVersion ?? "nothing"} still serving", ct).ConfigureAwait(false) };
+        learned(release);
 
         var appClock = Stopwatch.StartNew();
         var appOutcome = await EnsureAsync(plan.App, configs, plan.Version, ct).ConfigureAwait(false);

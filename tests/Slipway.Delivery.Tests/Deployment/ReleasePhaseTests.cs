@@ -120,6 +120,12 @@ public sealed class ReleasePhaseTests(SwarmEngine swarm) : IClassFixture<SwarmEn
         Assert.Equal([("1.0.0+aaaaaaa", "1", ReleaseOutcome.Succeeded), ("2.0.0+bbbbbbb", (string?)null, ReleaseOutcome.Failed)],
             ledger.Select(r => (r.Version, r.MigrationVersion, r.Outcome)));
         Assert.Equal("1.0.0+aaaaaaa", ReleaseLedger.Current(ledger)?.Version);
+
+        // A release that migrates, then crashes at start: its record keeps the schema it left behind.
+        var v3 = await stack.PushAppAsync("3.0.0+ccccccc", crashes: true, migrate: "echo \"schema version 2\"\n");
+        await Assert.ThrowsAsync<DeployFailedException>(() => DeployAsync(stack, "3.0.0+ccccccc", v3, []));
+        ledger = await (await ReleaseLedger.OpenAsync(stack.Docker, names)).ReadAsync();
+        Assert.Equal(("3.0.0+ccccccc", "2", ReleaseOutcome.RolledBack), ledger.Select(r => (r.Version, r.MigrationVersion, r.Outcome)).Last());
     }
 
     [RegistryFact]
