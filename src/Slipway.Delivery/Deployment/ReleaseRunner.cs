@@ -15,6 +15,7 @@ public sealed class ReleaseRunner(DockerClient docker, DeployEnvironment environ
         new(docker, environment, environment.Strategy switch
         {
             DeployStrategy.Swarm => new SwarmDeployer(docker, environment, auth, log),
+            DeployStrategy.Ecs => new EcsDeployer(environment, log),
             _ => new SingleHostDeployer(docker, environment, auth, log),
         }, log);
 

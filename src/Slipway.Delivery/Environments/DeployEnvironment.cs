@@ -24,7 +24,11 @@ public sealed record DeployEnvironment
     /// <summary>The CA that signed the public certificate (a local CA), trusted for smoke checks only; null to use the system store.</summary>
     public string? TrustedCaFile { get; init; }
 
+    /// <summary>The compose stack; an ECS environment has none and names only its app (<see cref="ComposeSettings.ForEcs"/>).</summary>
     public required ComposeSettings Compose { get; init; }
+
+    /// <summary>The ECS service the "ecs" strategy updates; null for the other strategies.</summary>
+    public EcsSettings? Ecs { get; init; }
 
     /// <summary>Names of environment variables holding secrets the stack needs (e.g. POSTGRES_PASSWORD).</summary>
     public IReadOnlyList<string> Secrets { get; init; } = [];
@@ -70,7 +74,31 @@ public enum DeployStrategy
 {
     SingleHost,
     Swarm,
+    Ecs,
 }
+
+/// <summary>An ECS Fargate service behind a load balancer, named as build/terraform/outputs.tf names its outputs.</summary>
+/// <param name="Region">aws_region.</param>
+/// <param name="Cluster">ecs_cluster_name.</param>
+/// <param name="Service">ecs_service_name.</param>
+/// <param name="ContainerName">container_name: the container of the task definition whose image a deploy replaces.</param>
+/// <param name="LoadBalancerUrl">load_balancer_url: where smoke checks go.</param>
+/// <param name="Subnets">task_subnet_ids: the one-off migration task's subnets.</param>
+/// <param name="SecurityGroups">task_security_group_ids: the one-off migration task's security groups.</param>
+/// <param name="LogGroup">log_group_name: the awslogs group of the app's and the migration task's containers.</param>
+/// <param name="LogStreamPrefix">log_stream_prefix: a task's stream is &lt;prefix&gt;/&lt;container&gt;/&lt;task id&gt;.</param>
+/// <param name="Table">dynamodb_table_name: the release ledger and deploy lock.</param>
+public sealed record EcsSettings(
+    string Region,
+    string Cluster,
+    string Service,
+    string ContainerName,
+    Uri LoadBalancerUrl,
+    IReadOnlyList<string> Subnets,
+    IReadOnlyList<string> SecurityGroups,
+    string LogGroup,
+    string LogStreamPrefix,
+    string Table);
 
 /// <param name="Files">Compose files, relative to the repository root, later ones overriding earlier ones.</param>
 /// <param name="AppService">The service deployed blue-green (the API).</param>
@@ -84,7 +112,11 @@ public sealed record ComposeSettings(
     string ProxyService,
     string UpstreamFile,
     int AppPort,
-    IReadOnlyDictionary<string, string> Variables);
+    IReadOnlyDictionary<string, string> Variables)
+{
+    /// <summary>An ECS environment's: no compose files, no proxy (the load balancer is AWS's); the app is the task definition's container.</summary>
+    public static ComposeSettings ForEcs(string containerName) => new([], containerName, "", "", 0, new Dictionary<string, string>());
+}
 
 /// <param name="Timeout">How long a new colour may take to report healthy.</param>
 public sealed record HealthSettings(TimeSpan Timeout);

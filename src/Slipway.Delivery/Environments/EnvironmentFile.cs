@@ -37,13 +37,14 @@ public static class EnvironmentFile
         using (document)
         {
             var root = new Fields(document.RootElement, source, "",
-                ["docker", "registry", "strategy", "project", "publicUrl", "trustedCaFile", "compose", "secrets", "generateMissingSecrets", "health", "smoke", "drainSeconds", "bootstrap"]);
+                ["docker", "registry", "strategy", "project", "publicUrl", "trustedCaFile", "compose", "ecs", "secrets", "generateMissingSecrets", "health", "smoke", "drainSeconds", "bootstrap"]);
+            var strategy = root.Enum("strategy", new Dictionary<string, DeployStrategy> { ["single-host"] = DeployStrategy.SingleHost, ["swarm"] = DeployStrategy.Swarm, ["ecs"] = DeployStrategy.Ecs });
             var docker = root.Object("docker", required: false, ["host", "certPath"]);
             var registry = root.Object("registry", ["kind", "address", "user", "passwordVariable", "region", "account"]);
-            var compose = root.Object("compose", ["files", "appService", "proxyService", "upstreamFile", "appPort", "variables"]);
             var health = root.Object("health", ["timeoutSeconds"]);
             var smoke = root.Object("smoke", ["timeoutSeconds", "retries", "initialBackoffMilliseconds"]);
             var isLocal = name.IsOnThisMachine();
+            var ecs = strategy == DeployStrategy.Ecs ? ReadEcs(root) : root.Absent<EcsSettings>("ecs", "is for \"strategy\": \"ecs\" only");
 
             var environment = new DeployEnvironment
             {
@@ -51,17 +52,12 @@ public static class EnvironmentFile
                 SourceFile = source,
                 Docker = new DockerSettings(docker?.String("host", required: false), docker?.String("certPath", required: false)),
                 Registry = ReadRegistry(registry),
-                Strategy = root.Enum("strategy", new Dictionary<string, DeployStrategy> { ["single-host"] = DeployStrategy.SingleHost, ["swarm"] = DeployStrategy.Swarm }),
+                Strategy = strategy,
                 Project = root.Name("project"),
-                PublicUrl = root.HttpsUrl("publicUrl"),
+                PublicUrl = ecs is null ? root.HttpsUrl("publicUrl") : root.Absent<Uri>("publicUrl", "is ecs.loadBalancerUrl in an ecs environment") ?? ecs.LoadBalancerUrl,
                 TrustedCaFile = root.String("trustedCaFile", required: false),
-                Compose = new ComposeSettings(
-                    compose.Strings("files"),
-                    compose.Name("appService"),
-                    compose.Name("proxyService"),
-                    compose.String("upstreamFile")!,
-                    compose.Int("appPort", 1, 65535),
-                    compose.StringMap("variables")),
+                Compose = ecs is null ? ReadCompose(root.Object("compose", ["files", "appService", "proxyService", "upstreamFile", "appPort", "variables"])) : root.Absent<ComposeSettings>("compose", "is not read in an ecs environment: the task definition is the live service's") ?? ComposeSettings.ForEcs(ecs.ContainerName),
+                Ecs = ecs,
                 Secrets = root.Strings("secrets", required: false),
                 GenerateMissingSecrets = root.Bool("generateMissingSecrets", isLocal),
                 Health = new HealthSettings(health.Seconds("timeoutSeconds")),
@@ -69,6 +65,8 @@ public static class EnvironmentFile
                 Drain = root.Seconds("drainSeconds", required: false) ?? TimeSpan.FromSeconds(2),
                 Bootstrap = root.Bool("bootstrap", false),
             };
+            if (ecs is not null && environment.Secrets.Count > 0)
+                throw new EnvironmentFileException($"{source}: secrets are not handed to an ecs environment: its task definition names them in Secrets Manager (valueFrom); remove \"secrets\"");
             if (environment.Bootstrap && !isLocal)
                 throw new EnvironmentFileException($"{source}: bootstrap is for the environments on this machine only ({EnvironmentNames.OnThisMachine}: it starts an engine here)");
             if (environment.GenerateMissingSecrets && !isLocal)
@@ -77,12 +75,38 @@ public static class EnvironmentFile
         }
     }
 
+    private static ComposeSettings ReadCompose(Fields compose) => new(
+        compose.Strings("files"),
+        compose.Name("appService"),
+        compose.Name("proxyService"),
+        compose.String("upstreamFile")!,
+        compose.Int("appPort", 1, 65535),
+        compose.StringMap("variables"));
+
+    private static EcsSettings ReadEcs(Fields root)
+    {
+        var ecs = root.Object("ecs", ["region", "cluster", "service", "containerName", "loadBalancerUrl", "subnets", "securityGroups", "logGroup", "logStreamPrefix", "dynamoDbTable"]);
+        return new EcsSettings(
+            ecs.Matching("region", Region, "an AWS region such as eu-west-1 (terraform output aws_region)"),
+            ecs.Matching("cluster", "^[A-Za-z0-9_-]{1,255}$", "an ECS cluster name (terraform output ecs_cluster_name)"),
+            ecs.Matching("service", "^[A-Za-z0-9_-]{1,255}$", "an ECS service name (terraform output ecs_service_name)"),
+            ecs.Matching("containerName", "^[A-Za-z0-9_-]{1,255}$", "the task definition's container name (terraform output container_name)"),
+            ecs.HttpUrl("loadBalancerUrl"),
+            ecs.EachMatching("subnets", "^subnet-[0-9a-f]{1,17}$", "subnet ids such as subnet-0a1b2c3d (terraform output task_subnet_ids)"),
+            ecs.EachMatching("securityGroups", "^sg-[0-9a-f]{1,17}$", "security group ids such as sg-0a1b2c3d (terraform output task_security_group_ids)"),
+            ecs.Matching("logGroup", @"^[\w#/.-]{1,512}$", "a CloudWatch log group name (terraform output log_group_name)"),
+            ecs.Matching("logStreamPrefix", @"^[^:*]{1,256}$", "the awslogs stream prefix (terraform output log_stream_prefix)"),
+            ecs.Matching("dynamoDbTable", "^[A-Za-z0-9_.-]{3,255}$", "a DynamoDB table name (terraform output dynamodb_table_name)"));
+    }
+
+    private const string Region = @"^[a-z]{2}(-[a-z]+)+-\d$";
+
     private static RegistrySettings ReadRegistry(Fields registry)
     {
         var kind = registry.Enum("kind", new Dictionary<string, RegistryKind> { ["basic"] = RegistryKind.Basic, ["ecr"] = RegistryKind.Ecr });
         if (kind == RegistryKind.Ecr)
         {
-            var region = registry.Matching("region", @"^[a-z]{2}(-[a-z]+)+-\d$", "an AWS region such as eu-west-1");
+            var region = registry.Matching("region", Region, "an AWS region such as eu-west-1");
             var account = registry.Matching("account", @"^\d{12}$", "a 12-digit AWS account id");
             return new RegistrySettings(kind, RegistrySettings.EcrAddress(account, region), "AWS", null, region, account);
         }
@@ -150,6 +174,28 @@ public static class EnvironmentFile
                 ? uri
                 : throw Error(name, $"must be an https:// URL, got '{text}'");
         }
+
+        /// <summary>An http:// or https:// URL (a load balancer in a test may speak plain HTTP).</summary>
+        public Uri HttpUrl(string name)
+        {
+            var text = String(name)!;
+            return Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+                ? uri
+                : throw Error(name, $"must be an http:// or https:// URL, got '{text}'");
+        }
+
+        /// <summary>A non-empty array whose every entry matches <paramref name="pattern"/>; the first that does not is named.</summary>
+        public IReadOnlyList<string> EachMatching(string name, string pattern, string expected)
+        {
+            var items = Strings(name);
+            return items.FirstOrDefault(i => !System.Text.RegularExpressions.Regex.IsMatch(i, pattern)) is { } wrong
+                ? throw Error(name, $"must list {expected}, got '{wrong}'")
+                : items;
+        }
+
+        /// <summary>Refuses a key that does not apply here; returns null so a default can follow with ??.</summary>
+        public T? Absent<T>(string name, string why) where T : class =>
+            Get(name, required: false) is null ? null : throw Error(name, why);
 
         public int Int(string name, int min, int max)
         {

@@ -17,6 +17,9 @@ public enum EnvironmentName
 
     Staging,
     Prod,
+
+    /// <summary>An AWS ECS Fargate service (the "ecs" strategy), its names from build/terraform's outputs; not in the generated deploy workflow.</summary>
+    Ecs,
 }
 
 /// <summary>What an <see cref="EnvironmentName"/> implies, decided here only.</summary>
