@@ -15,7 +15,7 @@ namespace Slipway.Delivery.Deployment;
 /// lease nobody renewed is stale from any host, so a lock left by a lost CI runner can be broken from a
 /// laptop. Expiry is judged by the reader's clock against the holder's: hosts that deploy keep NTP time.
 /// </summary>
-public sealed class DeployLock : IAsyncDisposable
+public sealed class DeployLock : IDeployLock
 {
     /// <summary>How long a lock stays live unrenewed: long enough to ride out a few failed renewals on a slow engine.</summary>
     public static readonly TimeSpan DefaultLease = TimeSpan.FromMinutes(2);
@@ -37,6 +37,12 @@ public sealed class DeployLock : IAsyncDisposable
     }
 
     public LockHolder Holder { get; }
+
+    /// <summary>Never cancelled: a lock broken with Unlock --force while its deploy runs lets that deploy finish, as it always did.</summary>
+    public CancellationToken Lost => CancellationToken.None;
+
+    /// <summary>The engine keeps no version of the lock to check a ledger write against: the holder is whoever made it.</summary>
+    public Task ConfirmAsync(CancellationToken ct = default) => Task.CompletedTask;
 
     /// <param name="lease">How long the lock outlives its last renewal; <see cref="DefaultLease"/> when null.</param>
     /// <exception cref="DeployLockedException">Another deploy holds the lock, live or stale.</exception>

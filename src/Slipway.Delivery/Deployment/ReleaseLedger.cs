@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -47,126 +46,46 @@ public sealed record Release(
 }
 
 /// <summary>
-/// The environment's release history, kept on the environment's engine in a volume (<see cref="StackNames.LedgerVolume"/>),
-/// read and written through the archive API of a never-started handle container. Append-only: every change of a
-/// release is one new file under records/, numbered in order, and no file is ever rewritten, so a write killed at any
-/// moment loses at most the record it was writing. A torn record is ignored, said in one line. Reading folds the
-/// records: a release (its start and version) stands as its newest record says. Writers hold the deploy lock.
-/// releases.json, the whole list rewritten in place by earlier versions, is read as the records before the first.
+/// An environment's release history, wherever its <see cref="IReleaseStore"/> keeps it. Append-only: every change of a
+/// release is one new record, and no record is ever rewritten, so a write killed at any moment loses at most the record
+/// it was writing; a torn record is ignored, said in one line. Reading folds the records: a release (its start and
+/// version) stands as its newest record says. Writers hold the deploy lock. What follows from the history (what
+/// serves, what a rollback goes back to, the printed table) is the same whichever store keeps it.
 /// </summary>
-public sealed class ReleaseLedger
+public abstract class ReleaseLedger
 {
     public const int Kept = 100;
 
     /// <summary>The note on a release whose deploy died before recording how it ended.</summary>
     public const string InterruptedNote = "interrupted: the deploy that started it stopped before finishing";
 
-    private const string Folder = "/ledger";
-    private const string Records = "records";
-    private const string LegacyFile = "releases.json";
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    /// <summary>How a record is written, in every store.</summary>
+    protected static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
     };
 
-    private readonly DockerClient docker;
-
-    /// <summary>Null for a ledger opened read-only that does not exist yet.</summary>
-    private readonly string? handle;
-
-    private readonly Action<string> log;
     private readonly HashSet<string> reportedTorn = new(StringComparer.Ordinal);
-    private long? lastRecord;
 
-    private ReleaseLedger(DockerClient docker, string? handle, Action<string> log)
-    {
-        this.docker = docker;
-        this.handle = handle;
-        this.log = log;
-    }
+    protected ReleaseLedger(Action<string> log) => Log = log;
 
+    /// <summary>Where a torn record is said (once per ledger opened).</summary>
+    protected Action<string> Log { get; }
+
+    /// <summary>The ledger kept on the environment's engine (<see cref="DockerReleaseLedger"/>), made when missing.</summary>
     /// <param name="log">Where a torn record is said (once per ledger opened).</param>
-    public static async Task<ReleaseLedger> OpenAsync(DockerClient docker, StackNames names, Action<string>? log = null, CancellationToken ct = default)
-    {
-        if (await docker.Containers.TryInspectAsync(names.LedgerContainer, ct).ConfigureAwait(false) is null)
-        {
-            await PlaceholderImage.EnsureAsync(docker, ct).ConfigureAwait(false);
-            await docker.Volumes.CreateAsync(new VolumeCreateParameters(names.LedgerVolume)
-            {
-                Labels = new Dictionary<string, string> { ["org.slipway.ledger"] = names.Environment },
-            }, ct).ConfigureAwait(false);
-            try
-            {
-                await docker.Containers.CreateAsync(new ContainerSpec
-                {
-                    Name = names.LedgerContainer,
-                    Image = PlaceholderImage.Name,
-                    Cmd = ["ledger"],
-                    Binds = [$"{names.LedgerVolume}:{Folder}"],
-                    Labels = new Dictionary<string, string> { ["org.slipway.ledger"] = names.Environment },
-                }, ct).ConfigureAwait(false);
-            }
-            catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)
-            {
-                // Made by a concurrent reader (Releases while a deploy starts): the same handle.
-            }
-        }
+    public static async Task<ReleaseLedger> OpenAsync(DockerClient docker, StackNames names, Action<string>? log = null, CancellationToken ct = default) =>
+        await DockerReleaseLedger.OpenAsync(docker, names, log, ct).ConfigureAwait(false);
 
-        return new ReleaseLedger(docker, names.LedgerContainer, log ?? (_ => { }));
-    }
-
-    /// <summary>The ledger for reading only (a dry run): creates nothing, and an environment never deployed has no releases.</summary>
+    /// <summary>The ledger kept on the environment's engine, for reading only: creates nothing.</summary>
     public static async Task<ReleaseLedger> OpenReadOnlyAsync(DockerClient docker, StackNames names, CancellationToken ct = default) =>
-        new(docker, await docker.Containers.TryInspectAsync(names.LedgerContainer, ct).ConfigureAwait(false) is null ? null : names.LedgerContainer, _ => { });
+        await DockerReleaseLedger.OpenReadOnlyAsync(docker, names, _ => { }, ct).ConfigureAwait(false);
 
     /// <summary>Oldest first, the newest <see cref="Kept"/>.</summary>
-    public async Task<IReadOnlyList<Release>> ReadAsync(CancellationToken ct = default)
-    {
-        if (handle is null)
-            return [];
-        var files = await docker.Containers.ReadFilesAsync(handle, Folder, ct).ConfigureAwait(false) ?? [];
-        var releases = new List<Release>();
-        if (files.FirstOrDefault(f => f.Name == $"ledger/{LegacyFile}") is { } legacy)
-            releases.AddRange(ReadLegacy(legacy.Content));
-
-        var records = files
-            .Select(f => (File: f, Number: RecordNumber(f.Name)))
-            .Where(r => r.Number is not null)
-            .OrderBy(r => r.Number)
-            .ThenBy(r => r.File.Name, StringComparer.Ordinal);
-        lastRecord = 0;
-        foreach (var (file, number) in records)
-        {
-            lastRecord = Math.Max(lastRecord.Value, number!.Value);
-            if (Parse(file.Content) is not { } release)
-            {
-                if (reportedTorn.Add(file.Name))
-                    log($"ledger record {file.Name[(file.Name.IndexOf('/', StringComparison.Ordinal) + 1)..]} is torn (its write was interrupted): ignored");
-                continue;
-            }
-
-            var same = releases.FindLastIndex(r => r.StartedAt == release.StartedAt && r.Version == release.Version);
-            if (same >= 0)
-                releases[same] = release;
-            else
-                releases.Add(release);
-        }
-
-        return releases.Skip(Math.Max(0, releases.Count - Kept)).ToList();
-    }
+    public abstract Task<IReadOnlyList<Release>> ReadAsync(CancellationToken ct = default);
 
     /// <summary>Appends how a release stands now; the newest record of a release (same start, same version) is the one read.</summary>
-    public async Task RecordAsync(Release release, CancellationToken ct = default)
-    {
-        if (lastRecord is null)
-            await ReadAsync(ct).ConfigureAwait(false);
-        var number = (lastRecord ?? 0) + 1;
-        lastRecord = number;
-        // The random part keeps two writers apart should a lock broken with --force let them overlap.
-        var name = $"{Records}/{number:D10}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}.json";
-        await docker.Containers.WriteFileAsync(handle ?? throw new InvalidOperationException("the ledger was opened read-only"), Folder, name, JsonSerializer.SerializeToUtf8Bytes(release, Json), ct: ct).ConfigureAwait(false);
-    }
+    public abstract Task RecordAsync(Release release, CancellationToken ct = default);
 
     /// <summary>
     /// Records how a release ended when its deploy or rollback failed: the outcome, when, and the failure's first line.
@@ -195,16 +114,57 @@ public sealed class ReleaseLedger
         return interrupted;
     }
 
-    /// <summary>
-    /// The ledger for a deploy or rollback that holds the deploy lock: releases a dead deploy left in
-    /// progress are recorded as interrupted first, each said in one log line.
-    /// </summary>
-    public static async Task<ReleaseLedger> OpenHoldingLockAsync(DockerClient docker, StackNames names, Action<string> log, CancellationToken ct = default)
+    /// <summary>Marks what a dead deploy left in progress (<see cref="MarkInterruptedAsync"/>), each said in one log line.</summary>
+    protected internal async Task<ReleaseLedger> MarkInterruptedSayingAsync(CancellationToken ct)
     {
-        var ledger = await OpenAsync(docker, names, log, ct).ConfigureAwait(false);
-        foreach (var release in await ledger.MarkInterruptedAsync(ct).ConfigureAwait(false))
-            log($"the {release.Kind.ToString().ToLowerInvariant()} of {release.Version} by {release.Who} since {release.StartedAt.ToLocalTime():HH:mm:ss} never finished: recorded as failed (interrupted)");
-        return ledger;
+        foreach (var release in await MarkInterruptedAsync(ct).ConfigureAwait(false))
+            Log($"the {release.Kind.ToString().ToLowerInvariant()} of {release.Version} by {release.Who} since {release.StartedAt.ToLocalTime():HH:mm:ss} never finished: recorded as failed (interrupted)");
+        return this;
+    }
+
+    /// <summary>
+    /// The releases the records make, oldest first, the newest <see cref="Kept"/>: each record, read in the order written,
+    /// replaces the earlier record of its release; a record that does not parse is torn, said once by its name.
+    /// </summary>
+    protected IReadOnlyList<Release> Fold(IEnumerable<Release> earlier, IEnumerable<(string Name, byte[] Content)> records)
+    {
+        var releases = earlier.ToList();
+        foreach (var (name, content) in records)
+        {
+            if (Parse(content) is not { } release)
+            {
+                if (reportedTorn.Add(name))
+                    Log($"ledger record {name} is torn (its write was interrupted): ignored");
+                continue;
+            }
+
+            var same = releases.FindLastIndex(r => r.StartedAt == release.StartedAt && r.Version == release.Version);
+            if (same >= 0)
+                releases[same] = release;
+            else
+                releases.Add(release);
+        }
+
+        return releases.Skip(Math.Max(0, releases.Count - Kept)).ToList();
+    }
+
+    /// <summary>Says once that something the ledger holds is unreadable.</summary>
+    protected void ReportOnce(string key, string line)
+    {
+        if (reportedTorn.Add(key))
+            Log(line);
+    }
+
+    private static Release? Parse(byte[] content)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Release>(content, Json) is { Version: not null, Images: not null } release ? release : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The release serving now by the ledger alone: the newest that succeeded.</summary>
@@ -234,8 +194,8 @@ public sealed class ReleaseLedger
     /// </summary>
     public async Task<RollbackChoice> ChooseRollbackAsync(ServingRelease? serving, RollbackRequest request, string appService, CancellationToken ct = default)
     {
-        var choice = ChooseRollback(await ReadAsync(ct).ConfigureAwait(false), serving, request.ToVersion, request.Environment.Names.Environment, appService, log);
-        RollbackSchemaCheck.Check(choice, request.Migrations, request.AllowNewerSchema, log);
+        var choice = ChooseRollback(await ReadAsync(ct).ConfigureAwait(false), serving, request.ToVersion, request.Environment.Names.Environment, appService, Log);
+        RollbackSchemaCheck.Check(choice, request.Migrations, request.AllowNewerSchema, Log);
         return choice;
     }
 
@@ -334,44 +294,6 @@ public sealed class ReleaseLedger
 
     private static string Describe(Release release, string appService) =>
         release.Images.TryGetValue(appService, out var image) ? $"{release.Version} ({appService}@{ShortDigest(image)})" : release.Version;
-
-    /// <summary>ledger/records/0000000012-a1b2c3.json → 12; null for anything else in the folder.</summary>
-    private static long? RecordNumber(string name)
-    {
-        var prefix = $"ledger/{Records}/";
-        if (!name.StartsWith(prefix, StringComparison.Ordinal) || !name.EndsWith(".json", StringComparison.Ordinal))
-            return null;
-        var dash = name.IndexOf('-', prefix.Length);
-        return dash > prefix.Length && long.TryParse(name.AsSpan(prefix.Length, dash - prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var number)
-            ? number
-            : null;
-    }
-
-    private static Release? Parse(byte[] content)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<Release>(content, Json) is { Version: not null, Images: not null } release ? release : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private IEnumerable<Release> ReadLegacy(byte[] content)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<List<Release>>(content, Json) ?? [];
-        }
-        catch (JsonException e)
-        {
-            if (reportedTorn.Add(LegacyFile))
-                log($"the ledger's {LegacyFile} (kept by an earlier Slipway) is unreadable, its releases ignored: {e.Message}");
-            return [];
-        }
-    }
 }
 
 /// <summary>What a rollback starts from and goes to.</summary>

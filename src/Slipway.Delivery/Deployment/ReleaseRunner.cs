@@ -1,3 +1,4 @@
+using Slipway.Delivery.Deployment.DynamoDb;
 using Slipway.Delivery.Environments;
 using Slipway.Tools.Docker;
 
@@ -8,16 +9,18 @@ namespace Slipway.Delivery.Deployment;
 /// what runs), then the ledger's "in progress" record, the strategy's actions, and the outcome in the ledger whatever
 /// stopped them.
 /// </summary>
-public sealed class ReleaseRunner(DockerClient docker, DeployEnvironment environment, IDeployStrategy strategy, Action<string> log)
+/// <param name="store">Where the environment keeps its lock and ledger.</param>
+public sealed class ReleaseRunner(DeployEnvironment environment, IDeployStrategy strategy, IReleaseStore store, Action<string> log)
 {
-    /// <summary>The runner of the strategy <paramref name="environment"/> names.</summary>
+    /// <summary>The runner of the strategy <paramref name="environment"/> names, with the store that strategy keeps its lock and ledger in.</summary>
     public static ReleaseRunner For(DockerClient docker, DeployEnvironment environment, RegistryAuth? auth, Action<string> log) =>
-        new(docker, environment, environment.Strategy switch
+        environment.Strategy switch
         {
-            DeployStrategy.Swarm => new SwarmDeployer(docker, environment, auth, log),
-            DeployStrategy.Ecs => new EcsDeployer(environment, log),
-            _ => new SingleHostDeployer(docker, environment, auth, log),
-        }, log);
+            DeployStrategy.Swarm => new(environment, new SwarmDeployer(docker, environment, auth, log), new DockerReleaseStore(docker, environment.Names), log),
+            DeployStrategy.Ecs when environment.Ecs is { } ecs => new(environment, new EcsDeployer(environment, log),
+                new DynamoDbReleaseStore(new DynamoDbLocation(ecs.Table, ecs.Region), environment.Names.Environment, Environment.GetEnvironmentVariable), log),
+            _ => new(environment, new SingleHostDeployer(docker, environment, auth, log), new DockerReleaseStore(docker, environment.Names), log),
+        };
 
     public static Task<DeployResult> DeployAsync(DockerClient docker, DeployRequest request, Action<string> log, CancellationToken ct = default) =>
         For(docker, request.Environment, request.RegistryAuth, log).DeployAsync(request, ct);
@@ -25,27 +28,32 @@ public sealed class ReleaseRunner(DockerClient docker, DeployEnvironment environ
     public static Task<DeployResult> RollbackAsync(DockerClient docker, RollbackRequest request, Action<string> log, CancellationToken ct = default) =>
         For(docker, request.Environment, request.RegistryAuth, log).RollbackAsync(request, ct);
 
-    private StackNames Names => environment.Names;
+    /// <summary>The environment's lock and ledger (Releases and Unlock read and break them there).</summary>
+    public IReleaseStore Store => store;
 
     /// <summary>Deploys under the environment's lock and records the outcome in its ledger.</summary>
     public async Task<DeployResult> DeployAsync(DeployRequest request, CancellationToken ct = default)
     {
         await strategy.PrepareAsync(ct).ConfigureAwait(false);
-        await using var deployLock = await DeployLock.AcquireAsync(docker, Names, request.Who, ct: ct).ConfigureAwait(false);
-        var plan = await strategy.PlanAsync(request, ct).ConfigureAwait(false);
-        Print(plan.Describe());
-        await strategy.CheckAsync(plan, ct).ConfigureAwait(false);
-
-        var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, Names, log, ct).ConfigureAwait(false);
-        var live = await strategy.ServingAsync(ct).ConfigureAwait(false);
-        var previous = ReleaseLedger.Reconcile(await ledger.ReadAsync(ct).ConfigureAwait(false), live, Names.Environment, environment.Compose.AppService, log);
-        var release = new Release(request.Version, ReleaseKind.Deploy, plan.Colour, $"{request.Who.Who}@{request.Who.Host}", DateTimeOffset.UtcNow, null,
-            plan.Images, null, ReleaseOutcome.InProgress, live?.Version)
+        await using var deployLock = await store.AcquireLockAsync(request.Who, ct).ConfigureAwait(false);
+        using var held = CancellationTokenSource.CreateLinkedTokenSource(ct, deployLock.Lost);
+        return await Guarded(deployLock, async () =>
         {
-            PreviousStartedAt = previous?.StartedAt,
-        };
-        var recorded = release;
-        return await RecordedAsync(ledger, release, () => recorded, () => strategy.ApplyAsync(plan, release, learned => recorded = learned, ct), ReleaseLedger.OutcomeOf, ct).ConfigureAwait(false);
+            var plan = await strategy.PlanAsync(request, held.Token).ConfigureAwait(false);
+            Print(plan.Describe());
+            await strategy.CheckAsync(plan, held.Token).ConfigureAwait(false);
+
+            var ledger = await store.OpenLedgerAsync(deployLock, log, held.Token).ConfigureAwait(false);
+            var live = await strategy.ServingAsync(held.Token).ConfigureAwait(false);
+            var previous = ReleaseLedger.Reconcile(await ledger.ReadAsync(held.Token).ConfigureAwait(false), live, environment.Names.Environment, environment.Compose.AppService, log);
+            var release = new Release(request.Version, ReleaseKind.Deploy, plan.Colour, $"{request.Who.Who}@{request.Who.Host}", DateTimeOffset.UtcNow, null,
+                plan.Images, null, ReleaseOutcome.InProgress, live?.Version)
+            {
+                PreviousStartedAt = previous?.StartedAt,
+            };
+            var recorded = release;
+            return await RecordedAsync(ledger, release, () => recorded, () => strategy.ApplyAsync(plan, release, learned => recorded = learned, held.Token), ReleaseLedger.OutcomeOf, held.Token).ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -56,12 +64,16 @@ public sealed class ReleaseRunner(DockerClient docker, DeployEnvironment environ
     public async Task<DeployResult> RollbackAsync(RollbackRequest request, CancellationToken ct = default)
     {
         await strategy.PrepareAsync(ct).ConfigureAwait(false);
-        await using var deployLock = await DeployLock.AcquireAsync(docker, Names, request.Who, ct: ct).ConfigureAwait(false);
-        var ledger = await ReleaseLedger.OpenHoldingLockAsync(docker, Names, log, ct).ConfigureAwait(false);
-        var plan = await strategy.PlanRollbackAsync(request, ledger, ct).ConfigureAwait(false);
-        Print(plan.Describe());
-        var release = plan.Choice.Record(plan.Colour, request.Who);
-        return await RecordedAsync(ledger, release, () => release, () => strategy.RollBackAsync(plan, release, ct), _ => ReleaseOutcome.Failed, ct).ConfigureAwait(false);
+        await using var deployLock = await store.AcquireLockAsync(request.Who, ct).ConfigureAwait(false);
+        using var held = CancellationTokenSource.CreateLinkedTokenSource(ct, deployLock.Lost);
+        return await Guarded(deployLock, async () =>
+        {
+            var ledger = await store.OpenLedgerAsync(deployLock, log, held.Token).ConfigureAwait(false);
+            var plan = await strategy.PlanRollbackAsync(request, ledger, held.Token).ConfigureAwait(false);
+            Print(plan.Describe());
+            var release = plan.Choice.Record(plan.Colour, request.Who);
+            return await RecordedAsync(ledger, release, () => release, () => strategy.RollBackAsync(plan, release, held.Token), _ => ReleaseOutcome.Failed, held.Token).ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     /// <summary>The deploy a dry run prints: planned as the real run plans it; nothing is locked, pulled or recorded.</summary>
@@ -69,12 +81,12 @@ public sealed class ReleaseRunner(DockerClient docker, DeployEnvironment environ
 
     /// <summary>The rollback a dry run prints, chosen from the ledger read as it is.</summary>
     public async Task<RollbackPlan> PlanRollbackAsync(RollbackRequest request, CancellationToken ct = default) =>
-        await strategy.PlanRollbackAsync(request, await ReleaseLedger.OpenReadOnlyAsync(docker, Names, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+        await strategy.PlanRollbackAsync(request, await store.OpenReadOnlyLedgerAsync(log, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
 
     public Task<ServingRelease?> ServingAsync(CancellationToken ct = default) => strategy.ServingAsync(ct);
 
     /// <param name="current">The record as far as the run got, for a failure's outcome.</param>
-    private static async Task<DeployResult> RecordedAsync(ReleaseLedger ledger, Release release, Func<Release> current, Func<Task<DeployResult>> apply, Func<Exception, ReleaseOutcome> outcomeOf, CancellationToken ct)
+    private async Task<DeployResult> RecordedAsync(ReleaseLedger ledger, Release release, Func<Release> current, Func<Task<DeployResult>> apply, Func<Exception, ReleaseOutcome> outcomeOf, CancellationToken ct)
     {
         await ledger.RecordAsync(release, ct).ConfigureAwait(false);
         try
@@ -85,10 +97,47 @@ public sealed class ReleaseRunner(DockerClient docker, DeployEnvironment environ
         }
         catch (Exception e)
         {
-            // Whatever stopped it (a failed check, the engine, Ctrl+C), the ledger says how it ended.
-            await ledger.RecordFailureAsync(current(), outcomeOf(e), e).ConfigureAwait(false);
+            // Whatever stopped it (a failed check, the engine, Ctrl+C), the ledger says how it ended, unless the lock was
+            // lost: the ledger is then the new holder's, which records this release as interrupted.
+            try
+            {
+                await ledger.RecordFailureAsync(current(), outcomeOf(e), e).ConfigureAwait(false);
+            }
+            catch (DeployLockLostException lost)
+            {
+                log($"how {release.Version} ended is not recorded: {lost.Message}");
+            }
+
             throw;
         }
+    }
+
+    /// <summary>Runs what the lock protects; once the lock is lost, whatever that stopped fails saying so.</summary>
+    private static async Task<DeployResult> Guarded(IDeployLock deployLock, Func<Task<DeployResult>> run)
+    {
+        try
+        {
+            return await run().ConfigureAwait(false);
+        }
+        catch (Exception e) when (deployLock.Lost.IsCancellationRequested && e is not DeployLockLostException)
+        {
+            throw await LostAsync(deployLock).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The lock's own account of how it was lost.</summary>
+    private static async Task<DeployLockLostException> LostAsync(IDeployLock deployLock)
+    {
+        try
+        {
+            await deployLock.ConfirmAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (DeployLockLostException lost)
+        {
+            return lost;
+        }
+
+        return new DeployLockLostException($"the deploy lock was taken by another deploy while {deployLock.Holder} held it: this deploy stopped");
     }
 
     private void Print(IEnumerable<string> lines)
