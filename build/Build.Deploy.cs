@@ -117,12 +117,12 @@ partial class Build
         .Executes(async ct =>
         {
             var environment = DeliveryEnvironment;
-            var docker = await EngineAsync(ct);
-            var ledger = await ReleaseLedger.OpenAsync(docker, environment.Names, Log.Warn, ct);
+            var releaser = Releaser(await EngineAsync(ct), null);
+            var ledger = await releaser.Store.OpenReadOnlyLedgerAsync(Log.Warn, ct);
             var releases = await ledger.ReadAsync(ct);
-            var serving = await Releaser(docker, null).ServingAsync(ct);
+            var serving = await releaser.ServingAsync(ct);
             Log.Plain(ReleaseLedger.Format(releases, ReleaseLedger.Reconcile(releases, serving, environment.Names.Environment, environment.Compose.AppService, Log.Warn)));
-            var holder = await DeployLock.ReadAsync(docker, environment.Names, ct);
+            var holder = await releaser.Store.ReadLockAsync(ct);
             if (holder is not null)
                 Log.Warn($"deploy lock held by {holder}, lease until {holder.Expires.ToLocalTime():HH:mm:ss}{(holder.StaleBecause is { } gone ? $" — stale ({gone})" : "")}");
             ReportSummary($"{releases.Count} releases");
@@ -134,8 +134,7 @@ partial class Build
         .Executes(async ct =>
         {
             var environment = DeliveryEnvironment;
-            var docker = await EngineAsync(ct);
-            var broken = await DeployLock.BreakAsync(docker, environment.Names, Force, ct);
+            var broken = await Releaser(await EngineAsync(ct), null).Store.BreakLockAsync(Force, ct);
             var note = broken switch
             {
                 null => $"{environment.Names.Environment} was not locked",
@@ -183,7 +182,7 @@ partial class Build
             return environmentEngine;
         var environment = DeliveryEnvironment;
         var endpoint = setup?.Engine ?? await LocalSetup.FindEngineAsync(environment, RootDirectory, Environment.GetEnvironmentVariable, ct);
-        Log.Info($"{environment.Names.Environment} · engine {endpoint} · registry {environment.Registry.Address} · {(environment.Strategy == DeployStrategy.Swarm ? "swarm" : "single-host blue-green")}");
+        Log.Info($"{environment.Names.Environment} · engine {endpoint} · registry {environment.Registry.Address} · {environment.Strategy switch { DeployStrategy.Swarm => "swarm", DeployStrategy.Ecs => $"ECS service {environment.Ecs!.Service} in {environment.Ecs.Cluster}", _ => "single-host blue-green" }}");
         return environmentEngine = new DockerClient(endpoint);
     }
 
@@ -270,8 +269,7 @@ partial class Build
 
     async Task<string> CurrentVersionAsync(DeployEnvironment environment, CancellationToken ct)
     {
-        var docker = await EngineAsync(ct);
-        var ledger = await ReleaseLedger.OpenAsync(docker, environment.Names, Log.Warn, ct);
+        var ledger = await Releaser(await EngineAsync(ct), null).Store.OpenReadOnlyLedgerAsync(Log.Warn, ct);
         return ReleaseLedger.Current(await ledger.ReadAsync(ct))?.Version
             ?? throw new BuildFailedException($"nothing has been deployed to {environment.Names.Environment} yet: run ./build.sh Deploy --environment {environment.Names.Environment}");
     }

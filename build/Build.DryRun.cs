@@ -19,11 +19,14 @@ partial class Build
         var docker = await DryRunEngineAsync(environment, ct);
         var auth = await RegistryAuthAsync(environment, ct);
         var images = await PlanImagesAsync(environment, auth, ct);
-        await PrintLockAsync(environment, docker, ct);
+        var releaser = Releaser(docker, auth);
+        await PrintLockAsync(releaser, ct);
         var request = DeployRequestFor(environment, auth, images[AppImageName], images[ProxyImageName]);
-        var plan = await Releaser(docker, auth).PlanAsync(request, ct);
+        var plan = await releaser.PlanAsync(request, ct);
         Print(plan.Describe());
-        await PrintStackMigrationsAsync(request, plan.Replaces, ct);
+        // An ECS plan names its release phase itself: a one-off task of the new task definition revision.
+        if (environment.Strategy != DeployStrategy.Ecs)
+            await PrintStackMigrationsAsync(request, plan.Replaces, ct);
         ReportSummary($"plan only: {plan.Summary}");
     }
 
@@ -31,9 +34,10 @@ partial class Build
     {
         var environment = DeliveryEnvironment;
         var docker = await DryRunEngineAsync(environment, ct);
-        await PrintLockAsync(environment, docker, ct);
+        var releaser = Releaser(docker, null);
+        await PrintLockAsync(releaser, ct);
         var request = RollbackRequestFor(environment, null);
-        var plan = await Releaser(docker, null).PlanRollbackAsync(request, ct);
+        var plan = await releaser.PlanRollbackAsync(request, ct);
         Print(plan.Describe());
         if (MigrateTo is { } schema)
         {
@@ -106,9 +110,9 @@ partial class Build
     static string Short(string digest) => digest[(digest.IndexOf(':', StringComparison.Ordinal) + 1)..][..12];
 
     /// <summary>Who holds the deploy lock, read and left as it is.</summary>
-    async Task PrintLockAsync(DeployEnvironment environment, DockerClient docker, CancellationToken ct)
+    static async Task PrintLockAsync(ReleaseRunner releaser, CancellationToken ct)
     {
-        var holder = await DeployLock.ReadAsync(docker, environment.Names, ct);
+        var holder = await releaser.Store.ReadLockAsync(ct);
         Log.Info(holder is null
             ? "lock         free (the real run takes it)"
             : $"lock         held by {holder}{(holder.IsStale ? ", stale" : "")}: the real run stops there");
