@@ -104,7 +104,7 @@ public sealed class EnvironmentFileTests
     }
 
     [Theory]
-    [InlineData("\"strategy\": \"single-host\"", "\"strategy\": \"kubernetes\"", "staging.json: strategy must be 'single-host' or 'swarm', got 'kubernetes'")]
+    [InlineData("\"strategy\": \"single-host\"", "\"strategy\": \"kubernetes\"", "staging.json: strategy must be 'single-host' or 'swarm' or 'ecs', got 'kubernetes'")]
     [InlineData("\"kind\": \"basic\"", "\"kind\": \"gcr\"", "staging.json: registry.kind must be 'basic' or 'ecr', got 'gcr'")]
     [InlineData("\"passwordVariable\": \"REGISTRY_PASSWORD\"", "\"passwordVariable\": \"hunter2!\"", "staging.json: registry.passwordVariable must be the NAME of an environment variable holding the password (never the password), got 'hunter2!'")]
     [InlineData("\"publicUrl\": \"https://localhost:8443\"", "\"publicUrl\": \"http://localhost:8080\"", "staging.json: publicUrl must be an https:// URL, got 'http://localhost:8080'")]
@@ -124,7 +124,7 @@ public sealed class EnvironmentFileTests
 
     [Theory]
     [InlineData("\"registry\":", "\"registy\":", "staging.json: unknown key \"registy\" (did you mean \"registry\"?)")]
-    [InlineData("\"drainSeconds\"", "\"colour\": \"blue\", \"drainSeconds\"", "staging.json: unknown key \"colour\" (known: docker, registry, strategy, project, publicUrl, trustedCaFile, compose, secrets, generateMissingSecrets, health, smoke, drainSeconds, bootstrap)")]
+    [InlineData("\"drainSeconds\"", "\"colour\": \"blue\", \"drainSeconds\"", "staging.json: unknown key \"colour\" (known: docker, registry, strategy, project, publicUrl, trustedCaFile, compose, ecs, secrets, generateMissingSecrets, health, smoke, drainSeconds, bootstrap)")]
     [InlineData("\"passwordVariable\":", "\"paswordVariable\":", "staging.json: unknown key \"registry.paswordVariable\" (did you mean \"registry.passwordVariable\"?)")]
     [InlineData("\"certPath\":", "\"certpath\":", "staging.json: unknown key \"docker.certpath\" (did you mean \"docker.certPath\"?)")]
     [InlineData("\"appService\":", "\"appServices\":", "staging.json: unknown key \"compose.appServices\" (did you mean \"compose.appService\"?)")]
