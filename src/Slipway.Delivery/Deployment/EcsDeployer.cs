@@ -30,6 +30,9 @@ public sealed class EcsDeployer(DeployEnvironment environment, Action<string> lo
     /// <summary>Marks the migration task (ECS's startedBy, at most 36 characters).</summary>
     public const string ReleasePhaseStartedBy = "slipway-release-phase";
 
+    /// <summary>The release the app reports on /health, as Deploy sets it for the compose stacks.</summary>
+    public const string AppVersionVariable = "APP_VERSION";
+
     private const int LastLines = 20;
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan MigrationTimeout = TimeSpan.FromMinutes(30);
@@ -69,7 +72,12 @@ public sealed class EcsDeployer(DeployEnvironment environment, Action<string> lo
         var labels = new Dictionary<string, string>(container.DockerLabels ?? new Dictionary<string, string>()) { [StackContainers.VersionLabel] = request.Version };
         var next = live.TaskDefinition with
         {
-            ContainerDefinitions = [.. live.TaskDefinition.ContainerDefinitions.Select(c => c.Name == App ? c with { Image = request.AppImage, DockerLabels = labels } : c)],
+            ContainerDefinitions = [.. live.TaskDefinition.ContainerDefinitions.Select(c => c.Name == App ? c with
+            {
+                Image = request.AppImage,
+                DockerLabels = labels,
+                Environment = [.. (c.Environment ?? []).Where(v => v.Name != AppVersionVariable), new EcsKeyValuePair(AppVersionVariable, request.Version)],
+            } : c)],
         };
         return new EcsPlan(request, ecs, service, live.TaskDefinition, Serving(live.TaskDefinition)?.Version, next, live.Tags);
     }

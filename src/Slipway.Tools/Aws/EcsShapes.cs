@@ -73,12 +73,15 @@ public sealed record EcsContainerDefinition
     public string? Image { get; init; }
     public IReadOnlyList<string>? Command { get; init; }
     public IReadOnlyDictionary<string, string>? DockerLabels { get; init; }
+    public IReadOnlyList<EcsKeyValuePair>? Environment { get; init; }
     public IReadOnlyList<EcsSecret>? Secrets { get; init; }
     public EcsLogConfiguration? LogConfiguration { get; init; }
 
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Other { get; init; }
 }
+
+public sealed record EcsKeyValuePair(string Name, string Value);
 
 /// <summary>A secret as a task definition names it: the Secrets Manager or SSM ARN, never the value.</summary>
 public sealed record EcsSecret(string Name, string ValueFrom);
