@@ -44,12 +44,12 @@ public sealed class EcsDeployTests
             Assert.Equal(["1.0.0", "2.0.0"], load.Versions.Keys.Order(StringComparer.Ordinal));
             Assert.Equal("2.0.0", load.LastVersion);
             Assert.Equal("2", second.Release.MigrationVersion);
-            Assert.StartsWith("ECS deployment of api to 2.0.0 (slipway-api:4): COMPLETED in ", second.Summary, StringComparison.Ordinal);
+            Assert.StartsWith("ECS deployment of api to 2.0.0 (slipway-api:3): COMPLETED in ", second.Summary, StringComparison.Ordinal);
         }
 
         Assert.Equal("t", await stack.SqlAsync("SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'note')"));
         var live = await stack.ServiceAsync();
-        Assert.EndsWith("/slipway-api:4", live["taskDefinition"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.EndsWith("/slipway-api:3", live["taskDefinition"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.True(live["deploymentConfiguration"]!["deploymentCircuitBreaker"]!["rollback"]!.GetValue<bool>());
 
         // Rollback: the ledger's revision of 1.0.0, nothing registered; it runs on the newer schema, whose migration is marked.
@@ -74,7 +74,7 @@ public sealed class EcsDeployTests
 
             // Forward again by version: 2.0.0's revision, still no rebuild.
             var forward = await stack.Runner().RollbackAsync(rollback with { ToVersion = "2.0.0" });
-            Assert.EndsWith("/slipway-api:4", forward.Release.Images[EcsDeployer.TaskDefinitionKey], StringComparison.Ordinal);
+            Assert.EndsWith("/slipway-api:3", forward.Release.Images[EcsDeployer.TaskDefinitionKey], StringComparison.Ordinal);
             Assert.Contains("\"2.0.0\"", await client.GetStringAsync(new Uri(stack.Plane.LoadBalancerUrl, "version")), StringComparison.Ordinal);
         }
         finally
