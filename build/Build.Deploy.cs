@@ -69,7 +69,7 @@ partial class Build
         .Executes(async ct =>
         {
             var environment = DeliveryEnvironment;
-            var version = deployedVersion ?? await CurrentVersionAsync(environment, ct);
+            var version = deployedVersion ?? await CurrentVersionAsync(ct);
             var report = await ReleaseChecks.RunAsync(await EngineAsync(ct), environment, version, Log.Info, ct);
             Log.Info(report.Table());
             ReportSummary(report.Summary);
@@ -117,12 +117,11 @@ partial class Build
         .Executes(async ct =>
         {
             var environment = DeliveryEnvironment;
-            var docker = await EngineAsync(ct);
-            var ledger = await ReleaseLedger.OpenAsync(docker, environment.Names, Log.Warn, ct);
-            var releases = await ledger.ReadAsync(ct);
-            var serving = await Releaser(docker, null).ServingAsync(ct);
+            var releaser = Releaser(await EngineAsync(ct), null);
+            var releases = await (await releaser.Store.OpenReadOnlyLedgerAsync(Log.Warn, ct)).ReadAsync(ct);
+            var serving = await releaser.ServingAsync(ct);
             Log.Plain(ReleaseLedger.Format(releases, ReleaseLedger.Reconcile(releases, serving, environment.Names.Environment, environment.Compose.AppService, Log.Warn)));
-            var holder = await DeployLock.ReadAsync(docker, environment.Names, ct);
+            var holder = await releaser.Store.ReadLockAsync(ct);
             if (holder is not null)
                 Log.Warn($"deploy lock held by {holder}, lease until {holder.Expires.ToLocalTime():HH:mm:ss}{(holder.StaleBecause is { } gone ? $" — stale ({gone})" : "")}");
             ReportSummary($"{releases.Count} releases");
@@ -134,8 +133,7 @@ partial class Build
         .Executes(async ct =>
         {
             var environment = DeliveryEnvironment;
-            var docker = await EngineAsync(ct);
-            var broken = await DeployLock.BreakAsync(docker, environment.Names, Force, ct);
+            var broken = await Releaser(await EngineAsync(ct), null).Store.BreakLockAsync(Force, ct);
             var note = broken switch
             {
                 null => $"{environment.Names.Environment} was not locked",
@@ -268,10 +266,10 @@ partial class Build
         return values;
     }
 
-    async Task<string> CurrentVersionAsync(DeployEnvironment environment, CancellationToken ct)
+    async Task<string> CurrentVersionAsync(CancellationToken ct)
     {
-        var docker = await EngineAsync(ct);
-        var ledger = await ReleaseLedger.OpenAsync(docker, environment.Names, Log.Warn, ct);
+        var environment = DeliveryEnvironment;
+        var ledger = await Releaser(await EngineAsync(ct), null).Store.OpenReadOnlyLedgerAsync(Log.Warn, ct);
         return ReleaseLedger.Current(await ledger.ReadAsync(ct))?.Version
             ?? throw new BuildFailedException($"nothing has been deployed to {environment.Names.Environment} yet: run ./build.sh Deploy --environment {environment.Names.Environment}");
     }

@@ -19,7 +19,7 @@ partial class Build
         var docker = await DryRunEngineAsync(environment, ct);
         var auth = await RegistryAuthAsync(environment, ct);
         var images = await PlanImagesAsync(environment, auth, ct);
-        await PrintLockAsync(environment, docker, ct);
+        await PrintLockAsync(docker, ct);
         var request = DeployRequestFor(environment, auth, images[AppImageName], images[ProxyImageName]);
         var plan = await Releaser(docker, auth).PlanAsync(request, ct);
         Print(plan.Describe());
@@ -31,7 +31,7 @@ partial class Build
     {
         var environment = DeliveryEnvironment;
         var docker = await DryRunEngineAsync(environment, ct);
-        await PrintLockAsync(environment, docker, ct);
+        await PrintLockAsync(docker, ct);
         var request = RollbackRequestFor(environment, null);
         var plan = await Releaser(docker, null).PlanRollbackAsync(request, ct);
         Print(plan.Describe());
@@ -106,9 +106,9 @@ partial class Build
     static string Short(string digest) => digest[(digest.IndexOf(':', StringComparison.Ordinal) + 1)..][..12];
 
     /// <summary>Who holds the deploy lock, read and left as it is.</summary>
-    async Task PrintLockAsync(DeployEnvironment environment, DockerClient docker, CancellationToken ct)
+    async Task PrintLockAsync(DockerClient docker, CancellationToken ct)
     {
-        var holder = await DeployLock.ReadAsync(docker, environment.Names, ct);
+        var holder = await Releaser(docker, null).Store.ReadLockAsync(ct);
         Log.Info(holder is null
             ? "lock         free (the real run takes it)"
             : $"lock         held by {holder}{(holder.IsStale ? ", stale" : "")}: the real run stops there");
