@@ -69,7 +69,7 @@ partial class Build
         .Executes(async ct =>
         {
             var environment = DeliveryEnvironment;
-            var version = deployedVersion ?? await CurrentVersionAsync(environment, ct);
+            var version = deployedVersion ?? await CurrentVersionAsync(ct);
             var report = await ReleaseChecks.RunAsync(await EngineAsync(ct), environment, version, Log.Info, ct);
             Log.Info(report.Table());
             ReportSummary(report.Summary);
@@ -118,8 +118,7 @@ partial class Build
         {
             var environment = DeliveryEnvironment;
             var releaser = Releaser(await EngineAsync(ct), null);
-            var ledger = await releaser.Store.OpenReadOnlyLedgerAsync(Log.Warn, ct);
-            var releases = await ledger.ReadAsync(ct);
+            var releases = await (await releaser.Store.OpenReadOnlyLedgerAsync(Log.Warn, ct)).ReadAsync(ct);
             var serving = await releaser.ServingAsync(ct);
             Log.Plain(ReleaseLedger.Format(releases, ReleaseLedger.Reconcile(releases, serving, environment.Names.Environment, environment.Compose.AppService, Log.Warn)));
             var holder = await releaser.Store.ReadLockAsync(ct);
@@ -267,8 +266,9 @@ partial class Build
         return values;
     }
 
-    async Task<string> CurrentVersionAsync(DeployEnvironment environment, CancellationToken ct)
+    async Task<string> CurrentVersionAsync(CancellationToken ct)
     {
+        var environment = DeliveryEnvironment;
         var ledger = await Releaser(await EngineAsync(ct), null).Store.OpenReadOnlyLedgerAsync(Log.Warn, ct);
         return ReleaseLedger.Current(await ledger.ReadAsync(ct))?.Version
             ?? throw new BuildFailedException($"nothing has been deployed to {environment.Names.Environment} yet: run ./build.sh Deploy --environment {environment.Names.Environment}");

@@ -19,10 +19,9 @@ partial class Build
         var docker = await DryRunEngineAsync(environment, ct);
         var auth = await RegistryAuthAsync(environment, ct);
         var images = await PlanImagesAsync(environment, auth, ct);
-        var releaser = Releaser(docker, auth);
-        await PrintLockAsync(releaser, ct);
+        await PrintLockAsync(docker, ct);
         var request = DeployRequestFor(environment, auth, images[AppImageName], images[ProxyImageName]);
-        var plan = await releaser.PlanAsync(request, ct);
+        var plan = await Releaser(docker, auth).PlanAsync(request, ct);
         Print(plan.Describe());
         // An ECS plan names its release phase itself: a one-off task of the new task definition revision.
         if (environment.Strategy != DeployStrategy.Ecs)
@@ -34,10 +33,9 @@ partial class Build
     {
         var environment = DeliveryEnvironment;
         var docker = await DryRunEngineAsync(environment, ct);
-        var releaser = Releaser(docker, null);
-        await PrintLockAsync(releaser, ct);
+        await PrintLockAsync(docker, ct);
         var request = RollbackRequestFor(environment, null);
-        var plan = await releaser.PlanRollbackAsync(request, ct);
+        var plan = await Releaser(docker, null).PlanRollbackAsync(request, ct);
         Print(plan.Describe());
         if (MigrateTo is { } schema)
         {
@@ -110,9 +108,9 @@ partial class Build
     static string Short(string digest) => digest[(digest.IndexOf(':', StringComparison.Ordinal) + 1)..][..12];
 
     /// <summary>Who holds the deploy lock, read and left as it is.</summary>
-    static async Task PrintLockAsync(ReleaseRunner releaser, CancellationToken ct)
+    async Task PrintLockAsync(DockerClient docker, CancellationToken ct)
     {
-        var holder = await releaser.Store.ReadLockAsync(ct);
+        var holder = await Releaser(docker, null).Store.ReadLockAsync(ct);
         Log.Info(holder is null
             ? "lock         free (the real run takes it)"
             : $"lock         held by {holder}{(holder.IsStale ? ", stale" : "")}: the real run stops there");

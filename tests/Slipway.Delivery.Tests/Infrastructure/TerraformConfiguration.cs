@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Slipway.Testing;
@@ -9,7 +8,7 @@ namespace Slipway.Delivery.Tests.Infrastructure;
 public sealed class HclParserFactAttribute : RealServerFactAttribute
 {
     public HclParserFactAttribute() =>
-        Needs(File.Exists(Path.Combine(HclParser.Module, "package.json")) && ToolFactAttribute.OnPath("node"),
+        Needs(NodeTools.Installed(HclParser.Package),
             "@cdktf/hcl2json and node", "run docker/scripts/install.sh test");
 }
 
@@ -22,7 +21,9 @@ public sealed record HclFile(string RelativePath, JsonElement? Body, string? Err
 /// </summary>
 public static class HclParser
 {
-    public static string Module => RepositoryRoot.Combine(".nuke", "temp", "node-tools", "node_modules", "@cdktf", "hcl2json");
+    public const string Package = "@cdktf/hcl2json";
+
+    public static string Module => NodeTools.Path(Package);
 
     // Sequential: the wasm module is loaded once and parses one file at a time. Diagnostics name the file and line.
     private const string Script = """
@@ -41,23 +42,9 @@ public static class HclParser
     /// <summary>Parses the files (paths relative to <paramref name="root"/>, as diagnostics will name them).</summary>
     public static IReadOnlyList<HclFile> Parse(string root, IReadOnlyList<string> relativePaths)
     {
-        var start = new ProcessStartInfo("node", ["-e", Script, Module, .. relativePaths])
-        {
-            WorkingDirectory = root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("the HCL parser did not finish within 2 minutes");
-        }
-
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"node exited {process.ExitCode}: {stderr.GetAwaiter().GetResult()}");
+        var (exit, stdout, stderr) = NodeTools.Run(root, ["-e", Script, Module, .. relativePaths], "the HCL parser");
+        if (exit != 0)
+            throw new InvalidOperationException($"node exited {exit}: {stderr}");
 
         using var document = JsonDocument.Parse(stdout);
         return relativePaths.Select(path =>

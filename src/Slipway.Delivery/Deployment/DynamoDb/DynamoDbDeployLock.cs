@@ -29,6 +29,7 @@ internal sealed class DynamoDbDeployLock : IDeployLock
         this.lease = lease;
         Holder = holder;
         Version = version;
+        Lost = lost.Token;
         renewal = RenewAsync();
     }
 
@@ -37,7 +38,8 @@ internal sealed class DynamoDbDeployLock : IDeployLock
     /// <summary>The version of the lock item this holder last wrote.</summary>
     public long Version { get; private set; }
 
-    public CancellationToken Lost => lost.Token;
+    /// <summary>Kept apart from its source, which disposing the lock disposes: still readable after.</summary>
+    public CancellationToken Lost { get; }
 
     public static async Task<DynamoDbDeployLock> AcquireAsync(DynamoDbTable table, string environment, LockHolder me, TimeSpan lease, CancellationToken ct)
     {
