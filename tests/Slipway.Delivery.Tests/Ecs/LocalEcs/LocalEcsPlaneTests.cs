@@ -222,6 +222,50 @@ public sealed class LocalEcsPlaneTests
     }
 
     [RegistryFact]
+    public async Task A_task_pulled_with_the_wrong_registry_password_or_naming_an_unknown_secret_fails_to_start()
+    {
+        await using var images = new LocalEcsImages("ecs" + Guid.NewGuid().ToString("N")[..8]);
+        var image = await images.PushAppAsync("1.0.0");
+        await using var plane = await LocalEcsPlane.StartAsync(new LocalEcsOptions { RegistryCredentials = images.Auth with { Password = "not-the-password" } });
+        (await plane.CallAsync("CreateCluster", new JsonObject { ["clusterName"] = "c" })).Ok();
+        var network = new JsonObject { ["awsvpcConfiguration"] = new JsonObject { ["subnets"] = new JsonArray(plane.Options.Subnets[0]) } };
+
+        async Task<JsonNode> RunToTheEndAsync(JsonObject container)
+        {
+            var family = (await plane.CallAsync("RegisterTaskDefinition", new JsonObject { ["family"] = "f", ["networkMode"] = "awsvpc", ["containerDefinitions"] = new JsonArray(container) })).Ok();
+            var arn = (await plane.CallAsync("RunTask", new JsonObject
+            {
+                ["cluster"] = "c",
+                ["taskDefinition"] = family["taskDefinition"]!["taskDefinitionArn"]!.GetValue<string>(),
+                ["networkConfiguration"] = network.DeepClone(),
+            })).Ok()["tasks"]![0]!["taskArn"]!.GetValue<string>();
+            var deadline = DateTimeOffset.UtcNow.AddMinutes(2);
+            while (true)
+            {
+                var task = (await plane.CallAsync("DescribeTasks", new JsonObject { ["cluster"] = "c", ["tasks"] = new JsonArray(arn) })).Ok()["tasks"]![0]!;
+                if (task["lastStatus"]!.GetValue<string>() == "STOPPED" || DateTimeOffset.UtcNow > deadline)
+                    return task;
+                await Task.Delay(250);
+            }
+        }
+
+        var unpulled = await RunToTheEndAsync(new JsonObject { ["name"] = "app", ["image"] = image });
+        Assert.Equal(("STOPPED", "TaskFailedToStart"), (unpulled["lastStatus"]!.GetValue<string>(), unpulled["stopCode"]!.GetValue<string>()));
+        Assert.StartsWith("CannotPullContainerError", unpulled["stoppedReason"]!.GetValue<string>());
+        Assert.DoesNotContain("not-the-password", unpulled.ToJsonString());
+
+        var unknownSecret = plane.PutSecret("known", "value").Replace("known", "unknown", StringComparison.Ordinal);
+        var secretless = await RunToTheEndAsync(new JsonObject
+        {
+            ["name"] = "app",
+            ["image"] = image,
+            ["secrets"] = new JsonArray(new JsonObject { ["name"] = "TOKEN", ["valueFrom"] = unknownSecret }),
+        });
+        Assert.Equal("TaskFailedToStart", secretless["stopCode"]!.GetValue<string>());
+        Assert.StartsWith("ResourceInitializationError: unable to pull secrets", secretless["stoppedReason"]!.GetValue<string>());
+    }
+
+    [RegistryFact]
     public async Task A_one_off_task_reports_its_exit_code_and_its_output_is_its_awslogs_stream_and_dispose_leaves_nothing()
     {
         var scenario = await LocalEcsScenario.StartAsync();
