@@ -95,6 +95,9 @@ internal sealed partial class LocalEcsPlane
         var containers = body["containerDefinitions"]?.AsArray();
         if (containers is null || containers.Count == 0)
             throw AwsErrorException.Client("Container list cannot be empty.");
+        // Not an AWS limit: a sidecar would be silently left out, so the plane says plainly what it cannot run.
+        if (containers.Count > 1)
+            throw AwsErrorException.Client("The local ECS plane runs one container per task; this task definition has " + containers.Count + ".");
         foreach (var container in containers)
         {
             if (string.IsNullOrEmpty(container?["name"]?.GetValue<string>()))

@@ -36,6 +36,12 @@ internal sealed partial class LocalEcsPlane
         {
             return;
         }
+        catch (Exception e) when (IsDockerError(e) || e is InvalidOperationException)
+        {
+            // The engine or the load balancer failed under the task: it stops, as a task whose host went away.
+            lock (gate)
+                Fail(task, "TaskFailedToStart", $"ResourceInitializationError: {e.Message}");
+        }
 
         try
         {
@@ -43,6 +49,15 @@ internal sealed partial class LocalEcsPlane
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+        }
+        catch (Exception e) when (IsDockerError(e) || e is InvalidOperationException)
+        {
+            lock (gate)
+            {
+                task.LastStatus = "STOPPED";
+                task.StoppedAt = DateTimeOffset.UtcNow;
+                task.StoppedReason ??= e.Message;
+            }
         }
     }
 

@@ -40,6 +40,14 @@ public sealed class LocalEcsPlaneTests
         var tampered = await Send(plane.Credentials, tamper: request => request.Content = new StringContent(register.Replace("refused", "hijacked", StringComparison.Ordinal), Encoding.UTF8, "application/x-amz-json-1.1"));
         Assert.Equal((403, "InvalidSignatureException"), (tampered.Status, tampered.ErrorCode));
 
+        // The operation is changed after signing: X-Amz-Target is a signed header.
+        var otherOperation = await Send(plane.Credentials, tamper: request =>
+        {
+            request.Headers.Remove("X-Amz-Target");
+            request.Headers.TryAddWithoutValidation("X-Amz-Target", LocalEcsPlane.EcsTargetPrefix + "DeleteService");
+        });
+        Assert.Equal((403, "InvalidSignatureException"), (otherOperation.Status, otherOperation.ErrorCode));
+
         var otherRegion = await Send(plane.Credentials, signedRegion: "us-east-1");
         Assert.Equal((403, "InvalidSignatureException"), (otherRegion.Status, otherRegion.ErrorCode));
         Assert.Contains("region", otherRegion.Body["message"]!.GetValue<string>());
@@ -169,6 +177,92 @@ public sealed class LocalEcsPlaneTests
         Assert.Equal(3, sickTasks.Count);
         Assert.All(sickTasks, t => Assert.Equal("Task failed container health checks", t!["stoppedReason"]!.GetValue<string>()));
         Assert.Contains("\"1.0.0\"", await client.GetStringAsync(new Uri(scenario.Plane.LoadBalancerUrl, "version")));
+    }
+
+    [RegistryFact]
+    public async Task A_task_stopped_by_hand_is_drained_and_replaced_scaling_and_forced_deployments_settle_and_errors_carry_aws_codes()
+    {
+        await using var scenario = await LocalEcsScenario.StartAsync();
+        var plane = scenario.Plane;
+        var v1 = await scenario.RegisterAsync(await scenario.Images.PushAppAsync("1.0.0"));
+        await scenario.CreateServiceAsync(v1, desiredCount: 1);
+        await scenario.WaitForServiceAsync(s => LocalEcsScenario.Completed(s, v1), "v1 COMPLETED");
+        var first = (await plane.CallAsync("ListTasks", new JsonObject { ["cluster"] = LocalEcsScenario.Cluster, ["serviceName"] = "api" })).Ok()["taskArns"]![0]!.GetValue<string>();
+
+        var stop = (await plane.CallAsync("StopTask", new JsonObject { ["cluster"] = LocalEcsScenario.Cluster, ["task"] = first, ["reason"] = "stopped by the release manager" })).Ok();
+        Assert.Equal("STOPPED", stop["task"]!["desiredStatus"]!.GetValue<string>());
+        await scenario.WaitForServiceAsync(s => s["events"]!.AsArray().Count(e => e!["message"]!.GetValue<string>().StartsWith("(service api) registered 1 targets", StringComparison.Ordinal)) == 2
+            && s["runningCount"]!.GetValue<int>() == 1, "a replacement registered");
+        var stopped = (await plane.CallAsync("DescribeTasks", new JsonObject { ["cluster"] = LocalEcsScenario.Cluster, ["tasks"] = new JsonArray(first) })).Ok()["tasks"]![0]!;
+        Assert.Equal(("UserInitiated", "stopped by the release manager"), (stopped["stopCode"]!.GetValue<string>(), stopped["stoppedReason"]!.GetValue<string>()));
+        var running = (await plane.CallAsync("ListTasks", new JsonObject { ["cluster"] = LocalEcsScenario.Cluster, ["serviceName"] = "api" })).Ok()["taskArns"]!.AsArray();
+        Assert.DoesNotContain(first, running.Select(t => t!.GetValue<string>()));
+
+        (await plane.CallAsync("UpdateService", new JsonObject { ["cluster"] = LocalEcsScenario.Cluster, ["service"] = "api", ["desiredCount"] = 2 })).Ok();
+        await scenario.WaitForServiceAsync(s => LocalEcsScenario.Completed(s, v1) && s["runningCount"]!.GetValue<int>() == 2, "two tasks running");
+        var before = (await scenario.DescribeServiceAsync())["deployments"]![0]!["id"]!.GetValue<string>();
+        (await plane.CallAsync("UpdateService", new JsonObject { ["cluster"] = LocalEcsScenario.Cluster, ["service"] = "api", ["forceNewDeployment"] = true })).Ok();
+        var forced = await scenario.WaitForServiceAsync(s => LocalEcsScenario.Completed(s, v1) && s["deployments"]![0]!["id"]!.GetValue<string>() != before, "the forced deployment COMPLETED");
+        Assert.Equal(2, forced["runningCount"]!.GetValue<int>());
+        using var client = new HttpClient();
+        Assert.Contains("\"1.0.0\"", await client.GetStringAsync(new Uri(plane.LoadBalancerUrl, "version")));
+
+        var noService = await plane.CallAsync("UpdateService", new JsonObject { ["cluster"] = LocalEcsScenario.Cluster, ["service"] = "nope", ["desiredCount"] = 1 });
+        Assert.Equal((400, "ServiceNotFoundException"), (noService.Status, noService.ErrorCode));
+        var noCluster = await plane.CallAsync("DescribeServices", new JsonObject { ["cluster"] = "nope", ["services"] = new JsonArray("api") });
+        Assert.Equal((400, "ClusterNotFoundException"), (noCluster.Status, noCluster.ErrorCode));
+        var missing = (await plane.CallAsync("DescribeServices", new JsonObject { ["cluster"] = LocalEcsScenario.Cluster, ["services"] = new JsonArray("nope") })).Ok();
+        Assert.Equal("MISSING", missing["failures"]![0]!["reason"]!.GetValue<string>());
+        var noRevision = await plane.CallAsync("UpdateService", new JsonObject { ["cluster"] = LocalEcsScenario.Cluster, ["service"] = "api", ["taskDefinition"] = "slipway-api:99" });
+        Assert.Equal((400, "ClientException"), (noRevision.Status, noRevision.ErrorCode));
+        plane.ThrottleNext(1);
+        var throttled = await plane.CallAsync("DescribeServices", new JsonObject { ["cluster"] = LocalEcsScenario.Cluster, ["services"] = new JsonArray("api") });
+        Assert.Equal((400, "ThrottlingException", "Rate exceeded"), (throttled.Status, throttled.ErrorCode, throttled.Body["message"]!.GetValue<string>()));
+        Assert.Equal(200, (await plane.CallAsync("DescribeServices", new JsonObject { ["cluster"] = LocalEcsScenario.Cluster, ["services"] = new JsonArray("api") })).Status);
+    }
+
+    [RegistryFact]
+    public async Task A_task_pulled_with_the_wrong_registry_password_or_naming_an_unknown_secret_fails_to_start()
+    {
+        await using var images = new LocalEcsImages("ecs" + Guid.NewGuid().ToString("N")[..8]);
+        var image = await images.PushAppAsync("1.0.0");
+        await using var plane = await LocalEcsPlane.StartAsync(new LocalEcsOptions { RegistryCredentials = images.Auth with { Password = "not-the-password" } });
+        (await plane.CallAsync("CreateCluster", new JsonObject { ["clusterName"] = "c" })).Ok();
+        var network = new JsonObject { ["awsvpcConfiguration"] = new JsonObject { ["subnets"] = new JsonArray(plane.Options.Subnets[0]) } };
+
+        async Task<JsonNode> RunToTheEndAsync(JsonObject container)
+        {
+            var family = (await plane.CallAsync("RegisterTaskDefinition", new JsonObject { ["family"] = "f", ["networkMode"] = "awsvpc", ["containerDefinitions"] = new JsonArray(container) })).Ok();
+            var arn = (await plane.CallAsync("RunTask", new JsonObject
+            {
+                ["cluster"] = "c",
+                ["taskDefinition"] = family["taskDefinition"]!["taskDefinitionArn"]!.GetValue<string>(),
+                ["networkConfiguration"] = network.DeepClone(),
+            })).Ok()["tasks"]![0]!["taskArn"]!.GetValue<string>();
+            var deadline = DateTimeOffset.UtcNow.AddMinutes(2);
+            while (true)
+            {
+                var task = (await plane.CallAsync("DescribeTasks", new JsonObject { ["cluster"] = "c", ["tasks"] = new JsonArray(arn) })).Ok()["tasks"]![0]!;
+                if (task["lastStatus"]!.GetValue<string>() == "STOPPED" || DateTimeOffset.UtcNow > deadline)
+                    return task;
+                await Task.Delay(250);
+            }
+        }
+
+        var unpulled = await RunToTheEndAsync(new JsonObject { ["name"] = "app", ["image"] = image });
+        Assert.Equal(("STOPPED", "TaskFailedToStart"), (unpulled["lastStatus"]!.GetValue<string>(), unpulled["stopCode"]!.GetValue<string>()));
+        Assert.StartsWith("CannotPullContainerError", unpulled["stoppedReason"]!.GetValue<string>());
+        Assert.DoesNotContain("not-the-password", unpulled.ToJsonString());
+
+        var unknownSecret = plane.PutSecret("known", "value").Replace("known", "unknown", StringComparison.Ordinal);
+        var secretless = await RunToTheEndAsync(new JsonObject
+        {
+            ["name"] = "app",
+            ["image"] = image,
+            ["secrets"] = new JsonArray(new JsonObject { ["name"] = "TOKEN", ["valueFrom"] = unknownSecret }),
+        });
+        Assert.Equal("TaskFailedToStart", secretless["stopCode"]!.GetValue<string>());
+        Assert.StartsWith("ResourceInitializationError: unable to pull secrets", secretless["stoppedReason"]!.GetValue<string>());
     }
 
     [RegistryFact]
