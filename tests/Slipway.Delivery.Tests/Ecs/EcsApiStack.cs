@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Amazon.Runtime;
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Environments;
+using Slipway.Delivery.Tests.Deployment.DynamoDb;
 using Slipway.Delivery.Tests.Ecs.LocalEcs;
 using Slipway.Delivery.Tests.Images;
 using Slipway.Migrations;
@@ -14,7 +15,7 @@ namespace Slipway.Delivery.Tests.Ecs;
 /// ones do: a migration more, or a broken one) pushed to the test registry, PostgreSQL standing for RDS and Redis for
 /// ElastiCache on the plane's VPC network, the database URL in Secrets Manager, and the service running the
 /// placeholder revision terraform registered. The deploys go through <see cref="EcsDeployer"/> and the runner, with the
-/// lock and ledger on the test engine.
+/// lock and ledger in DynamoDB (dynalite), as ReleaseRunner.For keeps them for an ecs environment.
 /// </summary>
 internal sealed class EcsApiStack : IAsyncDisposable
 {
@@ -29,7 +30,9 @@ internal sealed class EcsApiStack : IAsyncDisposable
     private readonly List<string> images = [];
     private readonly string project = "ecsapi" + Guid.NewGuid().ToString("N")[..8];
 
-    private EcsApiStack(LocalEcsScenario scenario) => Scenario = scenario;
+    private readonly Dynalite dynamo;
+
+    private EcsApiStack(LocalEcsScenario scenario, Dynalite dynamo) => (Scenario, this.dynamo) = (scenario, dynamo);
 
     public LocalEcsScenario Scenario { get; }
 
@@ -42,9 +45,9 @@ internal sealed class EcsApiStack : IAsyncDisposable
     /// <summary>The ledger and the service's deploys, as Deploy and Rollback log them.</summary>
     public List<string> Log { get; } = [];
 
-    public static async Task<EcsApiStack> StartAsync(string service, int desiredCount)
+    public static async Task<EcsApiStack> StartAsync(Dynalite dynamo, string service, int desiredCount)
     {
-        var stack = new EcsApiStack(await LocalEcsScenario.StartAsync(new LocalEcsOptions { DeregistrationDelay = TimeSpan.FromSeconds(2) }));
+        var stack = new EcsApiStack(await LocalEcsScenario.StartAsync(new LocalEcsOptions { DeregistrationDelay = TimeSpan.FromSeconds(2) }), dynamo);
         try
         {
             await stack.InitializeAsync(service, desiredCount);
@@ -117,7 +120,7 @@ internal sealed class EcsApiStack : IAsyncDisposable
         {
             ["registry"] = new JsonObject { ["kind"] = "basic", ["address"] = registry, ["user"] = "unused", ["passwordVariable"] = "UNUSED_REGISTRY_PASSWORD" },
             ["strategy"] = "ecs",
-            ["project"] = project,
+            ["project"] = "slipway",
             ["ecs"] = new JsonObject
             {
                 ["region"] = Plane.Options.Region,
@@ -129,7 +132,7 @@ internal sealed class EcsApiStack : IAsyncDisposable
                 ["securityGroups"] = new JsonArray([.. Plane.Options.SecurityGroups.Select(s => (JsonNode)s)]),
                 ["logGroup"] = LogGroup,
                 ["logStreamPrefix"] = StreamPrefix,
-                ["dynamoDbTable"] = project + "-delivery",
+                ["dynamoDbTable"] = dynamo.Table,
             },
             ["health"] = new JsonObject { ["timeoutSeconds"] = 240 },
             ["smoke"] = new JsonObject { ["timeoutSeconds"] = 30, ["retries"] = 3, ["initialBackoffMilliseconds"] = 300 },
@@ -173,7 +176,7 @@ internal sealed class EcsApiStack : IAsyncDisposable
         }
 
         var deployer = new EcsDeployer(Environment, Write, new BasicAWSCredentials(Plane.Options.AccessKeyId, Plane.Options.SecretAccessKey), new AwsEndpoints(Plane.Endpoint, Plane.Endpoint));
-        return new ReleaseRunner(Environment, deployer, new DockerReleaseStore(docker, Environment.Names), Write);
+        return new ReleaseRunner(Environment, deployer, Store, Write);
     }
 
     public DeployRequest Request(string version, string image) =>
@@ -188,8 +191,11 @@ internal sealed class EcsApiStack : IAsyncDisposable
             ToVersion = toVersion,
         };
 
+    /// <summary>A store of its own, as another process or CI runner opens it: the lock and ledger are the table's items.</summary>
+    private IReleaseStore Store => dynamo.Store(project);
+
     public async Task<IReadOnlyList<Release>> LedgerAsync() =>
-        await (await new DockerReleaseStore(docker, Environment.Names).OpenReadOnlyLedgerAsync(_ => { })).ReadAsync();
+        await (await Store.OpenReadOnlyLedgerAsync(_ => { })).ReadAsync();
 
     public async Task<JsonObject> ServiceAsync() =>
         (await Plane.CallAsync("DescribeServices", new JsonObject { ["cluster"] = LocalEcsScenario.Cluster, ["services"] = new JsonArray(Environment.Ecs!.Service) }))
@@ -234,10 +240,6 @@ internal sealed class EcsApiStack : IAsyncDisposable
         await Scenario.DisposeAsync();
         foreach (var image in images)
             await Ignore(() => docker.Images.RemoveAsync(image, force: true));
-        var names = new StackNames(project, EnvironmentName.Ecs.Id());
-        foreach (var name in new[] { names.Lock, names.LedgerContainer })
-            await Ignore(() => docker.Containers.RemoveAsync(name, force: true));
-        await Ignore(() => docker.Volumes.RemoveAsync(names.LedgerVolume, force: true));
         docker.Dispose();
     }
 

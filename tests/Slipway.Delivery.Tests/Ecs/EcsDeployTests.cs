@@ -1,5 +1,6 @@
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Deployment.SmokeTests;
+using Slipway.Delivery.Tests.Deployment.DynamoDb;
 using Slipway.Delivery.Tests.Deployment.TestStack;
 using Slipway.Delivery.Tests.Ecs.LocalEcs;
 using Slipway.Delivery.Tests.Images;
@@ -9,15 +10,15 @@ namespace Slipway.Delivery.Tests.Ecs;
 
 /// <summary>The "ecs" strategy as release managers use it, against the local ECS control plane running the real API image.</summary>
 [Collection(EcsCollection.Name)]
-public sealed class EcsDeployTests
+public sealed class EcsDeployTests(Dynalite dynamo) : IClassFixture<Dynalite>
 {
     private const string Note = "0002_add_users_note.up.sql";
     private const string NoteSql = "-- slipway: backward-compatible\nALTER TABLE users ADD COLUMN note text;\n";
 
-    [RegistryFact]
+    [EcsPlaneFact]
     public async Task Deploy_v1_then_v2_under_load_without_a_failed_request_then_roll_back_and_roll_back_again()
     {
-        await using var stack = await EcsApiStack.StartAsync(LocalEcsScenario.Service, desiredCount: 2);
+        await using var stack = await EcsApiStack.StartAsync(dynamo, LocalEcsScenario.Service, desiredCount: 2);
         var v1 = await stack.PushAsync("1.0.0");
         var v2 = await stack.PushAsync("2.0.0", (Note, NoteSql));
         await stack.Scenario.WaitForServiceAsync(s => s["deployments"]!.AsArray() is [{ } only] && only["rolloutState"]!.GetValue<string>() == "COMPLETED", "terraform's revision COMPLETED");
@@ -88,10 +89,10 @@ public sealed class EcsDeployTests
             ledger.Select(r => (r.Version, r.Kind, r.Outcome)));
     }
 
-    [RegistryFact]
+    [EcsPlaneFact]
     public async Task A_failing_migration_task_stops_the_deploy_with_its_log_and_leaves_the_service_untouched()
     {
-        await using var stack = await EcsApiStack.StartAsync(LocalEcsScenario.Service, desiredCount: 1);
+        await using var stack = await EcsApiStack.StartAsync(dynamo, LocalEcsScenario.Service, desiredCount: 1);
         var v1 = await stack.PushAsync("1.0.0");
         var broken = await stack.PushAsync("2.0.0-broken", ("0002_add_total.up.sql", "ALTER TABLE users ADD COLUMN total integer;\nSELECT 1 / 0;\n"));
         await stack.Runner().DeployAsync(stack.Request("1.0.0", v1));
@@ -114,8 +115,89 @@ public sealed class EcsDeployTests
     }
 }
 
+/// <summary>The Docker engine and registry (the plane's tasks), and dynalite (the lock and ledger's table).</summary>
+public sealed class EcsPlaneFactAttribute : RealServerFactAttribute
+{
+    public EcsPlaneFactAttribute()
+    {
+        Needs(RealServers.DockerReachable && RealServers.TcpReachable(RealServers.Registry is { } r ? $"http://{r}" : null),
+            $"the Docker engine at {RealServers.DockerHost} and the registry (SLIPWAY_TEST_REGISTRY)", RealServers.StartAll);
+        Needs(NodeTools.Installed(Dynalite.Package), $"{Dynalite.Package} (npm, in .nuke/temp/node-tools) and node", RealServers.InstallTools);
+    }
+}
+
 [CollectionDefinition(Name)]
 public sealed class EcsCollection
 {
     public const string Name = "ECS control plane";
+}
+
+/// <summary>Releases that must not stay: ECS's circuit breaker takes back one that never gets healthy, we take back one that fails smoke.</summary>
+[Collection(EcsCollection.Name)]
+public sealed class EcsFailedReleaseTests(Dynalite dynamo) : IClassFixture<Dynalite>
+{
+    [EcsPlaneFact]
+    public async Task A_release_never_healthy_is_rolled_back_by_the_circuit_breaker_and_one_failing_smoke_by_the_deploy_while_v1_serves_every_request()
+    {
+        await using var stack = await EcsApiStack.StartAsync(dynamo, LocalEcsScenario.Service, desiredCount: 1);
+        var v1 = await stack.PushAsync("1.0.0");
+        // Listens on another port than its health check and target group expect: ECS never sees it healthy.
+        var sick = await stack.PushAsync("2.0.0-sick", dockerfileTail: "ENV ASPNETCORE_HTTP_PORTS=9090\n");
+        // Healthy to ECS, but reports another version than the one deployed: the smoke check through the load balancer fails.
+        var wrong = await stack.PushAsync("3.0.0-wrong", dockerfileTail: "ENTRYPOINT [\"bash\", \"-c\", \"APP_VERSION=0.0.0-wrong exec dotnet Api.dll \\\"$@\\\"\", \"--\"]\n");
+        await stack.Runner().DeployAsync(stack.Request("1.0.0", v1));
+
+        using var client = SmokeTester.CreateClient(null);
+        await using var load = new LoadGenerator(client, stack.Plane.LoadBalancerUrl);
+
+        var breaker = await Assert.ThrowsAsync<DeployFailedException>(() => stack.Runner().DeployAsync(stack.Request("2.0.0", sick)));
+        Assert.True(breaker.RolledBack);
+        Assert.StartsWith("the ECS circuit breaker failed deployment ecs-svc/", breaker.Message, StringComparison.Ordinal);
+        Assert.Contains("of 2.0.0 and rolled the service back to slipway-api:2 (1.0.0 (slipway-api:2) still serving): ECS deployment circuit breaker: tasks failed to start.", breaker.Message, StringComparison.Ordinal);
+        Assert.Contains("failed container health checks.", breaker.Message, StringComparison.Ordinal);
+        Assert.Contains("stopped (TaskFailedToStart: Task failed container health checks", breaker.Message, StringComparison.Ordinal);
+        Assert.Contains("Now listening on: http://[::]:9090", breaker.Message, StringComparison.Ordinal);
+        Assert.EndsWith("/slipway-api:2", (await stack.ServiceAsync())["taskDefinition"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var smoke = await Assert.ThrowsAsync<DeployFailedException>(() => stack.Runner().DeployAsync(stack.Request("3.0.0", wrong)));
+        Assert.True(smoke.RolledBack);
+        Assert.StartsWith("3.0.0 failed its smoke checks via http://127.0.0.1:", smoke.Message, StringComparison.Ordinal);
+        Assert.EndsWith("so the service went back to slipway-api:2 (1.0.0), which serves again", smoke.Message, StringComparison.Ordinal);
+        Assert.Contains("0.0.0-wrong", smoke.Message, StringComparison.Ordinal);
+        var service = await stack.ServiceAsync();
+        Assert.EndsWith("/slipway-api:2", service["taskDefinition"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.True(LocalEcsScenario.Completed(service, service["taskDefinition"]!.GetValue<string>()));
+
+        await load.StopAsync();
+        Assert.True(load.Failed == 0, $"{load.Failed} of {load.Succeeded + load.Failed} requests failed: {string.Join("; ", load.Failures.Take(5))}");
+        Assert.Equal("1.0.0", load.LastVersion);
+        Assert.Equal(
+            [("1.0.0", ReleaseOutcome.Succeeded), ("2.0.0", ReleaseOutcome.RolledBack), ("3.0.0", ReleaseOutcome.RolledBack)],
+            (await stack.LedgerAsync()).Select(r => (r.Version, r.Outcome)));
+    }
+
+    [EcsPlaneFact]
+    public async Task Two_deploys_from_two_runners_at_once_one_wins_and_the_other_is_refused_at_once()
+    {
+        await using var stack = await EcsApiStack.StartAsync(dynamo, LocalEcsScenario.Service, desiredCount: 1);
+        var v1 = await stack.PushAsync("1.0.0");
+        var now = DateTimeOffset.UtcNow;
+        LockHolder Runner(string host) => new("ci", host, 4242, now, now + DeployLock.DefaultLease);
+
+        var logs = new Dictionary<string, List<string>> { ["runner-a"] = [], ["runner-b"] = [] };
+        var deploys = logs.ToDictionary(l => l.Key, l => stack.Runner(l.Value).DeployAsync(stack.Request("1.0.0", v1) with { Who = Runner(l.Key) }));
+
+        // The loser is refused before it plans or changes anything, while the winner still deploys: it ends first.
+        var loser = await Task.WhenAny(deploys.Values);
+        var refused = await Assert.ThrowsAsync<DeployLockedException>(() => loser);
+        var (winner, won) = deploys.Single(d => d.Value != loser);
+        Assert.False(won.IsCompleted);
+        var result = await won;
+        Assert.Equal(ReleaseOutcome.Succeeded, result.Release.Outcome);
+        Assert.Contains(winner, refused.Message, StringComparison.Ordinal);
+        var loserName = deploys.Single(d => d.Value == loser).Key;
+        Assert.DoesNotContain(logs[loserName], l => l.StartsWith("registered", StringComparison.Ordinal) || l.StartsWith("release phase", StringComparison.Ordinal));
+        Assert.Contains(logs[winner], l => l.StartsWith("registered slipway-api:2", StringComparison.Ordinal));
+        Assert.Single(await stack.LedgerAsync());
+    }
 }
