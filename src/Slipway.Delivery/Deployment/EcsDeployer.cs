@@ -249,7 +249,7 @@ public sealed class EcsDeployer(DeployEnvironment environment, Action<string> lo
             }
 
             if (ours is null || ours.RolloutState == "FAILED" || ours.Status != "PRIMARY")
-                throw await FailedAsync(ecsApi, service, deployment.Id, taskDefinition, version, ours?.RolloutStateReason, previous, serving, since, ct).ConfigureAwait(false);
+                throw await FailedAsync(ecsApi, service, deployment.Id, taskDefinition, version, ours?.RolloutStateReason ?? service.Primary?.RolloutStateReason, previous, serving, since, ct).ConfigureAwait(false);
 
             var progress = $"{ours.RunningCount}/{ours.DesiredCount} running, {ours.FailedTasks} failed";
             if (progress != lastProgress)

@@ -153,15 +153,16 @@ public sealed class EcsFailedReleaseTests(Dynalite dynamo) : IClassFixture<Dynal
         var breaker = await Assert.ThrowsAsync<DeployFailedException>(() => stack.Runner().DeployAsync(stack.Request("2.0.0", sick)));
         Assert.True(breaker.RolledBack);
         Assert.StartsWith("the ECS circuit breaker failed deployment ecs-svc/", breaker.Message, StringComparison.Ordinal);
-        Assert.Contains("of 2.0.0 and rolled the service back to slipway-api:2 (1.0.0 (slipway-api:2) still serving): ECS deployment circuit breaker: tasks failed to start.", breaker.Message, StringComparison.Ordinal);
+        Assert.True(breaker.Message.Contains("of 2.0.0 and rolled the service back to slipway-api:2 (1.0.0 (slipway-api:2) still serving): ECS deployment circuit breaker: ", StringComparison.Ordinal), breaker.Message);
+        Assert.Contains(") deployment failed: tasks failed to start.", breaker.Message, StringComparison.Ordinal);
         Assert.Contains("failed container health checks.", breaker.Message, StringComparison.Ordinal);
-        Assert.Contains("stopped (TaskFailedToStart: Task failed container health checks", breaker.Message, StringComparison.Ordinal);
+        Assert.Contains("stopped (ServiceSchedulerInitiated: Task failed container health checks", breaker.Message, StringComparison.Ordinal);
         Assert.Contains("Now listening on: http://[::]:9090", breaker.Message, StringComparison.Ordinal);
         Assert.EndsWith("/slipway-api:2", (await stack.ServiceAsync())["taskDefinition"]!.GetValue<string>(), StringComparison.Ordinal);
 
         var smoke = await Assert.ThrowsAsync<DeployFailedException>(() => stack.Runner().DeployAsync(stack.Request("3.0.0", wrong)));
         Assert.True(smoke.RolledBack);
-        Assert.StartsWith("3.0.0 failed its smoke checks via http://127.0.0.1:", smoke.Message, StringComparison.Ordinal);
+        Assert.True(smoke.Message.StartsWith("3.0.0 failed its smoke checks via http://127.0.0.1:", StringComparison.Ordinal), smoke.Message);
         Assert.EndsWith("so the service went back to slipway-api:2 (1.0.0), which serves again", smoke.Message, StringComparison.Ordinal);
         Assert.Contains("0.0.0-wrong", smoke.Message, StringComparison.Ordinal);
         var service = await stack.ServiceAsync();
