@@ -312,8 +312,11 @@ public sealed class EcsDeployer(DeployEnvironment environment, Action<string> lo
         return events.Count == 0 ? "  (none)" : string.Join('\n', events.Select(e => $"  {e.CreatedAt.UtcDateTime:HH:mm:ss} {e.Message}"));
     }
 
-    private Task<SmokeReport> SmokeAsync(string version, CancellationToken ct) =>
-        SmokeTester.RunAsync(new SmokeTarget(ecs.LoadBalancerUrl, version, environment.TrustedCaFile, false, environment.Smoke.Timeout, environment.Smoke.Retries, environment.Smoke.InitialBackoff), ct);
+    private Task<SmokeReport> SmokeAsync(string version, CancellationToken ct) => SmokeTester.RunAsync(SmokeTarget(environment, version), ct);
+
+    /// <summary>The smoke checks of an ECS environment: /health with the version, the database and Redis, through its load balancer.</summary>
+    public static SmokeTarget SmokeTarget(DeployEnvironment environment, string version) =>
+        new(environment.Ecs!.LoadBalancerUrl, version, environment.TrustedCaFile, false, environment.Smoke.Timeout, environment.Smoke.Retries, environment.Smoke.InitialBackoff);
 
     private async Task TryStopAsync(EcsClient ecsApi, string task, string reason)
     {
