@@ -195,9 +195,10 @@ data "aws_iam_policy_document" "github_deploy" {
     }
   }
 
+  # StopTask: a deploy stopped (Ctrl+C, its timeout) stops the migration task it started.
   statement {
     sid       = "EcsTasks"
-    actions   = ["ecs:DescribeTasks"]
+    actions   = ["ecs:DescribeTasks", "ecs:StopTask"]
     resources = [local.task_arns]
   }
 

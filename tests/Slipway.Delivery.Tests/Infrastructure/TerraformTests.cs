@@ -28,7 +28,7 @@ public sealed class TerraformTests : IDisposable
         ("subnets", "task_subnet_ids", "aws_subnet.private[*].id"),
         ("securityGroups", "task_security_group_ids", "aws_security_group.tasks.id"),
         ("logGroup", "log_group_name", "aws_cloudwatch_log_group.app.name"),
-        ("table", "dynamodb_table_name", "aws_dynamodb_table.delivery.name"),
+        ("dynamoDbTable", "dynamodb_table_name", "aws_dynamodb_table.delivery.name"),
         ("repository", "ecr_repository_url", "local.app_repository_url"),
         ("AWS_ROLE_ARN (GitHub environment variable)", "github_deploy_role_arn", "aws_iam_role.github_deploy.arn"),
     ];
@@ -291,7 +291,7 @@ public sealed class TerraformTests : IDisposable
             "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
             "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:CreateRepository",
             "ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:UpdateService", "ecs:DescribeServices",
-            "ecs:RunTask", "ecs:DescribeTasks", "ecs:ListTasks",
+            "ecs:RunTask", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks",
             "iam:PassRole", "logs:GetLogEvents", "logs:FilterLogEvents",
             "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
         ];
