@@ -135,7 +135,7 @@ internal sealed class EcsApiStack : IAsyncDisposable
                 ["dynamoDbTable"] = dynamo.Table,
             },
             ["health"] = new JsonObject { ["timeoutSeconds"] = 240 },
-            ["smoke"] = new JsonObject { ["timeoutSeconds"] = 30, ["retries"] = 3, ["initialBackoffMilliseconds"] = 300 },
+            ["smoke"] = new JsonObject { ["timeoutSeconds"] = 90, ["retries"] = 3, ["initialBackoffMilliseconds"] = 300 },
         }.ToJsonString(), EnvironmentName.Ecs, ".nuke/environments/ecs.json");
     }
 
