@@ -2,7 +2,8 @@
 #
 # Key schema (pk = partition key, sk = sort key, both strings):
 #   lock item     pk = "lock#<environment>"    sk = "lock"
-#                 holder (who: CI run or user@host), leaseExpiresAt (N, Unix seconds), version (N).
+#                 holder (who: CI run or user@host), leaseExpiresAt (N, Unix seconds), version (N),
+#                 and who, host, pid, since (what Releases and Unlock print, and how a dead local process is told).
 #                 Acquire: PutItem with attribute_not_exists(pk) OR leaseExpiresAt < :now;
 #                 renew and release: UpdateItem / DeleteItem with version = :expected, incrementing it.
 #                 So of two deploys from two CI runners exactly one write succeeds; the other gets
