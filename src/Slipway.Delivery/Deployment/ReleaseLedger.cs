@@ -65,7 +65,7 @@ public abstract class ReleaseLedger
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
     };
 
-    private readonly HashSet<string> reportedTorn = new(StringComparer.Ordinal);
+    private readonly HashSet<string> reported = new(StringComparer.Ordinal);
 
     protected ReleaseLedger(Action<string> log) => Log = log;
 
@@ -133,7 +133,7 @@ public abstract class ReleaseLedger
         {
             if (Parse(content) is not { } release)
             {
-                if (reportedTorn.Add(name))
+                if (reported.Add(name))
                     Log($"ledger record {name} is torn (its write was interrupted): ignored");
                 continue;
             }
@@ -151,7 +151,7 @@ public abstract class ReleaseLedger
     /// <summary>Says once that something the ledger holds is unreadable.</summary>
     protected void ReportOnce(string key, string line)
     {
-        if (reportedTorn.Add(key))
+        if (reported.Add(key))
             Log(line);
     }
 

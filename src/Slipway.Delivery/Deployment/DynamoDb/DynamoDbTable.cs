@@ -21,7 +21,8 @@ internal sealed class DynamoDbTable : IDisposable
     public DynamoDbTable(DynamoDbLocation location, Func<string, string?> variables, AWSCredentials? credentials)
     {
         Name = location.Table;
-        Region = location.Region;
+        Region = NonEmpty(location.Region) ?? NonEmpty(variables("AWS_REGION")) ?? NonEmpty(variables("AWS_DEFAULT_REGION"))
+            ?? throw new DeliveryException($"no AWS region for DynamoDB table {Name} (the deploy lock and ledger): set it in the environment file, or AWS_REGION", DeliveryFailure.Usage);
         this.credentials = credentials;
         Endpoint = NonEmpty(variables("AWS_ENDPOINT_URL_DYNAMODB")) ?? NonEmpty(variables("AWS_ENDPOINT_URL"));
         config = new AmazonDynamoDBConfig
@@ -130,4 +131,5 @@ internal sealed class DynamoDbTable : IDisposable
 }
 
 /// <summary>Where an environment's lock and ledger table is: its name (terraform's output dynamodb_table_name) and AWS region.</summary>
-public sealed record DynamoDbLocation(string Table, string Region);
+/// <param name="Region">Null: AWS_REGION (else AWS_DEFAULT_REGION), as the AWS CLI reads it.</param>
+public sealed record DynamoDbLocation(string Table, string? Region);

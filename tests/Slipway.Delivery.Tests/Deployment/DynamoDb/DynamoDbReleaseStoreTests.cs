@@ -1,5 +1,6 @@
 using Amazon.DynamoDBv2.Model;
 using Slipway.Delivery.Deployment;
+using Slipway.Delivery.Deployment.DynamoDb;
 
 namespace Slipway.Delivery.Tests.Deployment.DynamoDb;
 
@@ -259,6 +260,16 @@ public sealed class DynamoDbReleaseStoreTests(Dynalite dynalite) : IClassFixture
         Assert.Contains("terraform creates it", missing.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', missing.Message);
         await Assert.ThrowsAsync<DeliveryException>(async () => await (await store.OpenReadOnlyLedgerAsync(_ => { })).ReadAsync());
+    }
+
+    [Fact]
+    public void Without_a_region_in_the_environment_file_or_AWS_REGION_the_store_refuses_before_any_call()
+    {
+        var missing = Assert.Throws<DeliveryException>(() => new DynamoDbReleaseStore(new DynamoDbLocation("slipway-prod-delivery", null), "prod", _ => null));
+
+        Assert.Equal(DeliveryFailure.Usage, missing.Failure);
+        Assert.Equal("no AWS region for DynamoDB table slipway-prod-delivery (the deploy lock and ledger): set it in the environment file, or AWS_REGION", missing.Message);
+        using var fromVariable = new DynamoDbReleaseStore(new DynamoDbLocation("slipway-prod-delivery", null), "prod", name => name == "AWS_REGION" ? "eu-west-1" : null);
     }
 
     private static Release Deploy(string version, DateTimeOffset started, ReleaseOutcome outcome, string? previous) =>
