@@ -144,6 +144,8 @@ internal sealed partial class LocalEcsPlane : IAsyncDisposable
     {
         try
         {
+            if (Fault is { } fault)
+                return ErrorReply(new AwsError(500, "InternalFailure", $"the local ECS plane broke: {fault.GetType().Name}: {fault.Message}"));
             var target = request.Header("X-Amz-Target") ?? "";
             var (service, operation) = target.StartsWith(EcsTargetPrefix, StringComparison.Ordinal) ? ("ecs", target[EcsTargetPrefix.Length..])
                 : target.StartsWith(LogsTargetPrefix, StringComparison.Ordinal) ? ("logs", target[LogsTargetPrefix.Length..])
@@ -174,6 +176,20 @@ internal sealed partial class LocalEcsPlane : IAsyncDisposable
             // A member of the wrong JSON type (a string where the model has an integer, ...), as AWS's deserializer refuses it.
             return ErrorReply(new AwsError(400, "SerializationException", e.Message));
         }
+        catch (Exception e)
+        {
+            // The server's loop must keep answering: a client waiting on a dead plane would only time out, saying nothing.
+            return ErrorReply(new AwsError(500, "InternalFailure", $"the local ECS plane failed on this request: {e.GetType().Name}: {e.Message}"));
+        }
+    }
+
+    /// <summary>What broke the scheduler or a task's agent, if anything: every later request answers InternalFailure naming it.</summary>
+    private Exception? Fault { get; set; }
+
+    private void Broke(Exception e)
+    {
+        lock (gate)
+            Fault ??= e;
     }
 
     private JsonObject HandleEcs(string operation, JsonObject body)

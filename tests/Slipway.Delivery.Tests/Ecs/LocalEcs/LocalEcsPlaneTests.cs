@@ -159,6 +159,7 @@ public sealed class LocalEcsPlaneTests
             "the sick release FAILED");
         var sick = failed["deployments"]!.AsArray().Single(d => d!["taskDefinition"]!.GetValue<string>() == broken)!;
         Assert.Equal(3, sick["failedTasks"]!.GetValue<int>());
+        Assert.Equal("ACTIVE", sick["status"]!.GetValue<string>());
         Assert.Equal("ECS deployment circuit breaker: tasks failed to start.", sick["rolloutStateReason"]!.GetValue<string>());
         Assert.Equal(v1, failed["taskDefinition"]!.GetValue<string>());
         var primary = failed["deployments"]![0]!;
