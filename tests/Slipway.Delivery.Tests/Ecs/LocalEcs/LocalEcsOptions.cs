@@ -14,6 +14,9 @@ internal sealed record LocalEcsOptions
 
     public string SecretAccessKey { get; init; } = Convert.ToBase64String(Guid.NewGuid().ToByteArray()) + Convert.ToBase64String(Guid.NewGuid().ToByteArray());
 
+    /// <summary>When set, the key is temporary (as OIDC gives one): requests must carry it as X-Amz-Security-Token.</summary>
+    public string? SessionToken { get; init; }
+
     /// <summary>What the execution role pulls images with (the test registry's basic auth); null pulls anonymously.</summary>
     public RegistryAuth? RegistryCredentials { get; init; }
 

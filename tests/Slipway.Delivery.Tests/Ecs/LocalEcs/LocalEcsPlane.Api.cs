@@ -89,8 +89,19 @@ internal sealed partial class LocalEcsPlane
         return new JsonObject { ["service"] = service.ToJson() };
     }
 
+    /// <summary>RegisterTaskDefinitionRequest's members in the service model: what DescribeTaskDefinition adds (taskDefinitionArn, revision, ...) is not among them.</summary>
+    private static readonly string[] RegisterTaskDefinitionMembers =
+    [
+        "family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes", "placementConstraints",
+        "requiresCompatibilities", "cpu", "memory", "tags", "pidMode", "ipcMode", "proxyConfiguration", "inferenceAccelerators",
+        "ephemeralStorage", "runtimePlatform", "enableFaultInjection",
+    ];
+
     private JsonObject RegisterTaskDefinition(JsonObject body)
     {
+        // The AWS SDKs refuse these before sending; a raw client must leave them out itself.
+        if (body.Select(p => p.Key).FirstOrDefault(k => !RegisterTaskDefinitionMembers.Contains(k)) is { } unknown)
+            throw AwsErrorException.Client($"Unknown parameter in input: \"{unknown}\", must be one of: {string.Join(", ", RegisterTaskDefinitionMembers)}");
         var family = Required(body, "family");
         var containers = body["containerDefinitions"]?.AsArray();
         if (containers is null || containers.Count == 0)

@@ -12,10 +12,18 @@ internal sealed partial class LocalEcsPlane
     {
         while (!stopping.IsCancellationRequested)
         {
-            lock (gate)
+            try
             {
-                foreach (var service in clusters.Values.SelectMany(c => c.Services.Values))
-                    Schedule(service);
+                lock (gate)
+                {
+                    foreach (var service in clusters.Values.SelectMany(c => c.Services.Values))
+                        Schedule(service);
+                }
+            }
+            catch (Exception e)
+            {
+                Broke(e);
+                return;
             }
 
             try
@@ -49,10 +57,10 @@ internal sealed partial class LocalEcsPlane
         }
 
         ScaleIn(service, primary, live);
-        service.Deployments.RemoveAll(d => d != primary && !ServiceTasks(service).Any(t => t.Deployment == d && !t.Stopped));
         CountTasks(service);
 
-        if (primary.RolloutState == "IN_PROGRESS" && service.Deployments.Count == 1
+        var othersDrained = !ServiceTasks(service).Any(t => t.Deployment != primary && !t.Stopped);
+        if (primary.RolloutState == "IN_PROGRESS" && othersDrained
             && ServiceTasks(service).Count(t => !t.Stopped) == primary.DesiredCount
             && ServiceTasks(service).Count(t => t.Deployment == primary && Serving(service, t)) == primary.DesiredCount)
         {
@@ -63,6 +71,11 @@ internal sealed partial class LocalEcsPlane
             Event(service, $"(service {service.Name}) (deployment {primary.Id}) deployment completed.");
             Event(service, $"(service {service.Name}) has reached a steady state.");
         }
+
+        // A replaced deployment stays listed (ACTIVE, its rolloutState kept) until the primary settles: a client following
+        // a deployment that failed and was rolled back still finds it FAILED while the rollback runs.
+        if (primary.RolloutState != "IN_PROGRESS")
+            service.Deployments.RemoveAll(d => d != primary && !ServiceTasks(service).Any(t => t.Deployment == d && !t.Stopped));
     }
 
     /// <summary>Old deployments' tasks (and the primary's beyond its desired count) go while the healthy count stays at minimumHealthyPercent.</summary>

@@ -17,6 +17,20 @@ internal sealed partial class LocalEcsPlane
 
     private async Task RunAgentAsync(EcsTask task)
     {
+        try
+        {
+            await RunTaskAsync(task);
+        }
+        catch (Exception e)
+        {
+            // Once the plane is disposing, what a task's agent meets (a removed network, a cancelled call) is expected.
+            if (!stopping.IsCancellationRequested)
+                Broke(e);
+        }
+    }
+
+    private async Task RunTaskAsync(EcsTask task)
+    {
         var ct = stopping.Token;
         string? containerId = null;
         try

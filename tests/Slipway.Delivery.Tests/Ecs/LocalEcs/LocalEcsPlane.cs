@@ -36,7 +36,7 @@ internal sealed partial class LocalEcsPlane : IAsyncDisposable
         Name = name;
         Network = network;
         Arns = new EcsArns(options.Region, options.Account);
-        verifier = new SigV4Verifier(options.AccessKeyId, options.SecretAccessKey, null, options.Region, () => DateTimeOffset.UtcNow);
+        verifier = new SigV4Verifier(options.AccessKeyId, options.SecretAccessKey, options.SessionToken, options.Region, () => DateTimeOffset.UtcNow);
         server = new LoopbackHttpServer(Handle);
     }
 
@@ -55,17 +55,26 @@ internal sealed partial class LocalEcsPlane : IAsyncDisposable
 
     public Uri LoadBalancerUrl => LoadBalancer.Url;
 
-    public ImmutableCredentials Credentials => new(Options.AccessKeyId, Options.SecretAccessKey, null);
+    public ImmutableCredentials Credentials => new(Options.AccessKeyId, Options.SecretAccessKey, Options.SessionToken);
 
     /// <summary>What a process under test needs to reach this plane, as the AWS SDKs read them.</summary>
-    public IReadOnlyDictionary<string, string> EnvironmentVariables => new Dictionary<string, string>
+    public IReadOnlyDictionary<string, string> EnvironmentVariables
     {
-        ["AWS_ENDPOINT_URL_ECS"] = Endpoint.ToString().TrimEnd('/'),
-        ["AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"] = Endpoint.ToString().TrimEnd('/'),
-        ["AWS_REGION"] = Options.Region,
-        ["AWS_ACCESS_KEY_ID"] = Options.AccessKeyId,
-        ["AWS_SECRET_ACCESS_KEY"] = Options.SecretAccessKey,
-    };
+        get
+        {
+            var variables = new Dictionary<string, string>
+            {
+                ["AWS_ENDPOINT_URL_ECS"] = Endpoint.ToString().TrimEnd('/'),
+                ["AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"] = Endpoint.ToString().TrimEnd('/'),
+                ["AWS_REGION"] = Options.Region,
+                ["AWS_ACCESS_KEY_ID"] = Options.AccessKeyId,
+                ["AWS_SECRET_ACCESS_KEY"] = Options.SecretAccessKey,
+            };
+            if (Options.SessionToken is { } token)
+                variables["AWS_SESSION_TOKEN"] = token;
+            return variables;
+        }
+    }
 
     internal EcsArns Arns { get; }
 
@@ -109,10 +118,11 @@ internal sealed partial class LocalEcsPlane : IAsyncDisposable
             throttleNext = requests;
     }
 
-    /// <summary>A signed ECS call (or Logs, with <paramref name="target"/> starting Logs_20140328.), as a client sends it; the parsed answer or the error.</summary>
+    /// <summary>A signed ECS call, as a client sends it: the parsed answer or the error.</summary>
     public Task<AwsAnswer> CallAsync(string operation, JsonObject body, CancellationToken ct = default) =>
         SendSignedAsync(Endpoint, EcsTargetPrefix + operation, "ecs", body.ToJsonString(), Credentials, Options.Region, ct);
 
+    /// <summary>A signed CloudWatch Logs call.</summary>
     public Task<AwsAnswer> LogsCallAsync(string operation, JsonObject body, CancellationToken ct = default) =>
         SendSignedAsync(Endpoint, LogsTargetPrefix + operation, "logs", body.ToJsonString(), Credentials, Options.Region, ct);
 
@@ -144,6 +154,8 @@ internal sealed partial class LocalEcsPlane : IAsyncDisposable
     {
         try
         {
+            if (Fault is { } fault)
+                return ErrorReply(new AwsError(500, "InternalFailure", $"the local ECS plane broke: {fault.GetType().Name}: {fault.Message}"));
             var target = request.Header("X-Amz-Target") ?? "";
             var (service, operation) = target.StartsWith(EcsTargetPrefix, StringComparison.Ordinal) ? ("ecs", target[EcsTargetPrefix.Length..])
                 : target.StartsWith(LogsTargetPrefix, StringComparison.Ordinal) ? ("logs", target[LogsTargetPrefix.Length..])
@@ -174,6 +186,20 @@ internal sealed partial class LocalEcsPlane : IAsyncDisposable
             // A member of the wrong JSON type (a string where the model has an integer, ...), as AWS's deserializer refuses it.
             return ErrorReply(new AwsError(400, "SerializationException", e.Message));
         }
+        catch (Exception e)
+        {
+            // The server's loop must keep answering: a client waiting on a dead plane would only time out, saying nothing.
+            return ErrorReply(new AwsError(500, "InternalFailure", $"the local ECS plane failed on this request: {e.GetType().Name}: {e.Message}"));
+        }
+    }
+
+    /// <summary>What broke the scheduler or a task's agent, if anything: every later request answers InternalFailure naming it.</summary>
+    private Exception? Fault { get; set; }
+
+    private void Broke(Exception e)
+    {
+        lock (gate)
+            Fault ??= e;
     }
 
     private JsonObject HandleEcs(string operation, JsonObject body)

@@ -69,6 +69,15 @@ public sealed class LocalEcsPlaneTests
             Assert.Equal((400, "ClientException"), (describe.Status, describe.ErrorCode));
         }
 
+        var describedFields = await plane.CallAsync("RegisterTaskDefinition", new JsonObject
+        {
+            ["family"] = "copied",
+            ["taskDefinitionArn"] = "arn:aws:ecs:eu-west-1:123456789012:task-definition/copied:1",
+            ["containerDefinitions"] = new JsonArray(new JsonObject { ["name"] = "app", ["image"] = "app:1" }),
+        });
+        Assert.Equal((400, "ClientException"), (describedFields.Status, describedFields.ErrorCode));
+        Assert.StartsWith("Unknown parameter in input: \"taskDefinitionArn\"", describedFields.Body["message"]!.GetValue<string>());
+
         var signedRight = await Send(plane.Credentials);
         Assert.Equal(200, signedRight.Status);
         Assert.Equal("arn:aws:ecs:eu-west-1:123456789012:task-definition/refused:1", signedRight.Body["taskDefinition"]!["taskDefinitionArn"]!.GetValue<string>());
@@ -159,6 +168,7 @@ public sealed class LocalEcsPlaneTests
             "the sick release FAILED");
         var sick = failed["deployments"]!.AsArray().Single(d => d!["taskDefinition"]!.GetValue<string>() == broken)!;
         Assert.Equal(3, sick["failedTasks"]!.GetValue<int>());
+        Assert.Equal("ACTIVE", sick["status"]!.GetValue<string>());
         Assert.Equal("ECS deployment circuit breaker: tasks failed to start.", sick["rolloutStateReason"]!.GetValue<string>());
         Assert.Equal(v1, failed["taskDefinition"]!.GetValue<string>());
         var primary = failed["deployments"]![0]!;

@@ -38,6 +38,13 @@ public sealed class SigV4VerifierTests
     }
 
     [Fact]
+    public void A_temporary_key_without_its_session_token_is_unrecognized()
+    {
+        var temporary = new SigV4Verifier("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token", "us-east-1", () => SuiteTime);
+        Assert.Equal("UnrecognizedClientException", temporary.Refusal(Request("GET", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"), "service")?.Code);
+    }
+
+    [Fact]
     public void A_signature_from_the_suites_day_is_expired_five_minutes_later()
     {
         var later = new SigV4Verifier("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", null, "us-east-1", () => SuiteTime.AddMinutes(6));
