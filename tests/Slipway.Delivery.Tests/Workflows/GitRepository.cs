@@ -1,0 +1,41 @@
+using Slipway.Delivery.Tests.Workflows.Simulator;
+
+namespace Slipway.Delivery.Tests.Workflows;
+
+/// <summary>A git repository the test commits to: the "GitHub repository" whose commits the simulated runners clone.</summary>
+internal sealed class GitRepository : IDisposable
+{
+    private GitRepository(string path) => Path = path;
+
+    public string Path { get; }
+
+    public static async Task<GitRepository> CreateAsync(IReadOnlyDictionary<string, string> files)
+    {
+        var repository = new GitRepository(Directory.CreateTempSubdirectory("sim-origin-").FullName);
+        await Shell.RunAsync("git", ["init", "-q", "-b", "main"], repository.Path);
+        await repository.CommitAsync(files, "initial");
+        return repository;
+    }
+
+    /// <summary>Writes the files and commits them; returns the full commit hash.</summary>
+    public async Task<string> CommitAsync(IReadOnlyDictionary<string, string> files, string message)
+    {
+        foreach (var (name, content) in files)
+        {
+            var file = System.IO.Path.Combine(Path, name);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(file)!);
+            await File.WriteAllTextAsync(file, content);
+        }
+
+        return await CommitAsync(message);
+    }
+
+    public async Task<string> CommitAsync(string message)
+    {
+        await Shell.RunAsync("git", ["add", "-A"], Path);
+        await Shell.RunAsync("git", ["-c", "user.name=slipway-tests", "-c", "user.email=tests@slipway.invalid", "commit", "-q", "--allow-empty", "-m", message], Path);
+        return (await Shell.RunAsync("git", ["rev-parse", "HEAD"], Path)).Trim();
+    }
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
