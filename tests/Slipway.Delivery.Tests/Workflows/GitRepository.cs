@@ -17,6 +17,23 @@ internal sealed class GitRepository : IDisposable
         return repository;
     }
 
+    /// <summary>A repository holding this checkout's files as they are in the working tree (tracked and new, not ignored), in one commit.</summary>
+    public static async Task<GitRepository> CopyOfAsync(string source)
+    {
+        var repository = new GitRepository(Directory.CreateTempSubdirectory("sim-origin-").FullName);
+        var files = (await Shell.RunAsync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], source)).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var file in files.Where(f => File.Exists(System.IO.Path.Combine(source, f))))
+        {
+            var target = System.IO.Path.Combine(repository.Path, file);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
+            File.Copy(System.IO.Path.Combine(source, file), target);
+        }
+
+        await Shell.RunAsync("git", ["init", "-q", "-b", "main"], repository.Path);
+        await repository.CommitAsync("the repository");
+        return repository;
+    }
+
     /// <summary>Writes the files and commits them; returns the full commit hash.</summary>
     public async Task<string> CommitAsync(IReadOnlyDictionary<string, string> files, string message)
     {

@@ -17,6 +17,10 @@ internal enum JobConclusion
 internal sealed record JobResult(string Id, JobConclusion Conclusion, string Log, IReadOnlySet<string> SecretsRead,
     IReadOnlyList<(string Step, JobConclusion Outcome)> Steps, IReadOnlyDictionary<string, string> Outputs, string Summary);
 
+/// <summary>A job as a run would start it (see <see cref="SimulatedGitHub.ResolveAsync"/>).</summary>
+internal sealed record ResolvedJob(string Id, bool Runs, string? Environment, string? ConcurrencyGroup, bool CancelInProgress,
+    IReadOnlyDictionary<string, string> Permissions, IReadOnlySet<string> SecretsRead);
+
 /// <summary>A finished run: the workflow's conclusion is failure when a job failed, cancelled when it was cancelled.</summary>
 internal sealed record WorkflowRun(int Id, string Workflow, JobConclusion Conclusion, IReadOnlyDictionary<string, JobResult> Jobs, ArtifactStore Artifacts)
 {
@@ -62,15 +66,7 @@ internal sealed class SimulatedGitHub(string origin, string root)
     /// <summary>Runs a workflow file of the commit (read from the commit, as GitHub does); only <paramref name="jobs"/> when given.</summary>
     public async Task<WorkflowRun> RunAsync(string workflowPath, WorkflowTrigger trigger, IReadOnlyCollection<string>? jobs = null, Action<int>? started = null)
     {
-        var id = Interlocked.Increment(ref runs);
-        var folder = Path.Combine(root, "r" + id);
-        Directory.CreateDirectory(folder);
-        var file = Path.Combine(folder, Path.GetFileName(workflowPath));
-        await File.WriteAllTextAsync(file, await Shell.RunAsync("git", ["show", $"{trigger.Sha}:{workflowPath}"], origin) + "\n");
-        var workflow = WorkflowFile.Load(file);
-        if (!workflow.Events.Contains(trigger.EventName))
-            throw new WorkflowSimulationException($"{workflowPath} does not run on {trigger.EventName} (on: {string.Join(", ", workflow.Events)})");
-
+        var (id, folder, workflow) = await LoadAsync(workflowPath, trigger);
         var run = new RunContext(this, id, workflow, trigger, new ArtifactStore(Path.Combine(folder, "artifacts")), folder);
         started?.Invoke(id);
         using var runCancellation = new CancellationTokenSource();
@@ -104,6 +100,41 @@ internal sealed class SimulatedGitHub(string origin, string root)
             if (group is not null)
                 Concurrency.Leave(group, $"run {id}");
         }
+    }
+
+    /// <summary>
+    /// What each job of a run on this trigger is given, running no step: whether it runs when every job before it
+    /// succeeds, its environment, concurrency group, permissions, and the secrets its expressions read.
+    /// </summary>
+    public async Task<IReadOnlyList<ResolvedJob>> ResolveAsync(string workflowPath, WorkflowTrigger trigger)
+    {
+        var (id, folder, workflow) = await LoadAsync(workflowPath, trigger);
+        var run = new RunContext(this, id, workflow, trigger, new ArtifactStore(Path.Combine(folder, "artifacts")), folder);
+        var results = new Dictionary<string, JobResult>(StringComparer.Ordinal);
+        var resolved = new List<ResolvedJob>();
+        while (resolved.Count < workflow.Jobs.Count)
+        {
+            var job = workflow.Jobs.FirstOrDefault(j => !results.ContainsKey(j.Id) && j.Needs.All(results.ContainsKey))
+                ?? throw new WorkflowSimulationException("the jobs' needs form a cycle");
+            var outcome = new SimulatedJob(run, job, results.Where(r => job.Needs.Contains(r.Key)).ToDictionary()).Resolve();
+            resolved.Add(outcome);
+            results[job.Id] = new JobResult(job.Id, outcome.Runs ? JobConclusion.Success : JobConclusion.Skipped, "", outcome.SecretsRead, [], new Dictionary<string, string>(), "");
+        }
+
+        return resolved;
+    }
+
+    private async Task<(int Id, string Folder, WorkflowFile Workflow)> LoadAsync(string workflowPath, WorkflowTrigger trigger)
+    {
+        var id = Interlocked.Increment(ref runs);
+        var folder = Path.Combine(root, "r" + id);
+        Directory.CreateDirectory(folder);
+        var file = Path.Combine(folder, Path.GetFileName(workflowPath));
+        await File.WriteAllTextAsync(file, await Shell.RunAsync("git", ["show", $"{trigger.Sha}:{workflowPath}"], origin) + "\n");
+        var workflow = WorkflowFile.Load(file);
+        if (!workflow.Events.Contains(trigger.EventName))
+            throw new WorkflowSimulationException($"{workflowPath} does not run on {trigger.EventName} (on: {string.Join(", ", workflow.Events)})");
+        return (id, folder, workflow);
     }
 
     private static async Task<Dictionary<string, JobResult>> RunJobsAsync(RunContext run, List<JobSpec> jobs, CancellationToken cancellation)

@@ -80,6 +80,36 @@ internal sealed partial class SimulatedJob(RunContext run, JobSpec spec, IReadOn
         }
     }
 
+    /// <summary>This job's if, environment, concurrency and every step's env, with and script evaluated, and nothing run.</summary>
+    public ResolvedJob Resolve()
+    {
+        var needsSkipped = needs.Values.Any(n => n.Conclusion == JobConclusion.Skipped);
+        var jobScope = Track(run.Scope(null, needs, new RunStatus(false, false, needsSkipped), null, job: spec.Id));
+        if (!WorkflowExpression.Condition(spec.If, jobScope))
+            return new ResolvedJob(spec.Id, false, null, null, false, Permissions, new SortedSet<string>());
+        environment = spec.Environment is { } named ? WorkflowExpression.Interpolate(named.Name, jobScope) : null;
+        var group = spec.Concurrency is { } concurrency ? WorkflowExpression.Interpolate(concurrency.Group, jobScope) : null;
+        var cancel = spec.Concurrency is { } c && WorkflowExpression.IsTruthy(WorkflowExpression.Evaluate(SimulatedGitHub.Unwrap(c.CancelInProgress), jobScope));
+        // Before checkout the workspace is empty: hashFiles() is ''.
+        Directory.CreateDirectory(Workspace);
+        var status = new RunStatus(false, false);
+        var jobEnv = new Dictionary<string, string>(run.Workflow.Env, StringComparer.Ordinal);
+        foreach (var (name, value) in spec.Env)
+            jobEnv[name] = WorkflowExpression.Interpolate(value, StepScope(status, jobEnv));
+        foreach (var step in spec.Steps)
+        {
+            var stepEnv = new Dictionary<string, string>(jobEnv, StringComparer.Ordinal);
+            foreach (var (name, value) in step.Env)
+                stepEnv[name] = WorkflowExpression.Interpolate(value, StepScope(status, jobEnv));
+            var scope = StepScope(status, stepEnv);
+            foreach (var value in step.With.Values.Append(step.Run ?? ""))
+                WorkflowExpression.Interpolate(value, scope);
+        }
+
+        var read = Result(JobConclusion.Success, []).SecretsRead;
+        return new ResolvedJob(spec.Id, true, environment, group, cancel, Permissions, read);
+    }
+
     private async Task<JobResult> ExecuteAsync(bool needsFailed, CancellationToken cancellation)
     {
         foreach (var folder in new[] { Workspace, Temp, Home, Shims })
@@ -267,7 +297,11 @@ internal sealed partial class SimulatedJob(RunContext run, JobSpec spec, IReadOn
         foreach (var secret in masks)
             line = line.Replace(secret, "***", StringComparison.Ordinal);
         lock (log)
+        {
             log.AppendLine(line);
+            // As it happens, for whoever watches a long job (the run's folder, <job>.log).
+            File.AppendAllText(Root + ".log", line + "\n");
+        }
     }
 
     public void Mask(string value)
