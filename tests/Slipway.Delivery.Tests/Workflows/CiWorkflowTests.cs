@@ -12,7 +12,7 @@ namespace Slipway.Delivery.Tests.Workflows;
 [Collection(WorkflowScenarios.Name)]
 public sealed class CiWorkflowTests(WorkflowScenarios scenarios)
 {
-    [Fact]
+    [WorkflowRunnerFact]
     public async Task Ci_is_green_on_a_good_commit_and_red_on_a_commit_that_adds_a_failing_test()
     {
         var runners = await scenarios.RunnersAsync();
@@ -32,7 +32,7 @@ public sealed class CiWorkflowTests(WorkflowScenarios scenarios)
 
                 public sealed class {{RealRepositoryRunners.Regression}}Tests
                 {
-                    [Fact]
+                    [WorkflowRunnerFact]
                     public void A_regression() => Assert.Equal(2, 1 + 2);
                 }
                 """,

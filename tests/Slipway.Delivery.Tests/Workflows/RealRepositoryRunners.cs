@@ -17,6 +17,16 @@ namespace Slipway.Delivery.Tests.Workflows;
 /// the job's own servers, plus <see cref="Regression"/>, the test a red commit adds.</item>
 /// </list>
 /// </summary>
+/// <summary>A fact that runs a real workflow job: it needs dockerd (the job's .ci/run starts an engine), root, and the rootfs cache.</summary>
+public sealed class WorkflowRunnerFactAttribute : RealServerFactAttribute
+{
+    public WorkflowRunnerFactAttribute()
+    {
+        Needs(ToolFactAttribute.OnPath("dockerd") && Environment.UserName == "root", "dockerd and root (a simulated runner's .ci/run starts its own engine)", RealServers.InstallTools);
+        Needs(RealRepositoryRunners.RootfsComplete, $"the base images' root file systems in {RealRepositoryRunners.Rootfs}", "make them with bash .ci/run (its seed-base-images debootstraps them there)");
+    }
+}
+
 internal sealed class RealRepositoryRunners : IAsyncDisposable
 {
     public const string Regression = "SimulatedRegression";
@@ -34,15 +44,14 @@ internal sealed class RealRepositoryRunners : IAsyncDisposable
 
     public SimulatedGitHub GitHub { get; }
 
+    /// <summary>The root file systems seed-base-images debootstraps (under .ci/run, into the checkout's .nuke/temp/rootfs).</summary>
+    public static string Rootfs { get; } = Path.Combine(RepositoryRoot.Path, ".nuke", "temp", "rootfs");
+
+    public static bool RootfsComplete => new[] { "dotnet", "postgres", "redis", "nginx" }.All(f => File.Exists(Path.Combine(Rootfs, f, ".complete")));
+
     public static async Task<RealRepositoryRunners> CreateAsync(FakeSts? sts = null)
     {
-        var rootfs = Path.Combine(RepositoryRoot.Path, ".nuke", "temp", "rootfs");
-        foreach (var flavour in new[] { "dotnet", "postgres", "redis", "nginx" })
-        {
-            Assert.True(File.Exists(Path.Combine(rootfs, flavour, ".complete")),
-                $"{rootfs}/{flavour} is not there: run .ci/run once (its seed-base-images debootstraps the base images' root file systems there)");
-        }
-
+        var rootfs = Rootfs;
         var root = Directory.CreateTempSubdirectory("sim-").FullName;
         // The job's PostgreSQL runs as the postgres user, which must be able to reach its folder in the workspace.
         if (!OperatingSystem.IsWindows())

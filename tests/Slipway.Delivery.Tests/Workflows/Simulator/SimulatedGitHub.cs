@@ -124,6 +124,17 @@ internal sealed class SimulatedGitHub(string origin, string root)
         return resolved;
     }
 
+    /// <summary>The run's own concurrency group and cancel-in-progress on this trigger (null: the workflow has none).</summary>
+    public async Task<(string Group, bool CancelInProgress)?> ResolveConcurrencyAsync(string workflowPath, WorkflowTrigger trigger)
+    {
+        var (id, folder, workflow) = await LoadAsync(workflowPath, trigger);
+        if (workflow.Concurrency is not { } concurrency)
+            return null;
+        var run = new RunContext(this, id, workflow, trigger, new ArtifactStore(Path.Combine(folder, "artifacts")), folder);
+        var scope = run.Scope(null, null, new RunStatus(false, false), null);
+        return (WorkflowExpression.Interpolate(concurrency.Group, scope), WorkflowExpression.IsTruthy(WorkflowExpression.Evaluate(Unwrap(concurrency.CancelInProgress), scope)));
+    }
+
     private async Task<(int Id, string Folder, WorkflowFile Workflow)> LoadAsync(string workflowPath, WorkflowTrigger trigger)
     {
         var id = Interlocked.Increment(ref runs);

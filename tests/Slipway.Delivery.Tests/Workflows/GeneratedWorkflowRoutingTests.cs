@@ -3,12 +3,13 @@ using Slipway.Delivery.Tests.Workflows.Simulator;
 namespace Slipway.Delivery.Tests.Workflows;
 
 /// <summary>
-/// The real build's generated deploy.yml, resolved by the workflow simulator as GitHub would start each job (no step
+/// The real build's generated workflows, resolved by the workflow simulator as GitHub would start each job (no step
 /// runs): which jobs a push and a manual run start, in what order, with which environment, concurrency group and
 /// permissions, and which secrets each job's expressions read. With the secrets set up as the README's list says, every
-/// secret a job reads is one its environment holds, and no job outside an environment reads any.
+/// secret a job reads is one its environment holds, and no job outside an environment reads any. ci.yml cancels only a
+/// superseded pull-request run.
 /// </summary>
-public sealed class DeployWorkflowRoutingTests : IAsyncLifetime
+public sealed class GeneratedWorkflowRoutingTests : IAsyncLifetime
 {
     private static readonly string[] EnvironmentSecretNames =
         ["DOCKER_TLS_CA", "DOCKER_TLS_CERT", "DOCKER_TLS_KEY", "POSTGRES_PASSWORD", "SLIPWAY_STAGING_REGISTRY_PASSWORD"];
@@ -74,5 +75,21 @@ public sealed class DeployWorkflowRoutingTests : IAsyncLifetime
         var jobs = await github.ResolveAsync(".github/workflows/deploy.yml", new WorkflowTrigger("push", sha));
 
         Assert.Equal([[], EnvironmentSecretNames, []], jobs.Select(j => j.SecretsRead.ToArray()));
+    }
+
+    [Fact]
+    public async Task Ci_cancels_a_superseded_pull_request_run_and_never_a_push_run()
+    {
+        var pullRequest = new WorkflowTrigger("pull_request", sha, "refs/pull/7/merge");
+
+        var firstPr = await github.ResolveConcurrencyAsync(".github/workflows/ci.yml", pullRequest);
+        var secondPr = await github.ResolveConcurrencyAsync(".github/workflows/ci.yml", pullRequest);
+        var firstPush = await github.ResolveConcurrencyAsync(".github/workflows/ci.yml", new WorkflowTrigger("push", sha));
+        var secondPush = await github.ResolveConcurrencyAsync(".github/workflows/ci.yml", new WorkflowTrigger("push", sha));
+
+        Assert.Equal(("ci-refs/pull/7/merge", true), firstPr);
+        Assert.Equal(firstPr, secondPr);
+        Assert.False(firstPush!.Value.CancelInProgress);
+        Assert.NotEqual(firstPush.Value.Group, secondPush!.Value.Group);
     }
 }
