@@ -64,11 +64,10 @@ internal sealed class SimulatedGitHub(string origin, string root)
     internal string Root => root;
 
     /// <summary>Runs a workflow file of the commit (read from the commit, as GitHub does); only <paramref name="jobs"/> when given.</summary>
-    public async Task<WorkflowRun> RunAsync(string workflowPath, WorkflowTrigger trigger, IReadOnlyCollection<string>? jobs = null, Action<int>? started = null)
+    public async Task<WorkflowRun> RunAsync(string workflowPath, WorkflowTrigger trigger, IReadOnlyCollection<string>? jobs = null)
     {
         var (id, folder, workflow) = await LoadAsync(workflowPath, trigger);
         var run = new RunContext(this, id, workflow, trigger, new ArtifactStore(Path.Combine(folder, "artifacts")), folder);
-        started?.Invoke(id);
         using var runCancellation = new CancellationTokenSource();
         string? group = null;
         if (workflow.Concurrency is { } concurrency)

@@ -51,6 +51,8 @@ internal sealed partial class SimulatedJob(RunContext run, JobSpec spec, IReadOn
         var jobScope = Track(run.Scope(null, needs, new RunStatus(needsFailed, runCancellation.IsCancellationRequested, needsSkipped), null, job: spec.Id));
         if (!WorkflowExpression.Condition(spec.If, jobScope))
             return Result(JobConclusion.Skipped, []);
+        if (spec.RunsOn is not { } image || !image.StartsWith("ubuntu-", StringComparison.Ordinal))
+            throw new WorkflowSimulationException($"job {spec.Id}: runs-on {spec.RunsOn} is not emulated (the simulated runner is an ubuntu-* image)");
         environment = spec.Environment is { } named ? WorkflowExpression.Interpolate(named.Name, jobScope) : null;
         masks.AddRange(run.SecretsFor(environment).Values.Where(v => v.Length > 0));
 
