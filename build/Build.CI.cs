@@ -13,7 +13,7 @@ partial class Build : IDeclareWorkflows
     /// <summary>Where each stage's engine certificates come from: the environment's secrets DOCKER_TLS_CA, _CERT and _KEY.</summary>
     const string CertificateSecrets = "DOCKER_TLS";
 
-    /// <summary>Role ARN and region are production's variables (not secrets): the role trusts GitHub's OIDC provider.</summary>
+    /// <summary>Role ARN and region are the environment's variables (not secrets): the role trusts GitHub's OIDC provider.</summary>
     static WorkflowStep AwsCredentials => ConfigureAwsCredentials(GitHubExpression.Variable("AWS_ROLE_ARN"), GitHubExpression.Variable("AWS_REGION"));
 
     /// <summary>What .ci/run needs on a fresh runner, installed as root so .ci/run itself then finds nothing missing.</summary>
@@ -30,7 +30,7 @@ partial class Build : IDeclareWorkflows
         Run = "sudo bash docker/scripts/install.sh setup",
     };
 
-    IEnumerable<Workflow> IDeclareWorkflows.Workflows => [Ci, Delivery];
+    IEnumerable<Workflow> IDeclareWorkflows.Workflows => [Ci, Delivery, EcsDelivery];
 
     Workflow Ci => new Workflow("ci", "CI")
         .OnPullRequest(branches: ["main"])
@@ -68,6 +68,21 @@ partial class Build : IDeclareWorkflows
                 .Job([Promote, Deploy], job => Delivers(job, EnvironmentName.Prod, promotedFrom: EnvironmentName.Staging)
                     .WithSecrets("POSTGRES_PASSWORD")
                     .Before(AwsCredentials)));
+
+    /// <summary>
+    /// Delivery to the ECS environment (.nuke/environments/ecs.json), started by hand: the commit's tests pass, then one
+    /// job (one approval) builds, scans, pushes to ECR and deploys through the ECS API. AWS is reached through GitHub's
+    /// OIDC token and the environment's role: no access key is stored anywhere.
+    /// </summary>
+    Workflow EcsDelivery => new Workflow("deploy-ecs", "Deploy (ECS)")
+        .OnWorkflowDispatch()
+        .PinActionsToCommits()
+        .Job(Test, WithRealServers)
+        .Stage(DeliveryStage(EnvironmentName.Ecs, "ecs"), stage => stage
+            .Job(Deploy, job => Delivers(job, EnvironmentName.Ecs)
+                .WithTimeout(60)
+                .WaitsFor(Test)
+                .Before(InstallTrivy(), AwsCredentials)));
 
     /// <summary>
     /// What a delivery job is given because of how its environment is reached: the registry password its file names

@@ -6,7 +6,9 @@ vpc_cidr           = "10.20.0.0/16"
 public_host_name   = "staging.slipway.example.com"
 certificate_arn    = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
 github_repository  = "example-org/slipway"
-github_environment = "staging"
+# The GitHub environment whose jobs may assume the deploy role: deploy-ecs.yml deploys .nuke/environments/ecs.json,
+# whose names are this file's outputs.
+github_environment = "ecs"
 
 # Staging and prod share the example account: staging creates the ECR repositories and the OIDC provider.
 manage_account_resources = true

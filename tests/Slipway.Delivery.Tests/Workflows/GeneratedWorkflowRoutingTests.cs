@@ -68,6 +68,22 @@ public sealed class GeneratedWorkflowRoutingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_manual_ECS_run_tests_then_deploys_with_the_OIDC_role_and_reads_no_secret()
+    {
+        github.EnvironmentVariables["ecs"] = new() { ["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/ecs", ["AWS_REGION"] = "eu-west-1" };
+
+        var jobs = await github.ResolveAsync(".github/workflows/deploy-ecs.yml", new WorkflowTrigger("workflow_dispatch", sha));
+
+        Assert.Equal(["test", "deploy-ecs"], jobs.Select(j => j.Id));
+        Assert.All(jobs, j => Assert.True(j.Runs, j.Id));
+        var deploy = jobs[1];
+        Assert.Equal(("ecs", false), (deploy.Environment, deploy.CancelInProgress));
+        Assert.Equal("write", deploy.Permissions["id-token"]);
+        // No stored AWS key: the job's only credentials are the role its OIDC token assumes.
+        Assert.Empty(deploy.SecretsRead);
+    }
+
+    [Fact]
     public async Task Secrets_set_on_staging_alone_reach_the_staging_job_and_nothing_else()
     {
         github.EnvironmentSecrets.Remove("production");

@@ -6,7 +6,7 @@ namespace Slipway.Engine.Tests.CI;
 /// </summary>
 public sealed class SnapshotTests
 {
-    public static TheoryData<string> Workflows => new() { "ci.yml", "deploy.yml" };
+    public static TheoryData<string> Workflows => new() { "ci.yml", "deploy.yml", "deploy-ecs.yml" };
 
     [Theory]
     [MemberData(nameof(Workflows))]
@@ -35,7 +35,7 @@ public sealed class SnapshotTests
     [Fact]
     public void The_real_build_generates_exactly_the_two_workflows()
     {
-        Assert.Equal(["ci.yml", "deploy.yml"], RealBuild.Workflows.Files.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["ci.yml", "deploy-ecs.yml", "deploy.yml"], RealBuild.Workflows.Files.Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]
