@@ -25,7 +25,7 @@ public sealed class ActionlintTests : IDisposable
 
         var (exit, output) = Lint(folder);
         Assert.True(exit == 0, output);
-        Assert.Contains("2 workflow file(s)", output);
+        Assert.Contains($"{RealBuild.Workflows.Files.Count} workflow file(s)", output);
     }
 
     [ActionlintFact]
