@@ -62,11 +62,14 @@ public sealed class EcsDeployTests(Dynalite dynamo) : IClassFixture<Dynalite>
             await File.WriteAllTextAsync(Path.Combine(migrations, Note), NoteSql);
             var rollback = stack.Rollback() with { Migrations = MigrationSet.Load(migrations) };
 
+            // Which version answers, asked on fresh connections with a patient timeout: on a loaded test engine a task
+            // just started can take seconds to answer its first request. Failed requests are counted under load above.
+            using var asker = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             var back = await stack.Runner().RollbackAsync(rollback);
             Assert.Equal("1.0.0", back.Release.Version);
             Assert.EndsWith("/slipway-api:2", back.Release.Images[EcsDeployer.TaskDefinitionKey], StringComparison.Ordinal);
             Assert.EndsWith("/slipway-api:2", (await stack.ServiceAsync())["taskDefinition"]!.GetValue<string>(), StringComparison.Ordinal);
-            Assert.Contains("\"1.0.0\"", await client.GetStringAsync(new Uri(stack.Plane.LoadBalancerUrl, "version")), StringComparison.Ordinal);
+            Assert.Contains("\"1.0.0\"", await asker.GetStringAsync(new Uri(stack.Plane.LoadBalancerUrl, "version")), StringComparison.Ordinal);
 
             // Again: 1.0.0 was the first release, nothing earlier remains; refused before anything changes.
             var again = await Assert.ThrowsAsync<DeployFailedException>(() => stack.Runner().RollbackAsync(rollback));
@@ -76,7 +79,7 @@ public sealed class EcsDeployTests(Dynalite dynamo) : IClassFixture<Dynalite>
             // Forward again by version: 2.0.0's revision, still no rebuild.
             var forward = await stack.Runner().RollbackAsync(rollback with { ToVersion = "2.0.0" });
             Assert.EndsWith("/slipway-api:3", forward.Release.Images[EcsDeployer.TaskDefinitionKey], StringComparison.Ordinal);
-            Assert.Contains("\"2.0.0\"", await client.GetStringAsync(new Uri(stack.Plane.LoadBalancerUrl, "version")), StringComparison.Ordinal);
+            Assert.Contains("\"2.0.0\"", await asker.GetStringAsync(new Uri(stack.Plane.LoadBalancerUrl, "version")), StringComparison.Ordinal);
         }
         finally
         {
