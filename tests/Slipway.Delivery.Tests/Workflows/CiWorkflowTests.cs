@@ -32,7 +32,7 @@ public sealed class CiWorkflowTests(WorkflowScenarios scenarios)
 
                 public sealed class {{RealRepositoryRunners.Regression}}Tests
                 {
-                    [WorkflowRunnerFact]
+                    [Fact]
                     public void A_regression() => Assert.Equal(2, 1 + 2);
                 }
                 """,
