@@ -115,35 +115,19 @@ public sealed class DeployLock : IDeployLock
     internal static string Prefix => Label;
 
     /// <summary>Rewrites the lease until disposed, or until the lock is gone (broken with Unlock --force).</summary>
-    private async Task RenewAsync(TimeSpan lease)
+    private Task RenewAsync(TimeSpan lease) => LeaseRenewal.RunAsync(lease, stop.Token, async ct =>
     {
-        await Task.Yield();
-        using var ticks = new PeriodicTimer(lease / 6);
         try
         {
-            while (await ticks.WaitForNextTickAsync(stop.Token).ConfigureAwait(false))
-            {
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-                attempt.CancelAfter(lease / 3);
-                try
-                {
-                    var expires = DateTimeOffset.UtcNow + lease;
-                    await docker.Containers.WriteFileAsync(id, "/", LeaseFile, Encoding.UTF8.GetBytes(expires.ToString("O", CultureInfo.InvariantCulture)), ct: attempt.Token).ConfigureAwait(false);
-                }
-                catch (DockerNotFoundException)
-                {
-                    return;
-                }
-                catch (Exception e) when (e is DockerTimeoutException or DockerEngineUnreachableException or DockerApiException || (e is OperationCanceledException && !stop.IsCancellationRequested))
-                {
-                    // Missed once: the lease outlasts several ticks, so the next one may still renew it in time.
-                }
-            }
+            var expires = DateTimeOffset.UtcNow + lease;
+            await docker.Containers.WriteFileAsync(id, "/", LeaseFile, Encoding.UTF8.GetBytes(expires.ToString("O", CultureInfo.InvariantCulture)), ct: ct).ConfigureAwait(false);
+            return true;
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (DockerNotFoundException)
         {
+            return false;
         }
-    }
+    }, e => e is DockerTimeoutException or DockerEngineUnreachableException or DockerApiException);
 
     private static async Task<(string Id, LockHolder Holder)?> FindAsync(DockerClient docker, StackNames names, CancellationToken ct)
     {

@@ -131,32 +131,8 @@ internal sealed class DynamoDbDeployLock : IDeployLock
         }
     }
 
-    /// <summary>Renews the lease every sixth of it until disposed, or until the lock is found lost.</summary>
-    private async Task RenewAsync()
-    {
-        await Task.Yield();
-        using var ticks = new PeriodicTimer(lease / 6);
-        try
-        {
-            while (await ticks.WaitForNextTickAsync(stop.Token).ConfigureAwait(false))
-            {
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-                attempt.CancelAfter(lease / 3);
-                try
-                {
-                    if (!await RenewOnceAsync(attempt.Token).ConfigureAwait(false))
-                        return;
-                }
-                catch (Exception e) when (e is DeliveryException || (e is OperationCanceledException && !stop.IsCancellationRequested))
-                {
-                    // Missed once: the lease outlasts several ticks, so the next one may still renew it in time.
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
-    }
+    /// <summary>Renews the lease until disposed, or until the lock is found lost.</summary>
+    private Task RenewAsync() => LeaseRenewal.RunAsync(lease, stop.Token, RenewOnceAsync, e => e is DeliveryException);
 
     /// <summary>Extends the lease if the item still carries our version; false once the lock is found lost.</summary>
     private async Task<bool> RenewOnceAsync(CancellationToken ct)
