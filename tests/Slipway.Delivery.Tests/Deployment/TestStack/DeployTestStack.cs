@@ -109,6 +109,31 @@ internal sealed class DeployTestStack : IAsyncDisposable
         return stack;
     }
 
+    /// <summary>
+    /// The tiny app's nginx configuration (beside <c>app.Dockerfile</c>): a stand-in for the API on port 8080 answering
+    /// /health with <paramref name="version"/> (500 unless <paramref name="healthy"/>), /version, and /api/health/*.
+    /// </summary>
+    public static string AppConfiguration(string version, bool healthy)
+    {
+        var health = healthy ? $"return 200 '{{\"status\":\"healthy\",\"version\":\"{version}\"}}';" : "return 500 '{\"status\":\"unhealthy\"}';";
+        return $$"""
+            pid /tmp/app.pid;
+            error_log stderr warn;
+            events { worker_connections 256; }
+            http {
+                access_log off;
+                client_body_temp_path /tmp/b; proxy_temp_path /tmp/p; fastcgi_temp_path /tmp/f; uwsgi_temp_path /tmp/u; scgi_temp_path /tmp/s;
+                server {
+                    listen 8080;
+                    default_type application/json;
+                    location = /health { {{health}} }
+                    location = /version { return 200 '{"version":"{{version}}"}'; }
+                    location /api/health/ { return 200 '{"status":"healthy"}'; }
+                }
+            }
+            """;
+    }
+
     /// <summary>Builds the tiny app reporting <paramref name="version"/>, pushes it, and returns its reference by digest.</summary>
     /// <param name="crashes">The release exits at start (its configuration does not parse).</param>
     /// <param name="migrate">A bash script the image carries as its `migrate` command (the release phase's), if any.</param>
@@ -127,23 +152,7 @@ internal sealed class DeployTestStack : IAsyncDisposable
                 await File.AppendAllTextAsync(Path.Combine(folder, "Dockerfile"), "COPY migrate /usr/local/bin/migrate\n");
             }
 
-            var health = healthy ? $"return 200 '{{\"status\":\"healthy\",\"version\":\"{version}\"}}';" : "return 500 '{\"status\":\"unhealthy\"}';";
-            await File.WriteAllTextAsync(Path.Combine(folder, "app.conf"), crashes ? "this release does not start;\n" : $$"""
-                pid /tmp/app.pid;
-                error_log stderr warn;
-                events { worker_connections 256; }
-                http {
-                    access_log off;
-                    client_body_temp_path /tmp/b; proxy_temp_path /tmp/p; fastcgi_temp_path /tmp/f; uwsgi_temp_path /tmp/u; scgi_temp_path /tmp/s;
-                    server {
-                        listen 8080;
-                        default_type application/json;
-                        location = /health { {{health}} }
-                        location = /version { return 200 '{"version":"{{version}}"}'; }
-                        location /api/health/ { return 200 '{"status":"healthy"}'; }
-                    }
-                }
-                """);
+            await File.WriteAllTextAsync(Path.Combine(folder, "app.conf"), crashes ? "this release does not start;\n" : AppConfiguration(version, healthy));
             var repository = $"{Auth.ServerAddress}/{Project}/app";
             var tag = version.Replace('+', '-');
             await using (var context = await BuildContext.CreateAsync(folder, "Dockerfile"))

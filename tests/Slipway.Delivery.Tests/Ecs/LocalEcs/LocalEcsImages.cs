@@ -1,3 +1,5 @@
+using Slipway.Delivery.Tests.Deployment.TestStack;
+using Slipway.Delivery.Tests.Images;
 using Slipway.Testing;
 using Slipway.Tools.Docker;
 
@@ -40,32 +42,11 @@ internal sealed class LocalEcsImages : IAsyncDisposable
         var folder = Directory.CreateTempSubdirectory("slipway-ecs-app-").FullName;
         try
         {
-            await File.WriteAllTextAsync(Path.Combine(folder, "Dockerfile"), """
-                FROM nginx:1.25-alpine
-                COPY app.conf /etc/app/app.conf
-                STOPSIGNAL SIGQUIT
-                CMD ["nginx", "-c", "/etc/app/app.conf", "-g", "daemon off;"]
-
-                """);
-            var health = healthy ? $"return 200 '{{\"status\":\"healthy\",\"version\":\"{version}\"}}';" : "return 500 '{\"status\":\"unhealthy\"}';";
-            await File.WriteAllTextAsync(Path.Combine(folder, "app.conf"), $$"""
-                pid /tmp/app.pid;
-                error_log stderr warn;
-                events { worker_connections 256; }
-                http {
-                    access_log off;
-                    client_body_temp_path /tmp/b; proxy_temp_path /tmp/p; fastcgi_temp_path /tmp/f; uwsgi_temp_path /tmp/u; scgi_temp_path /tmp/s;
-                    server {
-                        listen {{Port}};
-                        default_type application/json;
-                        location = /health { {{health}} }
-                        location = /version { return 200 '{"version":"{{version}}"}'; }
-                    }
-                }
-
-                """);
+            // The deploy tests' tiny stand-in for the API, listening on Port.
+            File.Copy(RepositoryFiles.PathOf($"{DeployTestStack.Folder}/app.Dockerfile"), Path.Combine(folder, "Dockerfile"));
+            await File.WriteAllTextAsync(Path.Combine(folder, "app.conf"), DeployTestStack.AppConfiguration(version, healthy));
             await using (var context = await BuildContext.CreateAsync(folder, "Dockerfile"))
-                await docker.Images.BuildAsync(context.Archive, new ImageBuildParameters { Tags = [$"{repository}:{version}"] });
+                await docker.Images.BuildAsync(context.Archive, new ImageBuildParameters { Tags = [$"{repository}:{version}"], BuildArgs = new Dictionary<string, string> { ["BASE"] = "nginx:1.25-alpine" } });
             var result = await docker.Images.PushAsync(repository, version, Auth);
             pushed.Add($"{repository}:{version}");
             pushed.Add($"{repository}@{result.Digest}");
