@@ -53,12 +53,7 @@ partial class Build : IDeclareWorkflows
         .PinActionsToCommits()
         .Job(Test, WithRealServers)
         .Stage(DeliveryStage(EnvironmentName.Staging, "staging"), stage => stage
-            // Builds, scans and pushes the images, then deploys: longer than a job's default half hour.
-            .Job(Deploy, job => Delivers(job, EnvironmentName.Staging)
-                .WithTimeout(60)
-                .WaitsFor(Test)
-                .WithSecrets("POSTGRES_PASSWORD")
-                .Before(InstallTrivy())))
+            .Job(Deploy, job => BuildsAndDeploys(job, EnvironmentName.Staging).WithSecrets("POSTGRES_PASSWORD")))
         .Stage(
             DeliveryStage(EnvironmentName.Prod, "production")
                 .When("github.event_name == 'push' || inputs.environment == 'prod'")
@@ -79,10 +74,16 @@ partial class Build : IDeclareWorkflows
         .PinActionsToCommits()
         .Job(Test, WithRealServers)
         .Stage(DeliveryStage(EnvironmentName.Ecs, "ecs"), stage => stage
-            .Job(Deploy, job => Delivers(job, EnvironmentName.Ecs)
-                .WithTimeout(60)
-                .WaitsFor(Test)
-                .Before(InstallTrivy(), AwsCredentials)));
+            .Job(Deploy, job => BuildsAndDeploys(job, EnvironmentName.Ecs).Before(AwsCredentials)));
+
+    /// <summary>
+    /// A job that builds, scans and pushes the images, then deploys them to <paramref name="name"/>, once the commit's
+    /// tests passed: longer than a job's default half hour.
+    /// </summary>
+    WorkflowJob BuildsAndDeploys(WorkflowJob job, EnvironmentName name) => Delivers(job, name)
+        .WithTimeout(60)
+        .WaitsFor(Test)
+        .Before(InstallTrivy());
 
     /// <summary>
     /// What a delivery job is given because of how its environment is reached: the registry password its file names
