@@ -180,7 +180,7 @@ internal sealed class BuildWorkspace : IAsyncDisposable
         }
     }
 
-    private static void CopyFolder(string from, string to, string? skip = null)
+    internal static void CopyFolder(string from, string to, string? skip = null)
     {
         Directory.CreateDirectory(to);
         foreach (var file in Directory.EnumerateFiles(from))
@@ -189,7 +189,7 @@ internal sealed class BuildWorkspace : IAsyncDisposable
             CopyFolder(folder, Path.Combine(to, Path.GetFileName(folder)));
     }
 
-    private static async Task RunAsync(string directory, string file, params string[] arguments)
+    internal static async Task RunAsync(string directory, string file, params string[] arguments)
     {
         using var process = Process.Start(new ProcessStartInfo(file, arguments) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true })!;
         var stderr = process.StandardError.ReadToEndAsync();
@@ -207,13 +207,16 @@ internal sealed partial record BuildOutput(string Command, int ExitCode, IReadOn
     /// Runs the compiled build (the _build.dll beside the tests) in <paramref name="root"/> as ./build.sh does, not as a CI
     /// build, with <paramref name="environment"/> added to this process's; <paramref name="guard"/> only stops a hung build.
     /// </summary>
-    public static async Task<BuildOutput> RunAsync(string root, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, TimeSpan guard)
+    /// <param name="unset">Variables of this process the build must not see (e.g. the AWS keys, to run it without credentials).</param>
+    public static async Task<BuildOutput> RunAsync(string root, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, TimeSpan guard, IReadOnlyList<string>? unset = null)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "_build.dll"));
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
         foreach (var variable in new[] { "CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "SLIPWAY_ENVIRONMENT", "DATABASE_URL" })
+            start.Environment.Remove(variable);
+        foreach (var variable in unset ?? [])
             start.Environment.Remove(variable);
         foreach (var (name, value) in environment)
             start.Environment[name] = value;

@@ -26,6 +26,7 @@ internal sealed partial class LocalEcsPlane : IAsyncDisposable
     private readonly CancellationTokenSource stopping = new();
     private readonly Dictionary<string, string> secrets = new(StringComparer.Ordinal);
     private readonly List<Task> agents = [];
+    private readonly List<EcsCall> answered = [];
     private Task scheduler = Task.CompletedTask;
     private int throttleNext;
 
@@ -212,7 +213,7 @@ internal sealed partial class LocalEcsPlane : IAsyncDisposable
                 throw new AwsErrorException(400, "ThrottlingException", "Rate exceeded");
             }
 
-            return operation switch
+            var answer = operation switch
             {
                 "CreateCluster" => CreateCluster(body),
                 "CreateService" => CreateService(body),
@@ -226,6 +227,18 @@ internal sealed partial class LocalEcsPlane : IAsyncDisposable
                 "StopTask" => StopTask(body),
                 _ => throw new AwsErrorException(400, "UnknownOperationException", $"The local ECS plane does not implement {operation}."),
             };
+            answered.Add(new EcsCall(operation, (JsonObject)body.DeepClone()));
+            return answer;
+        }
+    }
+
+    /// <summary>Every ECS request the plane carried out, in order (refused ones are not): what a client did to the account.</summary>
+    public IReadOnlyList<EcsCall> Calls
+    {
+        get
+        {
+            lock (gate)
+                return [.. answered];
         }
     }
 
@@ -311,4 +324,11 @@ internal sealed record AwsAnswer(int Status, JsonObject Body)
 
     /// <summary>The body of a 200 answer; otherwise throws naming the error.</summary>
     public JsonObject Ok() => Status == 200 ? Body : throw new InvalidOperationException($"AWS answered {Status} {ErrorCode}: {Body["message"]}");
+}
+
+/// <summary>One ECS request the plane carried out: its operation and body.</summary>
+internal sealed record EcsCall(string Operation, JsonObject Request)
+{
+    /// <summary>The operations that change an account (the rest only read it).</summary>
+    public bool Changes => Operation is not ("DescribeServices" or "DescribeTaskDefinition" or "DescribeTasks" or "ListTasks");
 }
