@@ -57,7 +57,8 @@ partial class Build
             var request = DeployRequestFor(environment, auth,
                 await ImageByDigestAsync(environment, docker, AppImageName, ct),
                 await ImageByDigestAsync(environment, docker, ProxyImageName, ct));
-            var result = await RecordedOnGitHubAsync(environment, () => Releaser(docker, auth).DeployAsync(request, ct), ct);
+            using var releaser = Releaser(docker, auth);
+            var result = await RecordedOnGitHubAsync(environment, () => releaser.DeployAsync(request, ct), ct);
             deployedVersion = result.Release.Version;
             ReportSummary(result.Summary);
             ReportDetail($"{result.Release.Version} deployed to {environment.Names.Environment} at {environment.PublicUrl}: {result.Summary}");
@@ -97,7 +98,8 @@ partial class Build
             // A swarm pulls the release it goes back to; on one engine, its image is already there.
             var auth = environment.Strategy == DeployStrategy.Swarm ? await RegistryAuthAsync(environment, ct) : null;
             var request = RollbackRequestFor(environment, auth);
-            var result = await Releaser(docker, auth).RollbackAsync(request, ct);
+            using var releaser = Releaser(docker, auth);
+            var result = await releaser.RollbackAsync(request, ct);
             ReportSummary($"back to {result.Release.Version}: {result.Summary}");
             ReportDetail($"{environment.Names.Environment} at {environment.PublicUrl} rolled back to {result.Release.Version}: {result.Summary}");
             await RecordRollbackOnGitHubAsync(result.Release.Version, ct);
@@ -117,7 +119,7 @@ partial class Build
         .Executes(async ct =>
         {
             var environment = DeliveryEnvironment;
-            var releaser = Releaser(await EngineAsync(ct), null);
+            using var releaser = Releaser(await EngineAsync(ct), null);
             var releases = await (await releaser.Store.OpenReadOnlyLedgerAsync(Log.Warn, ct)).ReadAsync(ct);
             var serving = await releaser.ServingAsync(ct);
             Log.Plain(ReleaseLedger.Format(releases, ReleaseLedger.Reconcile(releases, serving, environment.Names.Environment, environment.Compose.AppService, Log.Warn)));
@@ -133,7 +135,8 @@ partial class Build
         .Executes(async ct =>
         {
             var environment = DeliveryEnvironment;
-            var broken = await Releaser(await EngineAsync(ct), null).Store.BreakLockAsync(Force, ct);
+            using var releaser = Releaser(await EngineAsync(ct), null);
+            var broken = await releaser.Store.BreakLockAsync(Force, ct);
             var note = broken switch
             {
                 null => $"{environment.Names.Environment} was not locked",
@@ -171,7 +174,7 @@ partial class Build
         deliveryEnvironment = environment.TrustedCaFile is { } ca ? environment with { TrustedCaFile = Path.GetFullPath(ca, RootDirectory) } : environment;
     }
 
-    /// <summary>The environment's strategy, run under its lock and ledger.</summary>
+    /// <summary>The environment's strategy, run under its lock and ledger; the caller disposes it.</summary>
     ReleaseRunner Releaser(DockerClient docker, RegistryAuth? auth) => ReleaseRunner.For(docker, DeliveryEnvironment, auth, Log.Info);
 
     /// <summary>The environment's engine: the one Setup readied, else the one that answers (nothing is started here).</summary>
@@ -269,7 +272,8 @@ partial class Build
     async Task<string> CurrentVersionAsync(CancellationToken ct)
     {
         var environment = DeliveryEnvironment;
-        var ledger = await Releaser(await EngineAsync(ct), null).Store.OpenReadOnlyLedgerAsync(Log.Warn, ct);
+        using var releaser = Releaser(await EngineAsync(ct), null);
+        var ledger = await releaser.Store.OpenReadOnlyLedgerAsync(Log.Warn, ct);
         return ReleaseLedger.Current(await ledger.ReadAsync(ct))?.Version
             ?? throw new BuildFailedException($"nothing has been deployed to {environment.Names.Environment} yet: run ./build.sh Deploy --environment {environment.Names.Environment}");
     }

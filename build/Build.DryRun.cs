@@ -21,7 +21,8 @@ partial class Build
         var images = await PlanImagesAsync(environment, auth, ct);
         await PrintLockAsync(docker, ct);
         var request = DeployRequestFor(environment, auth, images[AppImageName], images[ProxyImageName]);
-        var plan = await Releaser(docker, auth).PlanAsync(request, ct);
+        using var releaser = Releaser(docker, auth);
+        var plan = await releaser.PlanAsync(request, ct);
         Print(plan.Describe());
         // An ECS plan names its release phase itself: a one-off task of the new task definition revision.
         if (environment.Strategy != DeployStrategy.Ecs)
@@ -35,7 +36,8 @@ partial class Build
         var docker = await DryRunEngineAsync(environment, ct);
         await PrintLockAsync(docker, ct);
         var request = RollbackRequestFor(environment, null);
-        var plan = await Releaser(docker, null).PlanRollbackAsync(request, ct);
+        using var releaser = Releaser(docker, null);
+        var plan = await releaser.PlanRollbackAsync(request, ct);
         Print(plan.Describe());
         if (MigrateTo is { } schema)
         {
@@ -110,7 +112,8 @@ partial class Build
     /// <summary>Who holds the deploy lock, read and left as it is.</summary>
     async Task PrintLockAsync(DockerClient docker, CancellationToken ct)
     {
-        var holder = await Releaser(docker, null).Store.ReadLockAsync(ct);
+        using var releaser = Releaser(docker, null);
+        var holder = await releaser.Store.ReadLockAsync(ct);
         Log.Info(holder is null
             ? "lock         free (the real run takes it)"
             : $"lock         held by {holder}{(holder.IsStale ? ", stale" : "")}: the real run stops there");

@@ -9,24 +9,43 @@ namespace Slipway.Delivery.Deployment;
 /// what runs), then the ledger's "in progress" record, the strategy's actions, and the outcome in the ledger whatever
 /// stopped them.
 /// </summary>
-/// <param name="store">Where the environment keeps its lock and ledger.</param>
-public sealed class ReleaseRunner(DeployEnvironment environment, IDeployStrategy strategy, IReleaseStore store, Action<string> log)
+/// <param name="store">Where the environment keeps its lock and ledger; the caller's to dispose (a runner from <see cref="For"/> disposes its own).</param>
+public sealed class ReleaseRunner(DeployEnvironment environment, IDeployStrategy strategy, IReleaseStore store, Action<string> log) : IDisposable
 {
-    /// <summary>The runner of the strategy <paramref name="environment"/> names, with the store that strategy keeps its lock and ledger in.</summary>
-    public static ReleaseRunner For(DockerClient docker, DeployEnvironment environment, RegistryAuth? auth, Action<string> log) =>
-        environment.Strategy switch
+    /// <summary>The store <see cref="For"/> made for this runner (a DynamoDB client), disposed with it.</summary>
+    private IDisposable? ownedStore;
+
+    /// <summary>
+    /// The runner of the strategy <paramref name="environment"/> names, with the store that strategy keeps its lock and
+    /// ledger in; dispose it when done (an ecs environment's store holds a DynamoDB client).
+    /// </summary>
+    public static ReleaseRunner For(DockerClient docker, DeployEnvironment environment, RegistryAuth? auth, Action<string> log)
+    {
+        switch (environment.Strategy)
         {
-            DeployStrategy.Swarm => new(environment, new SwarmDeployer(docker, environment, auth, log), new DockerReleaseStore(docker, environment.Names), log),
-            DeployStrategy.Ecs when environment.Ecs is { } ecs => new(environment, new EcsDeployer(environment, log),
-                new DynamoDbReleaseStore(new DynamoDbLocation(ecs.Table, ecs.Region), environment.Names.Environment, Environment.GetEnvironmentVariable), log),
-            _ => new(environment, new SingleHostDeployer(docker, environment, auth, log), new DockerReleaseStore(docker, environment.Names), log),
-        };
+            case DeployStrategy.Swarm:
+                return new(environment, new SwarmDeployer(docker, environment, auth, log), new DockerReleaseStore(docker, environment.Names), log);
+            case DeployStrategy.Ecs when environment.Ecs is { } ecs:
+                var table = new DynamoDbReleaseStore(new DynamoDbLocation(ecs.Table, ecs.Region), environment.Names.Environment, Environment.GetEnvironmentVariable);
+                return new(environment, new EcsDeployer(environment, log), table, log) { ownedStore = table };
+            default:
+                return new(environment, new SingleHostDeployer(docker, environment, auth, log), new DockerReleaseStore(docker, environment.Names), log);
+        }
+    }
 
-    public static Task<DeployResult> DeployAsync(DockerClient docker, DeployRequest request, Action<string> log, CancellationToken ct = default) =>
-        For(docker, request.Environment, request.RegistryAuth, log).DeployAsync(request, ct);
+    public static async Task<DeployResult> DeployAsync(DockerClient docker, DeployRequest request, Action<string> log, CancellationToken ct = default)
+    {
+        using var runner = For(docker, request.Environment, request.RegistryAuth, log);
+        return await runner.DeployAsync(request, ct).ConfigureAwait(false);
+    }
 
-    public static Task<DeployResult> RollbackAsync(DockerClient docker, RollbackRequest request, Action<string> log, CancellationToken ct = default) =>
-        For(docker, request.Environment, request.RegistryAuth, log).RollbackAsync(request, ct);
+    public static async Task<DeployResult> RollbackAsync(DockerClient docker, RollbackRequest request, Action<string> log, CancellationToken ct = default)
+    {
+        using var runner = For(docker, request.Environment, request.RegistryAuth, log);
+        return await runner.RollbackAsync(request, ct).ConfigureAwait(false);
+    }
+
+    public void Dispose() => ownedStore?.Dispose();
 
     /// <summary>The environment's lock and ledger (Releases and Unlock read and break them there).</summary>
     public IReleaseStore Store => store;

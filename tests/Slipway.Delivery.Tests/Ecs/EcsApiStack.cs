@@ -19,8 +19,6 @@ namespace Slipway.Delivery.Tests.Ecs;
 /// </summary>
 internal sealed class EcsApiStack : IAsyncDisposable
 {
-    public const string Family = "slipway-api";
-    public const string Container = "api";
     public const string LogGroup = "/ecs/slipway-test";
     public const string StreamPrefix = "api";
     private const string DatabasePassword = "rds-password-7f3a";
@@ -28,6 +26,7 @@ internal sealed class EcsApiStack : IAsyncDisposable
     private readonly DockerClient docker = new();
     private readonly List<string> containers = [];
     private readonly List<string> images = [];
+    private readonly List<IDisposable> stores = [];
     private readonly string project = "ecsapi" + Guid.NewGuid().ToString("N")[..8];
 
     private readonly Dynalite dynamo;
@@ -74,47 +73,14 @@ internal sealed class EcsApiStack : IAsyncDisposable
         // What terraform registers: the app's container with its health check, logs, a secret by reference; its image a
         // placeholder the first deploy replaces (here the API itself, unlabelled: no release of ours).
         var placeholder = await PushAsync("placeholder");
-        var definition = (await Plane.CallAsync("RegisterTaskDefinition", new JsonObject
+        var definition = await Scenario.RegisterAsync(new AppTaskDefinition(placeholder, new Dictionary<string, string> { ["DATABASE_URL"] = databaseUrl })
         {
-            ["family"] = Family,
-            ["networkMode"] = "awsvpc",
-            ["requiresCompatibilities"] = new JsonArray("FARGATE"),
-            ["cpu"] = "256",
-            ["memory"] = "512",
-            ["executionRoleArn"] = "arn:aws:iam::123456789012:role/slipway-execution",
-            ["containerDefinitions"] = new JsonArray(new JsonObject
-            {
-                ["name"] = Container,
-                ["image"] = placeholder,
-                ["essential"] = true,
-                ["portMappings"] = new JsonArray(new JsonObject { ["containerPort"] = 8080, ["protocol"] = "tcp" }),
-                ["environment"] = new JsonArray(new JsonObject { ["name"] = "REDIS_URL", ["value"] = "redis://redis:6379" }),
-                ["secrets"] = new JsonArray(new JsonObject { ["name"] = "DATABASE_URL", ["valueFrom"] = databaseUrl }),
-                ["healthCheck"] = LocalEcsImages.HealthCheck,
-                ["stopTimeout"] = 10,
-                ["logConfiguration"] = new JsonObject
-                {
-                    ["logDriver"] = "awslogs",
-                    ["options"] = new JsonObject { ["awslogs-group"] = LogGroup, ["awslogs-region"] = Plane.Options.Region, ["awslogs-stream-prefix"] = StreamPrefix },
-                },
-            }),
-        })).Ok()["taskDefinition"]!["taskDefinitionArn"]!.GetValue<string>();
-        (await Plane.CallAsync("CreateService", new JsonObject
-        {
-            ["cluster"] = LocalEcsScenario.Cluster,
-            ["serviceName"] = service,
-            ["taskDefinition"] = definition,
-            ["desiredCount"] = desiredCount,
-            ["launchType"] = "FARGATE",
-            ["networkConfiguration"] = Scenario.NetworkConfiguration,
-            ["loadBalancers"] = new JsonArray(new JsonObject { ["targetGroupArn"] = LocalEcsScenario.TargetGroupArn, ["containerName"] = Container, ["containerPort"] = 8080 }),
-            ["deploymentConfiguration"] = new JsonObject
-            {
-                ["maximumPercent"] = 200,
-                ["minimumHealthyPercent"] = 100,
-                ["deploymentCircuitBreaker"] = new JsonObject { ["enable"] = true, ["rollback"] = true },
-            },
-        })).Ok();
+            Environment = new Dictionary<string, string> { ["REDIS_URL"] = "redis://redis:6379" },
+            LogGroup = LogGroup,
+            StreamPrefix = StreamPrefix,
+            StopTimeout = 10,
+        });
+        await Scenario.CreateServiceAsync(definition, desiredCount, service);
 
         Environment = EnvironmentFile.Parse(new JsonObject
         {
@@ -126,7 +92,7 @@ internal sealed class EcsApiStack : IAsyncDisposable
                 ["region"] = Plane.Options.Region,
                 ["cluster"] = LocalEcsScenario.Cluster,
                 ["service"] = service,
-                ["containerName"] = Container,
+                ["containerName"] = LocalEcsScenario.Container,
                 ["loadBalancerUrl"] = Plane.LoadBalancerUrl.ToString(),
                 ["subnets"] = new JsonArray([.. Plane.Options.Subnets.Select(s => (JsonNode)s)]),
                 ["securityGroups"] = new JsonArray([.. Plane.Options.SecurityGroups.Select(s => (JsonNode)s)]),
@@ -192,7 +158,16 @@ internal sealed class EcsApiStack : IAsyncDisposable
         };
 
     /// <summary>A store of its own, as another process or CI runner opens it: the lock and ledger are the table's items.</summary>
-    private IReleaseStore Store => dynamo.Store(project);
+    private IReleaseStore Store
+    {
+        get
+        {
+            var store = dynamo.Store(project);
+            lock (stores)
+                stores.Add(store);
+            return store;
+        }
+    }
 
     public async Task<IReadOnlyList<Release>> LedgerAsync() =>
         await (await Store.OpenReadOnlyLedgerAsync(_ => { })).ReadAsync();
@@ -240,6 +215,8 @@ internal sealed class EcsApiStack : IAsyncDisposable
         await Scenario.DisposeAsync();
         foreach (var image in images)
             await Ignore(() => docker.Images.RemoveAsync(image, force: true));
+        foreach (var store in stores)
+            store.Dispose();
         docker.Dispose();
     }
 

@@ -53,43 +53,21 @@ internal sealed class LocalEcsScenario : IAsyncDisposable
         return scenario;
     }
 
-    /// <summary>Registers a revision of the app's family running <paramref name="image"/>; returns its ARN.</summary>
-    public async Task<string> RegisterAsync(string image)
-    {
-        var answer = (await Plane.CallAsync("RegisterTaskDefinition", new JsonObject
-        {
-            ["family"] = Family,
-            ["networkMode"] = "awsvpc",
-            ["requiresCompatibilities"] = new JsonArray("FARGATE"),
-            ["cpu"] = "256",
-            ["memory"] = "512",
-            ["executionRoleArn"] = "arn:aws:iam::123456789012:role/slipway-execution",
-            ["containerDefinitions"] = new JsonArray(new JsonObject
-            {
-                ["name"] = Container,
-                ["image"] = image,
-                ["essential"] = true,
-                ["portMappings"] = new JsonArray(new JsonObject { ["containerPort"] = LocalEcsImages.Port, ["protocol"] = "tcp" }),
-                ["environment"] = new JsonArray(new JsonObject { ["name"] = "ASPNETCORE_ENVIRONMENT", ["value"] = "Production" }),
-                ["secrets"] = new JsonArray(new JsonObject { ["name"] = "DATABASE_PASSWORD", ["valueFrom"] = DatabasePasswordArn }),
-                ["healthCheck"] = LocalEcsImages.HealthCheck,
-                ["stopTimeout"] = 5,
-                ["logConfiguration"] = new JsonObject
-                {
-                    ["logDriver"] = "awslogs",
-                    ["options"] = new JsonObject { ["awslogs-group"] = LogGroup, ["awslogs-region"] = Plane.Options.Region, ["awslogs-stream-prefix"] = StreamPrefix },
-                },
-            }),
-        })).Ok();
-        return answer["taskDefinition"]!["taskDefinitionArn"]!.GetValue<string>();
-    }
+    /// <summary>Registers a revision of the app's family running <paramref name="image"/>, its password from Secrets Manager; returns its ARN.</summary>
+    public Task<string> RegisterAsync(string image) =>
+        RegisterAsync(new AppTaskDefinition(image, new Dictionary<string, string> { ["DATABASE_PASSWORD"] = DatabasePasswordArn }));
 
-    public async Task CreateServiceAsync(string taskDefinitionArn, int desiredCount)
+    /// <summary>Registers <paramref name="definition"/> in the app's family; returns its ARN.</summary>
+    public async Task<string> RegisterAsync(AppTaskDefinition definition) =>
+        (await Plane.CallAsync("RegisterTaskDefinition", definition.ToJson(Plane.Options.Region))).Ok()["taskDefinition"]!["taskDefinitionArn"]!.GetValue<string>();
+
+    /// <summary>Creates <paramref name="service"/> behind the load balancer, on the VPC's subnets, with the circuit breaker and rollback on.</summary>
+    public async Task CreateServiceAsync(string taskDefinitionArn, int desiredCount, string service = Service)
     {
         (await Plane.CallAsync("CreateService", new JsonObject
         {
             ["cluster"] = Cluster,
-            ["serviceName"] = Service,
+            ["serviceName"] = service,
             ["taskDefinition"] = taskDefinitionArn,
             ["desiredCount"] = desiredCount,
             ["launchType"] = "FARGATE",
@@ -133,4 +111,48 @@ internal sealed class LocalEcsScenario : IAsyncDisposable
         await Plane.DisposeAsync();
         await Images.DisposeAsync();
     }
+}
+
+/// <summary>
+/// The app's task definition as terraform registers it: one Fargate container on <see cref="LocalEcsImages.Port"/> with
+/// the images' health check, awslogs, plain variables and secrets by Secrets Manager reference.
+/// </summary>
+/// <param name="Secrets">Variable name → the Secrets Manager ARN it comes from (valueFrom).</param>
+internal sealed record AppTaskDefinition(string Image, IReadOnlyDictionary<string, string> Secrets)
+{
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" };
+
+    public string LogGroup { get; init; } = LocalEcsScenario.LogGroup;
+
+    public string StreamPrefix { get; init; } = LocalEcsScenario.StreamPrefix;
+
+    /// <summary>Seconds ECS waits after SIGTERM before it kills the container.</summary>
+    public int StopTimeout { get; init; } = 5;
+
+    /// <summary>The RegisterTaskDefinition request.</summary>
+    public JsonObject ToJson(string region) => new()
+    {
+        ["family"] = LocalEcsScenario.Family,
+        ["networkMode"] = "awsvpc",
+        ["requiresCompatibilities"] = new JsonArray("FARGATE"),
+        ["cpu"] = "256",
+        ["memory"] = "512",
+        ["executionRoleArn"] = "arn:aws:iam::123456789012:role/slipway-execution",
+        ["containerDefinitions"] = new JsonArray(new JsonObject
+        {
+            ["name"] = LocalEcsScenario.Container,
+            ["image"] = Image,
+            ["essential"] = true,
+            ["portMappings"] = new JsonArray(new JsonObject { ["containerPort"] = LocalEcsImages.Port, ["protocol"] = "tcp" }),
+            ["environment"] = new JsonArray([.. Environment.Select(v => (JsonNode)new JsonObject { ["name"] = v.Key, ["value"] = v.Value })]),
+            ["secrets"] = new JsonArray([.. Secrets.Select(s => (JsonNode)new JsonObject { ["name"] = s.Key, ["valueFrom"] = s.Value })]),
+            ["healthCheck"] = LocalEcsImages.HealthCheck,
+            ["stopTimeout"] = StopTimeout,
+            ["logConfiguration"] = new JsonObject
+            {
+                ["logDriver"] = "awslogs",
+                ["options"] = new JsonObject { ["awslogs-group"] = LogGroup, ["awslogs-region"] = region, ["awslogs-stream-prefix"] = StreamPrefix },
+            },
+        }),
+    };
 }
