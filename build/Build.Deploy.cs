@@ -5,6 +5,7 @@ using Slipway.Delivery.Environments;
 using Slipway.Delivery.Publishing;
 using Slipway.Engine;
 using Slipway.Migrations;
+using Slipway.Tools.Aws;
 using Slipway.Tools.Docker;
 
 partial class Build
@@ -171,7 +172,25 @@ partial class Build
             SecretValues.EnsureAvailable(environment, Environment.GetEnvironmentVariable);
         if (IsScheduled(PushEcr) || IsScheduled(Deploy) || (IsScheduled(Rollback) && swarm) || (IsScheduled(BuildImages) && ImageMirror == environment.Registry.Address))
             SecretValues.EnsureRegistryPassword(environment, Environment.GetEnvironmentVariable);
+        // ECR logins, and an ecs environment's service, lock and ledger: without AWS credentials, say so before images are built.
+        var ecr = environment.Registry.Kind == RegistryKind.Ecr && (IsScheduled(PushEcr) || IsScheduled(Promote) || IsScheduled(Deploy));
+        var ecs = environment.Strategy == DeployStrategy.Ecs && (IsScheduled(Deploy) || IsScheduled(Rollback) || IsScheduled(Releases) || IsScheduled(Unlock));
+        if (ecr || ecs)
+            EnsureAwsCredentials(ecs ? $"{environment.Names.Environment} is an ECS service" : $"{environment.Names.Environment}'s images are in ECR");
         deliveryEnvironment = environment.TrustedCaFile is { } ca ? environment with { TrustedCaFile = Path.GetFullPath(ca, RootDirectory) } : environment;
+    }
+
+    /// <summary>Fails in one line when the AWS SDK's chain finds no credentials (the clients resolve them again when they call).</summary>
+    static void EnsureAwsCredentials(string what)
+    {
+        try
+        {
+            AwsCredentialResolver.ResolveAsync(null, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (AwsCredentialsException e)
+        {
+            throw new UsageException($"{what}: {e.Message}");
+        }
     }
 
     /// <summary>The environment's strategy, run under its lock and ledger; the caller disposes it.</summary>

@@ -106,27 +106,31 @@ public sealed class EcsBuildTests(Dynalite dynamo, ITestOutputHelper testOutput)
     }
 
     [EcsPlaneFact]
-    public async Task A_dry_run_with_a_mistake_in_ecs_json_or_without_credentials_is_one_line_and_changes_nothing()
+    public async Task A_mistake_in_ecs_json_or_no_credentials_is_one_line_before_anything_is_built_or_changed()
     {
         await using var workspace = await EcsBuildWorkspace.CreateAsync(dynamo);
         var version = workspace.Version("1.0.0");
         await workspace.CommitAsync("release 1");
-        string[] deploy = ["Deploy", "--version", version, "--dry-run"];
+        string[] dryRun = ["Deploy", "--version", version, "--dry-run"];
+        var noCredentials = $"error: ecs is an ECS service: {AwsCredentialResolver.NoCredentials}";
 
-        // Without credentials it stops before asking AWS anything.
-        var (withoutCredentials, asked) = await FailedDryRunAsync(workspace, deploy, withoutCredentials: true);
-        Assert.Equal($"✗ {AwsCredentialResolver.NoCredentials}", withoutCredentials);
-        Assert.Equal(0, asked);
+        // Without credentials, the deploy stops before it builds an image or asks AWS anything; so does its dry run.
+        var (deploy, asked) = await FailedRunAsync(workspace, ["Deploy", "--version", version, .. WithoutScan], withoutCredentials: true);
+        Assert.Equal((2, noCredentials, 0), (deploy.ExitCode, deploy.Line, asked));
+        var (dry, dryAsked) = await FailedRunAsync(workspace, dryRun, withoutCredentials: true);
+        Assert.Equal((2, noCredentials, 0), (dry.ExitCode, dry.Line, dryAsked));
+        var (rollback, _) = await FailedRunAsync(workspace, ["Rollback"], withoutCredentials: true);
+        Assert.Equal((2, noCredentials), (rollback.ExitCode, rollback.Line));
 
         await workspace.EditEnvironmentAsync(file => file["ecs"]!["cluster"] = "slipway-typo");
-        var (wrongCluster, _) = await FailedDryRunAsync(workspace, deploy);
-        Assert.Equal("✗ ECS cluster 'slipway-typo' not found in eu-west-1: set ecs.cluster in .nuke/environments/ecs.json to the cluster terraform made (terraform output ecs_cluster_name)", wrongCluster);
+        var (wrongCluster, _) = await FailedRunAsync(workspace, dryRun);
+        Assert.Equal((1, "✗ ECS cluster 'slipway-typo' not found in eu-west-1: set ecs.cluster in .nuke/environments/ecs.json to the cluster terraform made (terraform output ecs_cluster_name)"),
+            (wrongCluster.ExitCode, wrongCluster.Line));
 
         // A mistake the file shows itself is found before the build reads anything.
         await workspace.EditEnvironmentAsync(file => file["ecs"]!.AsObject().Remove("subnets"));
-        var (missingField, read) = await FailedDryRunAsync(workspace, deploy);
-        Assert.Equal("error: .nuke/environments/ecs.json: ecs.subnets is missing", missingField);
-        Assert.Equal(0, read);
+        var (missingField, read) = await FailedRunAsync(workspace, dryRun);
+        Assert.Equal((2, "error: .nuke/environments/ecs.json: ecs.subnets is missing", 0), (missingField.ExitCode, missingField.Line, read));
     }
 
     /// <summary>Runs the build with --dry-run and asserts that nothing a deploy could change has changed, in the account or the table.</summary>
@@ -142,19 +146,18 @@ public sealed class EcsBuildTests(Dynalite dynamo, ITestOutputHelper testOutput)
         return output;
     }
 
-    /// <summary>A dry run that fails: exit non-zero, one line and no stack trace, nothing changed; returns that line and how many ECS requests it made.</summary>
-    private async Task<(string Line, int Requests)> FailedDryRunAsync(EcsBuildWorkspace workspace, string[] arguments, bool withoutCredentials = false)
+    /// <summary>A run that fails: one line and no stack trace, nothing changed; returns its exit code, that line and how many ECS requests it made.</summary>
+    private async Task<((int ExitCode, string Line) Failure, int Requests)> FailedRunAsync(EcsBuildWorkspace workspace, string[] arguments, bool withoutCredentials = false)
     {
         var before = await workspace.SnapshotAsync();
         var calls = workspace.Plane.Calls.Count;
         var output = await workspace.RunAsync(arguments, withoutCredentials);
         var requests = workspace.Plane.Calls.Count - calls;
         testOutput.WriteLine(output.ToString());
-        Assert.True(output.ExitCode != 0, output.ToString());
         Assert.DoesNotContain("   at ", output.ToString(), StringComparison.Ordinal);
         Assert.Equal(before, await workspace.SnapshotAsync());
         Assert.Empty(workspace.ChangesSince(calls));
-        return (Assert.Single(output.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)).Trim(), requests);
+        return ((output.ExitCode, Assert.Single(output.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)).Trim()), requests);
     }
 
     private async Task<(BuildOutput Output, IReadOnlyList<EcsCall> Changes)> RealRunAsync(EcsBuildWorkspace workspace, string[] arguments)

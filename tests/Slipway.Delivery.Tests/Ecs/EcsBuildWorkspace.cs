@@ -159,8 +159,9 @@ internal sealed class EcsBuildWorkspace : IAsyncDisposable
     }
 
     /// <summary>
-    /// What a deploy could change in the account, one line per fact: the service (its revision, desired count,
-    /// deployments), the revisions of its family, its tasks running and stopped, and every item of the lock and ledger table.
+    /// What a deploy could change, one line per fact: the service (its revision, desired count, deployments), the
+    /// revisions of its family, its tasks running and stopped, the images built on the engine, and every item of the
+    /// lock and ledger table.
     /// </summary>
     public async Task<IReadOnlyList<string>> SnapshotAsync()
     {
@@ -182,6 +183,7 @@ internal sealed class EcsBuildWorkspace : IAsyncDisposable
             lines.AddRange(arns.Select(a => $"task       {status} {a}").Order(StringComparer.Ordinal));
         }
 
+        lines.AddRange((await ImagesAsync()).Select(i => $"image      {i.Id} {string.Join(',', (i.RepoTags ?? []).Order(StringComparer.Ordinal))}").Order(StringComparer.Ordinal));
         var items = await dynamo.Client.ScanAsync(new ScanRequest { TableName = dynamo.Table, ConsistentRead = true });
         lines.AddRange(items.Items.Select(i => "item       " + Document.FromAttributeMap(i).ToJson()).Order(StringComparer.Ordinal));
         return lines;
@@ -190,11 +192,15 @@ internal sealed class EcsBuildWorkspace : IAsyncDisposable
     /// <summary>The requests that changed the account since <paramref name="from"/> (an index into the plane's <see cref="LocalEcsPlane.Calls"/>).</summary>
     public IReadOnlyList<EcsCall> ChangesSince(int from) => Plane.Calls.Skip(from).Where(c => c.Changes).ToArray();
 
+    /// <summary>The engine's images this workspace built: their tags carry its marker.</summary>
+    private async Task<IReadOnlyList<ImageSummary>> ImagesAsync() =>
+        (await docker.Images.ListAsync()).Where(i => (i.RepoTags ?? []).Any(t => t.Contains(Marker, StringComparison.Ordinal))).ToArray();
+
     public async ValueTask DisposeAsync()
     {
         await Scenario.DisposeAsync();
         Ecr.Dispose();
-        foreach (var image in (await docker.Images.ListAsync()).Where(i => (i.RepoTags ?? []).Any(t => t.Contains(Marker, StringComparison.Ordinal))))
+        foreach (var image in await ImagesAsync())
         {
             try
             {
