@@ -124,8 +124,7 @@ internal sealed class EcsBuildWorkspace : IAsyncDisposable
     {
         await BuildWorkspace.RunAsync(Root, "git", "add", "-A");
         await BuildWorkspace.RunAsync(Root, "git", "-c", "user.name=slipway-tests", "-c", "user.email=tests@slipway.invalid", "commit", "-q", "--allow-empty", "-m", message);
-        var head = Path.Combine(Root, ".git", File.ReadAllText(Path.Combine(Root, ".git/HEAD"))[5..].Trim());
-        return File.ReadAllText(head).Trim()[..7];
+        return (await BuildWorkspace.RunAsync(Root, "git", "rev-parse", "--short=7", "HEAD")).Trim();
     }
 
     /// <summary>What a process needs to reach this account: the plane's key and region, and the ECS, Logs, ECR and DynamoDB endpoints.</summary>

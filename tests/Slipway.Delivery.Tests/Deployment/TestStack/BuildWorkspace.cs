@@ -189,14 +189,16 @@ internal sealed class BuildWorkspace : IAsyncDisposable
             CopyFolder(folder, Path.Combine(to, Path.GetFileName(folder)));
     }
 
-    internal static async Task RunAsync(string directory, string file, params string[] arguments)
+    /// <summary>Runs a tool in <paramref name="directory"/>; returns its output, or throws with its errors when it fails.</summary>
+    internal static async Task<string> RunAsync(string directory, string file, params string[] arguments)
     {
         using var process = Process.Start(new ProcessStartInfo(file, arguments) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true })!;
         var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
+        var stdout = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited {process.ExitCode}: {await stderr}");
+        return stdout;
     }
 }
 
