@@ -187,7 +187,7 @@ internal sealed class DynamoDbDeployLock : IDeployLock
             }
             catch (Exception e) when (e is DeliveryException or OperationCanceledException)
             {
-                lastMiss = e is DeliveryException ? e.Message : $"the last renewal got no answer within {lease / 3:g}";
+                lastMiss = e is DeliveryException ? e.Message : $"the last renewal did not finish within {(lease / 3).TotalSeconds:0.#} s";
                 throw;
             }
         }
@@ -205,7 +205,7 @@ internal sealed class DynamoDbDeployLock : IDeployLock
 
     /// <summary>The lease written last ran out unrenewed: another deploy may take the lock now, so this one stops.</summary>
     private void Lapse() =>
-        Lose(new DeployLockLostException($"the deploy lock of {environment} lapsed: DynamoDB took no renewal of {Holder}'s lease for {lease:g} ({lastMiss}), so another deploy may take the lock: this deploy stopped; deploy again once DynamoDB answers"));
+        Lose(new DeployLockLostException($"the deploy lock of {environment} lapsed: DynamoDB took no renewal of {Holder}'s lease for {lease.TotalSeconds:0.#} s ({lastMiss}), so another deploy may take the lock: this deploy stopped; deploy again once DynamoDB answers"));
 
     /// <summary>Says why the lock is lost, once (whichever of a renewal and the lapse finds it first), and stops the deploy.</summary>
     private void Lose(DeployLockLostException because)
