@@ -33,7 +33,7 @@ internal sealed class DynamoDbDeployLock : IDeployLock
         Holder = holder;
         Version = version;
         Lost = lost.Token;
-        lapse = new Timer(_ => Lapse(), null, Until(holder.Expires), Timeout.InfiniteTimeSpan);
+        lapse = new Timer(_ => Lapse(), null, UntilLapse(holder.Expires), Timeout.InfiniteTimeSpan);
         renewal = RenewAsync();
     }
 
@@ -200,10 +200,10 @@ internal sealed class DynamoDbDeployLock : IDeployLock
     private void Renewed(long version, DateTimeOffset expires)
     {
         Version = version;
-        lapse.Change(Until(expires), Timeout.InfiniteTimeSpan);
+        lapse.Change(UntilLapse(expires), Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>The lease written last ran out unrenewed: another deploy may take the lock now, so this one stops.</summary>
+    /// <summary>The lease written last is running out unrenewed: another deploy may take the lock soon, so this one stops.</summary>
     private void Lapse() =>
         Lose(new DeployLockLostException($"the deploy lock of {environment} lapsed: DynamoDB took no renewal of {Holder}'s lease for {lease.TotalSeconds:0.#} s ({lastMiss}), so another deploy may take the lock: this deploy stopped; deploy again once DynamoDB answers"));
 
@@ -214,7 +214,15 @@ internal sealed class DynamoDbDeployLock : IDeployLock
             lost.Cancel();
     }
 
-    private static TimeSpan Until(DateTimeOffset time) => time > DateTimeOffset.UtcNow ? time - DateTimeOffset.UtcNow : TimeSpan.Zero;
+    /// <summary>
+    /// Until a renewal tick before the lease written last (<paramref name="expires"/>) ends: the deploy has stopped by the
+    /// time another can take the lock.
+    /// </summary>
+    private TimeSpan UntilLapse(DateTimeOffset expires)
+    {
+        var left = expires - lease / 6 - DateTimeOffset.UtcNow;
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
 
     /// <summary>The lock item is the one <paramref name="holder"/> wrote at <paramref name="version"/>.</summary>
     private static bool Same((LockHolder Holder, long Version) found, LockHolder holder, long version) =>

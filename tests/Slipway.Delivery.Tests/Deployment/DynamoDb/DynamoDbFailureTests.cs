@@ -192,7 +192,11 @@ public sealed class DynamoDbFailureTests(Dynalite dynalite) : IClassFixture<Dyna
         Assert.Contains(log, l => l.StartsWith("how 2.0.0 ended is not recorded: the deploy lock of", StringComparison.Ordinal));
         Assert.Equal(["in-progress"], (await dynalite.ItemsAsync($"ledger#{environment}")).Select(i => i["outcome"].S));
 
-        // DynamoDB answers again; the release manager repeats the command, which takes the lapsed lock.
+        // The deploy stopped a renewal tick before its lease ended; once it has, and DynamoDB answers again, the release
+        // manager repeats the command, which takes the lapsed lock.
+        Assert.False((await store.ReadLockAsync())!.IsExpired);
+        while (!(await store.ReadLockAsync())!.IsExpired)
+            await Task.Delay(200);
         proxy.Heal();
         var nextLog = new List<string>();
         var next = await new ReleaseRunner(settings, new Rollout(finished: true), store, nextLog.Add).DeployAsync(Request("2.0.0"));
@@ -200,6 +204,43 @@ public sealed class DynamoDbFailureTests(Dynalite dynalite) : IClassFixture<Dyna
         Assert.Contains(nextLog, l => l.StartsWith("the deploy of 2.0.0 by ci@runner-1 since", StringComparison.Ordinal));
         Assert.Equal([(ReleaseOutcome.Failed, ReleaseLedger.InterruptedNote), (ReleaseOutcome.Succeeded, null)], (await ReadAsync()).Select(r => (r.Outcome, r.Note)));
         Assert.Null(await dynalite.Store(environment).ReadLockAsync());
+    }
+
+    [DynaliteFact]
+    public async Task Renewals_denied_mid_deploy_lapse_the_lock_saying_which_permission_the_role_lacks()
+    {
+        using var proxy = new FaultyDynamoDb(dynalite);
+        using var store = proxy.Store(environment, lease: TimeSpan.FromSeconds(3));
+        var held = await store.AcquireLockAsync(Me("runner-1"));
+        proxy.FailAlways("UpdateItem", DynamoDbFault.AccessDenied);
+
+        await WaitAsync(held.Lost);
+
+        var lost = await Assert.ThrowsAsync<DeployLockLostException>(() => held.ConfirmAsync());
+        Assert.Contains("(DynamoDB denied dynamodb:UpdateItem (renewing the deploy lock)", lost.Message, StringComparison.Ordinal);
+        Assert.Contains("in the DeployLock statement of build/terraform/iam.tf", lost.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', lost.Message);
+        Assert.Equal(proxy.Requests("UpdateItem"), proxy.Failed("UpdateItem"));
+
+        // A lapsed lock is not released (it may be another's by then): it stays until its lease is over.
+        await held.DisposeAsync();
+        Assert.Equal(0, proxy.Requests("DeleteItem"));
+        Assert.Equal("runner-1", (await dynalite.Store(environment).ReadLockAsync())?.Host);
+    }
+
+    [DynaliteFact]
+    public async Task A_ledger_write_that_gets_no_answer_is_given_up_after_the_sdks_timeout_and_retried()
+    {
+        using var proxy = new FaultyDynamoDb(dynalite);
+        using var store = proxy.Store(environment);
+        proxy.Fail("PutItem", DynamoDbFault.Hang, naming: Ledger);
+
+        // The SDK gives each attempt 15 s (our config's Timeout); a minute at most, so a write that waits forever fails here.
+        var deployed = await new ReleaseRunner(settings, new Rollout(finished: true), store, _ => { }).DeployAsync(Request("2.0.0")).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(ReleaseOutcome.Succeeded, deployed.Release.Outcome);
+        Assert.Equal(1, proxy.Failed("PutItem"));
+        Assert.Equal([("2.0.0", ReleaseOutcome.Succeeded)], (await ReadAsync()).Select(r => (r.Version, r.Outcome)));
     }
 
     [DynaliteFact]
@@ -247,6 +288,21 @@ public sealed class DynamoDbFailureTests(Dynalite dynalite) : IClassFixture<Dyna
         Assert.Equal("health check of 2.0.0 failed: 2.0.0 was rolled back", failed.Message);
         Assert.Contains(log, l => l.StartsWith("how 2.0.0 ended is not recorded: DynamoDB denied dynamodb:PutItem", StringComparison.Ordinal));
         Assert.Equal(["in-progress"], (await dynalite.ItemsAsync($"ledger#{environment}")).Select(i => i["outcome"].S));
+    }
+
+    /// <summary>Until the lock finds itself lost: a minute at most.</summary>
+    private static async Task WaitAsync(CancellationToken lost)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromMinutes(1), lost);
+        }
+        catch (OperationCanceledException) when (lost.IsCancellationRequested)
+        {
+            return;
+        }
+
+        Assert.Fail("the lock never found itself lost");
     }
 
     private async Task<IReadOnlyList<Release>> ReadAsync() => await (await dynalite.Store(environment).OpenReadOnlyLedgerAsync(_ => { })).ReadAsync();
