@@ -152,21 +152,20 @@ public sealed class FaultyDynamoDb : IDisposable
                     context.Response.Abort();
                     break;
                 case DynamoDbFault.Hang:
-                    await Task.Delay(Timeout.InfiniteTimeSpan, closing.Token).ContinueWith(_ => { }, TaskScheduler.Default);
-                    context.Response.Abort();
+                    await Task.Delay(Timeout.InfiniteTimeSpan, closing.Token);
                     break;
                 case DynamoDbFault.AppliedThenInternalServerError:
                     using (await ForwardAsync(context, body))
-                        await ErrorAsync(context, DynamoDbFault.InternalServerError);
+                        await ErrorAsync(context, operation, DynamoDbFault.InternalServerError);
                     break;
                 default:
-                    await ErrorAsync(context, fault.Value);
+                    await ErrorAsync(context, operation, fault.Value);
                     break;
             }
         }
         catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or HttpRequestException or OperationCanceledException)
         {
-            // The caller gave up on it (a cancelled renewal), or the proxy is closing.
+            // The caller gave up on it (a cancelled renewal), or the proxy is closing (which ends a hung request).
         }
     }
 
@@ -211,7 +210,7 @@ public sealed class FaultyDynamoDb : IDisposable
     }
 
     /// <summary>DynamoDB's error answer for <paramref name="fault"/>, as documented: status, JSON content type, __type and message.</summary>
-    private static async Task ErrorAsync(HttpListenerContext context, DynamoDbFault fault)
+    private static async Task ErrorAsync(HttpListenerContext context, string operation, DynamoDbFault fault)
     {
         var (status, type, message) = fault switch
         {
@@ -219,7 +218,7 @@ public sealed class FaultyDynamoDb : IDisposable
                 "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API."),
             DynamoDbFault.Throttling => (400, "com.amazon.coral.availability#ThrottlingException", "Rate of requests exceeds the allowed throughput."),
             DynamoDbFault.AccessDenied => (400, "com.amazon.coral.service#AccessDeniedException",
-                $"User: arn:aws:sts::123456789012:assumed-role/slipway-prod-github-deploy/GitHubActions is not authorized to perform: dynamodb:{Operation(context)} on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/slipway-test-delivery because no identity-based policy allows the dynamodb:{Operation(context)} action"),
+                $"User: arn:aws:sts::123456789012:assumed-role/slipway-prod-github-deploy/GitHubActions is not authorized to perform: dynamodb:{operation} on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/slipway-test-delivery because no identity-based policy allows the dynamodb:{operation} action"),
             _ => (500, "com.amazonaws.dynamodb.v20120810#InternalServerError", "Internal server error"),
         };
         var bytes = Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["__type"] = type, ["message"] = message }));
@@ -230,8 +229,6 @@ public sealed class FaultyDynamoDb : IDisposable
         await context.Response.OutputStream.WriteAsync(bytes);
         context.Response.Close();
     }
-
-    private static string Operation(HttpListenerContext context) => (context.Request.Headers["X-Amz-Target"] ?? "").Split('.').Last();
 
     private sealed class Rule(string operation, string? naming, DynamoDbFault fault, int times)
     {
