@@ -159,8 +159,12 @@ public sealed class DynamoDbFailureTests(Dynalite dynalite) : IClassFixture<Dyna
 
         // One renewal gets no answer (given up after a third of the lease), the next is throttled and dropped until retried.
         proxy.Fail("UpdateItem", DynamoDbFault.Hang).Fail("UpdateItem", DynamoDbFault.Throttling).Fail("UpdateItem", DynamoDbFault.Dropped);
-        while (proxy.Requests("UpdateItem") < 5)
-            await Task.Delay(100);
+        // Two renewals more go through (a renewal every second); a minute at most, so renewals that stopped fail here.
+        using (var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+        {
+            while (proxy.Requests("UpdateItem") < 5)
+                await Task.Delay(100, limit.Token);
+        }
 
         Assert.Equal(3, proxy.Failed("UpdateItem"));
         Assert.False(held.Lost.IsCancellationRequested);
