@@ -154,12 +154,13 @@ public sealed class DynamoDbFailureTests(Dynalite dynalite) : IClassFixture<Dyna
     public async Task A_renewal_that_fails_for_a_while_within_the_lease_keeps_the_lock()
     {
         using var proxy = new FaultyDynamoDb(dynalite);
-        using var store = proxy.Store(environment, lease: TimeSpan.FromSeconds(6));
+        // Long enough for the SDK's backoff (seconds) inside one renewal's budget (a third of the lease).
+        using var store = proxy.Store(environment, lease: TimeSpan.FromSeconds(30));
         await using var held = await store.AcquireLockAsync(Me("runner-1"));
 
         // One renewal gets no answer (given up after a third of the lease), the next is throttled and dropped until retried.
         proxy.Fail("UpdateItem", DynamoDbFault.Hang).Fail("UpdateItem", DynamoDbFault.Throttling).Fail("UpdateItem", DynamoDbFault.Dropped);
-        // Two renewals more go through (a renewal every second); a minute at most, so renewals that stopped fail here.
+        // Two renewals more go through (one every 5 s); a minute at most, so renewals that stopped fail here.
         using (var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
         {
             while (proxy.Requests("UpdateItem") < 5)
