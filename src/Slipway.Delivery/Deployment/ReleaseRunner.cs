@@ -108,27 +108,40 @@ public sealed class ReleaseRunner(DeployEnvironment environment, IDeployStrategy
     private async Task<DeployResult> RecordedAsync(ReleaseLedger ledger, Release release, Func<Release> current, Func<Task<DeployResult>> apply, Func<Exception, ReleaseOutcome> outcomeOf, CancellationToken ct)
     {
         await ledger.RecordAsync(release, ct).ConfigureAwait(false);
+        DeployResult result;
         try
         {
-            var result = await apply().ConfigureAwait(false);
-            await ledger.RecordAsync(result.Release, ct).ConfigureAwait(false);
-            return result;
+            result = await apply().ConfigureAwait(false);
         }
         catch (Exception e)
         {
             // Whatever stopped it (a failed check, the engine, Ctrl+C), the ledger says how it ended, unless the lock was
-            // lost: the ledger is then the new holder's, which records this release as interrupted.
+            // lost (the ledger is then the new holder's, which records this release as interrupted) or the ledger itself
+            // fails: the failure said is then still the one that stopped the release.
             try
             {
                 await ledger.RecordFailureAsync(current(), outcomeOf(e), e).ConfigureAwait(false);
             }
-            catch (DeployLockLostException lost)
+            catch (DeliveryException unrecorded)
             {
-                log($"how {release.Version} ended is not recorded: {lost.Message}");
+                log($"how {release.Version} ended is not recorded: {unrecorded.Message}");
             }
 
             throw;
         }
+
+        try
+        {
+            await ledger.RecordAsync(result.Release, ct).ConfigureAwait(false);
+        }
+        catch (DeliveryException e) when (e is not DeployLockLostException)
+        {
+            // The release serves, but the ledger says it is in progress, which the next holder records as interrupted:
+            // never a failure it was not, nor a success it cannot vouch for. Running the same command again records it.
+            throw new DeliveryException($"{release.Version} now serves {environment.Names.Environment}, but the ledger could not record it ({e.Message}): it stays in progress there; run the same command again once that is fixed, to record it", e.Failure, e);
+        }
+
+        return result;
     }
 
     /// <summary>Runs what the lock protects; once the lock is lost, whatever that stopped fails saying so.</summary>

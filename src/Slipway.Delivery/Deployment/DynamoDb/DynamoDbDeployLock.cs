@@ -9,7 +9,8 @@ namespace Slipway.Delivery.Deployment.DynamoDb;
 /// The deploy lock as one item of the table (pk "lock#&lt;environment&gt;", sk "lock"): taken with a put that succeeds only
 /// when no item exists or its lease ran out, so of two deploys from two CI runners exactly one wins. Every renewal
 /// and the release are conditional on the version the holder last wrote, and bump it: a holder whose lease was
-/// taken over (or broken with Unlock --force) finds its version gone, and its deploy stops.
+/// taken over (or broken with Unlock --force) finds its version gone, and its deploy stops. A holder whose renewals all
+/// fail until its lease runs out stops too: from then on another deploy may take the lock.
 /// </summary>
 internal sealed class DynamoDbDeployLock : IDeployLock
 {
@@ -19,8 +20,10 @@ internal sealed class DynamoDbDeployLock : IDeployLock
     private readonly SemaphoreSlim writing = new(1, 1);
     private readonly CancellationTokenSource stop = new();
     private readonly CancellationTokenSource lost = new();
+    private readonly Timer lapse;
     private readonly Task renewal;
     private DeployLockLostException? lostBecause;
+    private string lastMiss = "no renewal answered";
 
     private DynamoDbDeployLock(DynamoDbTable table, string environment, LockHolder holder, long version, TimeSpan lease)
     {
@@ -30,6 +33,7 @@ internal sealed class DynamoDbDeployLock : IDeployLock
         Holder = holder;
         Version = version;
         Lost = lost.Token;
+        lapse = new Timer(_ => Lapse(), null, UntilLapse(holder.Expires), Timeout.InfiniteTimeSpan);
         renewal = RenewAsync();
     }
 
@@ -50,7 +54,7 @@ internal sealed class DynamoDbDeployLock : IDeployLock
         var version = now.ToUnixTimeMilliseconds();
         try
         {
-            await table.CallAsync("taking the deploy lock", dynamo => dynamo.PutItemAsync(new PutItemRequest
+            await table.CallAsync("taking the deploy lock", DeployRoleStatement.DeployLock, dynamo => dynamo.PutItemAsync(new PutItemRequest
             {
                 TableName = table.Name,
                 Item = new Dictionary<string, AttributeValue>(Key(environment))
@@ -69,7 +73,10 @@ internal sealed class DynamoDbDeployLock : IDeployLock
         }
         catch (ConditionalCheckFailedException)
         {
-            throw DeployLockedException.Refused(environment, (await ReadAsync(table, environment, ct).ConfigureAwait(false))?.Holder);
+            // Our own put, applied but its answer lost (a 500, a dropped connection): the SDK's retry found the item it wrote.
+            var found = await ReadAsync(table, environment, ct).ConfigureAwait(false);
+            if (found is not { } mine || !Same(mine, holder, version))
+                throw DeployLockedException.Refused(environment, found?.Holder);
         }
 
         return new DynamoDbDeployLock(table, environment, holder, version, lease);
@@ -78,7 +85,7 @@ internal sealed class DynamoDbDeployLock : IDeployLock
     /// <summary>The lock item as it stands, or null when nobody holds the lock.</summary>
     public static async Task<(LockHolder Holder, long Version)?> ReadAsync(DynamoDbTable table, string environment, CancellationToken ct)
     {
-        var response = await table.CallAsync("reading the deploy lock", dynamo => dynamo.GetItemAsync(new GetItemRequest
+        var response = await table.CallAsync("reading the deploy lock", DeployRoleStatement.DeployLock, dynamo => dynamo.GetItemAsync(new GetItemRequest
         {
             TableName = table.Name,
             Key = Key(environment),
@@ -112,6 +119,7 @@ internal sealed class DynamoDbDeployLock : IDeployLock
     {
         await stop.CancelAsync().ConfigureAwait(false);
         await renewal.ConfigureAwait(false);
+        await lapse.DisposeAsync().ConfigureAwait(false);
         await writing.WaitAsync().ConfigureAwait(false);
         try
         {
@@ -143,9 +151,10 @@ internal sealed class DynamoDbDeployLock : IDeployLock
             if (lostBecause is not null)
                 return false;
             var next = Version + 1;
+            var expires = Seconds(DateTimeOffset.UtcNow + lease);
             try
             {
-                await table.CallAsync("renewing the deploy lock", dynamo => dynamo.UpdateItemAsync(new UpdateItemRequest
+                await table.CallAsync("renewing the deploy lock", DeployRoleStatement.DeployLock, dynamo => dynamo.UpdateItemAsync(new UpdateItemRequest
                 {
                     TableName = table.Name,
                     Key = Key(environment),
@@ -153,22 +162,33 @@ internal sealed class DynamoDbDeployLock : IDeployLock
                     ConditionExpression = "version = :version",
                     ExpressionAttributeValues = new Dictionary<string, AttributeValue>
                     {
-                        [":expires"] = Number(Seconds(DateTimeOffset.UtcNow + lease)),
+                        [":expires"] = Number(expires),
                         [":next"] = Number(next),
                         [":version"] = Number(Version),
                     },
                 }, ct), ct).ConfigureAwait(false);
-                Version = next;
+                Renewed(next, DateTimeOffset.FromUnixTimeSeconds(expires));
                 return true;
             }
             catch (ConditionalCheckFailedException)
             {
                 var now = await ReadAsync(table, environment, CancellationToken.None).ConfigureAwait(false);
-                lostBecause = new DeployLockLostException(now is { } taken
+                if (now is { } renewed && Same(renewed, Holder, next))
+                {
+                    // Our own update, applied but its answer lost: the SDK's retry found the version it wrote.
+                    Renewed(next, renewed.Holder.Expires);
+                    return true;
+                }
+
+                Lose(new DeployLockLostException(now is { } taken
                     ? $"the deploy lock of {environment} was taken over by {taken.Holder} while {Holder} held it (its lease was not renewed in time): this deploy stopped; that deploy now owns the environment"
-                    : $"the deploy lock of {environment} was broken (Unlock --force) while {Holder} held it: this deploy stopped; deploy again to finish");
-                await lost.CancelAsync().ConfigureAwait(false);
+                    : $"the deploy lock of {environment} was broken (Unlock --force) while {Holder} held it: this deploy stopped; deploy again to finish"));
                 return false;
+            }
+            catch (Exception e) when (e is DeliveryException or OperationCanceledException)
+            {
+                lastMiss = e is DeliveryException ? e.Message : $"the last renewal did not finish within {(lease / 3).TotalSeconds:0.#} s";
+                throw;
             }
         }
         finally
@@ -177,11 +197,42 @@ internal sealed class DynamoDbDeployLock : IDeployLock
         }
     }
 
+    private void Renewed(long version, DateTimeOffset expires)
+    {
+        Version = version;
+        lapse.Change(UntilLapse(expires), Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The lease written last is running out unrenewed: another deploy may take the lock soon, so this one stops.</summary>
+    private void Lapse() =>
+        Lose(new DeployLockLostException($"the deploy lock of {environment} lapsed: DynamoDB took no renewal of {Holder}'s lease for {lease.TotalSeconds:0.#} s ({lastMiss}), so another deploy may take the lock: this deploy stopped; deploy again once DynamoDB answers"));
+
+    /// <summary>Says why the lock is lost, once (whichever of a renewal and the lapse finds it first), and stops the deploy.</summary>
+    private void Lose(DeployLockLostException because)
+    {
+        if (Interlocked.CompareExchange(ref lostBecause, because, null) is null)
+            lost.Cancel();
+    }
+
+    /// <summary>
+    /// Until a renewal tick before the lease written last (<paramref name="expires"/>) ends: the deploy has stopped by the
+    /// time another can take the lock.
+    /// </summary>
+    private TimeSpan UntilLapse(DateTimeOffset expires)
+    {
+        var left = expires - lease / 6 - DateTimeOffset.UtcNow;
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    /// <summary>The lock item is the one <paramref name="holder"/> wrote at <paramref name="version"/>.</summary>
+    private static bool Same((LockHolder Holder, long Version) found, LockHolder holder, long version) =>
+        found.Version == version && found.Holder.Who == holder.Who && found.Holder.Host == holder.Host && found.Holder.Pid == holder.Pid && found.Holder.Since == holder.Since;
+
     private static async Task<bool> DeleteAsync(DynamoDbTable table, string environment, long version, string what, CancellationToken ct)
     {
         try
         {
-            await table.CallAsync(what, dynamo => dynamo.DeleteItemAsync(new DeleteItemRequest
+            await table.CallAsync(what, DeployRoleStatement.DeployLock, dynamo => dynamo.DeleteItemAsync(new DeleteItemRequest
             {
                 TableName = table.Name,
                 Key = Key(environment),

@@ -27,7 +27,7 @@ internal sealed class DynamoDbReleaseLedger(DynamoDbTable table, string environm
         Dictionary<string, AttributeValue>? from = null;
         do
         {
-            var page = await table.CallAsync("reading the release ledger", dynamo => dynamo.QueryAsync(new QueryRequest
+            var page = await table.CallAsync("reading the release ledger", DeployRoleStatement.ReleaseLedger, dynamo => dynamo.QueryAsync(new QueryRequest
             {
                 TableName = table.Name,
                 KeyConditionExpression = "pk = :pk",
@@ -58,9 +58,11 @@ internal sealed class DynamoDbReleaseLedger(DynamoDbTable table, string environm
         var now = DateTimeOffset.UtcNow;
         var at = newest is { } last && now <= last ? last.AddMilliseconds(1) : now;
         var key = $"{at.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture)}#{release.Version}";
+        var record = JsonSerializer.Serialize(release, Json);
+        var lockVersion = holder.Version;
         try
         {
-            await table.CallAsync("recording a release in the ledger", dynamo => dynamo.PutItemAsync(new PutItemRequest
+            await table.CallAsync("recording a release in the ledger", DeployRoleStatement.ReleaseLedger, dynamo => dynamo.PutItemAsync(new PutItemRequest
             {
                 TableName = table.Name,
                 Item = new Dictionary<string, AttributeValue>
@@ -70,18 +72,36 @@ internal sealed class DynamoDbReleaseLedger(DynamoDbTable table, string environm
                     ["version"] = new() { S = release.Version },
                     ["kind"] = new() { S = JsonNamingPolicy.KebabCaseLower.ConvertName(release.Kind.ToString()) },
                     ["outcome"] = new() { S = JsonNamingPolicy.KebabCaseLower.ConvertName(release.Outcome.ToString()) },
-                    ["lockVersion"] = DynamoDbDeployLock.Number(holder.Version),
-                    ["record"] = new() { S = JsonSerializer.Serialize(release, Json) },
+                    ["lockVersion"] = DynamoDbDeployLock.Number(lockVersion),
+                    ["record"] = new() { S = record },
                 },
                 ConditionExpression = "attribute_not_exists(sk)",
             }, ct), ct).ConfigureAwait(false);
         }
         catch (ConditionalCheckFailedException)
         {
-            throw new DeliveryException($"the ledger of {environment} already has a record {key}: another deploy wrote to it at the same moment, though this one holds the lock; run ./build.sh Releases --environment {environment} and check who deploys");
+            if (!await WroteAsync(key, record, lockVersion, ct).ConfigureAwait(false))
+                throw new DeliveryException($"the ledger of {environment} already has a record {key}: another deploy wrote to it at the same moment, though this one holds the lock; run ./build.sh Releases --environment {environment} and check who deploys");
         }
 
         Remember(at);
+    }
+
+    /// <summary>
+    /// The item at <paramref name="key"/> is this very record: our put was applied but its answer lost (a 500, a dropped
+    /// connection), and the SDK's retry of it found the item it had written.
+    /// </summary>
+    private async Task<bool> WroteAsync(string key, string record, long lockVersion, CancellationToken ct)
+    {
+        var found = await table.CallAsync("reading back a ledger record", DeployRoleStatement.ReleaseLedger, dynamo => dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = table.Name,
+            Key = new Dictionary<string, AttributeValue> { ["pk"] = new() { S = Partition }, ["sk"] = new() { S = key } },
+            ConsistentRead = true,
+        }, ct), ct).ConfigureAwait(false);
+        return found.Item is { } item
+            && item.TryGetValue("record", out var written) && written.S == record
+            && item.TryGetValue("lockVersion", out var version) && version.N == lockVersion.ToString(CultureInfo.InvariantCulture);
     }
 
     private void Remember(DateTimeOffset? at)

@@ -51,7 +51,9 @@ internal sealed class DynamoDbTable : IDisposable
     public string? Endpoint { get; }
 
     /// <summary>Runs one call, its AWS errors made one line; <see cref="ConditionalCheckFailedException"/> is the caller's to handle.</summary>
-    public async Task<T> CallAsync<T>(string what, Func<IAmazonDynamoDB, Task<T>> call, CancellationToken ct)
+    /// <param name="grantedBy">The statement of the deploy role's policy that allows the call, named when DynamoDB denies it.</param>
+    public async Task<T> CallAsync<T>(string what, DeployRoleStatement grantedBy, Func<IAmazonDynamoDB, Task<T>> call, CancellationToken ct)
+        where T : AmazonWebServiceResponse
     {
         var dynamo = await ClientAsync(ct).ConfigureAwait(false);
         try
@@ -64,7 +66,8 @@ internal sealed class DynamoDbTable : IDisposable
         }
         catch (AmazonDynamoDBException e) when (e.ErrorCode is "AccessDeniedException")
         {
-            throw new DeliveryException($"DynamoDB denied {what} on table {Name} ({Where}): {FirstLine(e)}; the deploy role needs the DeployLock and ReleaseLedger statements of build/terraform/iam.tf", inner: e);
+            var action = $"dynamodb:{Action<T>()}";
+            throw new DeliveryException($"DynamoDB denied {action} ({what}) on table {Name} ({Where}): the deploy role needs {action} in the {grantedBy} statement of build/terraform/iam.tf (terraform apply), or run with that role; AWS said: {FirstLine(e)}", DeliveryFailure.Usage, e);
         }
         catch (AmazonDynamoDBException e) when (e.ErrorCode is "UnrecognizedClientException" or "InvalidSignatureException" or "ExpiredTokenException")
         {
@@ -125,9 +128,19 @@ internal sealed class DynamoDbTable : IDisposable
         }
     }
 
+    /// <summary>The API action (and IAM action) a call is, read off its response type: PutItemResponse is PutItem.</summary>
+    private static string Action<T>() => typeof(T).Name[..^"Response".Length];
+
     private static string FirstLine(Exception e) => e.Message.Split('\n', 2)[0].Trim();
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}
+
+/// <summary>The statements (sid) of the deploy role's policy in build/terraform/iam.tf that allow the store's calls.</summary>
+internal enum DeployRoleStatement
+{
+    DeployLock,
+    ReleaseLedger,
 }
 
 /// <summary>Where an environment's lock and ledger table is: its name (terraform's output dynamodb_table_name) and AWS region.</summary>

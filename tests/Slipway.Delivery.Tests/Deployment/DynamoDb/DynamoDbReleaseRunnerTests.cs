@@ -67,7 +67,7 @@ public sealed class DynamoDbReleaseRunnerTests(Dynalite dynalite) : IClassFixtur
     }
 
     /// <summary>Until the deploy reaches its rollout; a deploy that failed before is its failure.</summary>
-    private static async Task RollingOutAsync(Rollout rollout, Task<DeployResult> deploy)
+    internal static async Task RollingOutAsync(Rollout rollout, Task<DeployResult> deploy)
     {
         await Task.WhenAny(rollout.Started, deploy);
         if (deploy.IsCompleted)
@@ -81,7 +81,7 @@ public sealed class DynamoDbReleaseRunnerTests(Dynalite dynalite) : IClassFixtur
         };
 
     /// <summary>A rollout that runs until <see cref="Finish"/>, or until its deploy is stopped.</summary>
-    private sealed class Rollout(bool finished = false) : IDeployStrategy
+    internal sealed class Rollout(bool finished = false) : IDeployStrategy
     {
         private readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource done = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -91,6 +91,9 @@ public sealed class DynamoDbReleaseRunnerTests(Dynalite dynalite) : IClassFixtur
         public bool Stopped { get; private set; }
 
         public void Finish() => done.TrySetResult();
+
+        /// <summary>Ends the rollout failing as a strategy's does.</summary>
+        public void Fail(Exception failure) => done.TrySetException(failure);
 
         public Task PrepareAsync(CancellationToken ct) => Task.CompletedTask;
 
