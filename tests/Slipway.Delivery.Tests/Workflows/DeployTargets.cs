@@ -84,6 +84,14 @@ internal sealed class TargetHost : IAsyncDisposable
         return [.. digests.Distinct().Order(StringComparer.Ordinal)];
     }
 
+    /// <summary>The version /health answers through this host's public URL, over TLS verified against its own CA.</summary>
+    public async Task<string?> ServedVersionAsync()
+    {
+        using var http = Slipway.Delivery.Deployment.SmokeTests.SmokeTester.CreateClient(Path.Combine(NginxCertificates, "ca.crt"), TimeSpan.FromSeconds(10));
+        using var health = JsonDocument.Parse(await http.GetStringAsync(new Uri($"https://localhost:{HttpsPort.ToString(CultureInfo.InvariantCulture)}/health")));
+        return health.RootElement.GetProperty("version").GetString();
+    }
+
     public async ValueTask DisposeAsync()
     {
         Docker?.Dispose();
@@ -163,6 +171,9 @@ internal sealed class DeployTargets : IAsyncDisposable
             file["registry"]!["user"] = RealServers.RegistryUser;
         });
         await EditAsync(repository, "prod", Production, ProductionRegistry.Address, _ => { });
+        // The workflows name each environment's URL, so they are regenerated and committed with the files, as the
+        // freshness check (the test job's first target) demands.
+        await GenerateWorkflowsAsync(repository);
         await runners.Repository.CommitAsync("staging and production are our hosts");
 
         var github = runners.GitHub;
@@ -191,25 +202,43 @@ internal sealed class DeployTargets : IAsyncDisposable
         github.ServedSteps[RunnerTrivy.Step] = RunnerTrivy.ServeAsync;
     }
 
-    private static async Task EditAsync(string repository, string environment, TargetHost host, string mirror, Action<JsonNode> edit)
+    /// <summary>A release that changes one environment file (and the workflows, regenerated from it): returns the commit.</summary>
+    public static async Task<string> CommitEnvironmentAsync(RealRepositoryRunners runners, string environment, Action<JsonNode> edit, string message)
+    {
+        await EditFileAsync(runners.Repository.Path, environment, edit);
+        await GenerateWorkflowsAsync(runners.Repository.Path);
+        return await runners.Repository.CommitAsync(message);
+    }
+
+    private static Task GenerateWorkflowsAsync(string repository) =>
+        ProcessRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "_build.dll"), "--generate-ci"],
+            new ProcessOptions { WorkingDirectory = repository, Timeout = TimeSpan.FromMinutes(2) });
+
+    private static async Task EditFileAsync(string repository, string environment, Action<JsonNode> edit)
     {
         var path = Path.Combine(repository, ".nuke", "environments", environment + ".json");
         var file = JsonNode.Parse(await File.ReadAllTextAsync(path), documentOptions: new() { CommentHandling = JsonCommentHandling.Skip })!;
-        file["docker"]!["host"] = host.EngineAddress;
-        file["publicUrl"] = $"https://localhost:{host.HttpsPort.ToString(CultureInfo.InvariantCulture)}";
-        // Only the CA's certificate is committed; its key and the server's stay on the host (NGINX_CERTS_DIR).
-        var ca = $".nuke/environments/{environment}-ca.crt";
-        File.Copy(Path.Combine(host.NginxCertificates, "ca.crt"), Path.Combine(repository, ca), overwrite: true);
-        file["trustedCaFile"] = ca;
-        var variables = file["compose"]!["variables"]!;
-        variables["IMAGE_MIRROR"] = mirror;
-        variables["NGINX_BIND_ADDRESS"] = "127.0.0.1";
-        variables["NGINX_HTTP_PORT"] = host.HttpPort.ToString(CultureInfo.InvariantCulture);
-        variables["NGINX_HTTPS_PORT"] = host.HttpsPort.ToString(CultureInfo.InvariantCulture);
-        variables["NGINX_CERTS_DIR"] = host.NginxCertificates;
         edit(file);
         await File.WriteAllTextAsync(path, file.ToJsonString(new() { WriteIndented = true }));
     }
+
+    private static Task EditAsync(string repository, string environment, TargetHost host, string mirror, Action<JsonNode> edit) =>
+        EditFileAsync(repository, environment, file =>
+        {
+            file["docker"]!["host"] = host.EngineAddress;
+            file["publicUrl"] = $"https://localhost:{host.HttpsPort.ToString(CultureInfo.InvariantCulture)}";
+            // Only the CA's certificate is committed; its key and the server's stay on the host (NGINX_CERTS_DIR).
+            var ca = $".nuke/environments/{environment}-ca.crt";
+            File.Copy(Path.Combine(host.NginxCertificates, "ca.crt"), Path.Combine(repository, ca), overwrite: true);
+            file["trustedCaFile"] = ca;
+            var variables = file["compose"]!["variables"]!;
+            variables["IMAGE_MIRROR"] = mirror;
+            variables["NGINX_BIND_ADDRESS"] = "127.0.0.1";
+            variables["NGINX_HTTP_PORT"] = host.HttpPort.ToString(CultureInfo.InvariantCulture);
+            variables["NGINX_HTTPS_PORT"] = host.HttpsPort.ToString(CultureInfo.InvariantCulture);
+            variables["NGINX_CERTS_DIR"] = host.NginxCertificates;
+            edit(file);
+        });
 
     public async ValueTask DisposeAsync()
     {

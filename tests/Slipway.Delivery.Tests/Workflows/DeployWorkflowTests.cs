@@ -8,7 +8,8 @@ namespace Slipway.Delivery.Tests.Workflows;
 /// The real build's generated deploy.yml, run by the workflow simulator on a push to main of a copy of this repository
 /// whose staging and production are hosts of the test's own (<see cref="DeployTargets"/>): the test job (narrowed by
 /// TEST_FILTER, see <see cref="RealRepositoryRunners"/>), then staging's job (build, scan, push, deploy, smoke), then
-/// production's (promote by digest, deploy, smoke). One thing is not what GitHub would run: the "Install Trivy" step is
+/// production's (promote by digest, deploy, smoke); then a release that fails smoke in production only, rolled back by
+/// production's own job. One thing is not what GitHub would run: the "Install Trivy" step is
 /// served by the runner (<see cref="RunnerTrivy"/>: no network here to download Trivy, and Trivy cannot scan offline).
 /// GitHub's API is not needed: on GitHub Actions VerifyCommitChecks leaves the gate to the workflow's needs, and without
 /// a token in the job the deploy is not recorded as a GitHub Deployment.
@@ -17,7 +18,7 @@ namespace Slipway.Delivery.Tests.Workflows;
 public sealed class DeployWorkflowTests(WorkflowScenarios scenarios)
 {
     [WorkflowRunnerFact]
-    public async Task A_push_deploys_staging_then_promotes_the_digests_staging_deployed_to_production()
+    public async Task A_push_deploys_staging_then_production_with_stagings_digests_and_a_release_failing_smoke_in_production_is_rolled_back_there()
     {
         var (runners, targets) = await scenarios.DeployRunnersAsync();
         var commit = await runners.Repository.CommitAsync("a release");
@@ -51,6 +52,28 @@ public sealed class DeployWorkflowTests(WorkflowScenarios scenarios)
         // Only production's job got AWS credentials, through its environment's OIDC subject.
         Assert.Contains(runners.GitHub.Sts!.Issued, i => i.Subject == "repo:slipway-org/slipway:environment:production");
         Assert.DoesNotContain(runners.GitHub.Sts!.Issued, i => i.Subject.Contains("staging", StringComparison.Ordinal));
+        var first = await targets.Production.ServedVersionAsync();
+        Assert.Equal(first, await targets.Staging.ServedVersionAsync());
+
+        // The next release passes on staging, but prod.json now trusts staging's CA for production's public certificate
+        // (a wrong file, as a team could commit): production's public smoke check cannot verify TLS, so production's own
+        // job rolls production back to the release before, and the run is red.
+        var broken = await DeployTargets.CommitEnvironmentAsync(runners, "prod", file => file["trustedCaFile"] = ".nuke/environments/staging-ca.crt",
+            "a release whose smoke check fails in production");
+        targets.Built(broken);
+
+        var red = await runners.GitHub.RunAsync(".github/workflows/deploy.yml", new WorkflowTrigger("push", broken));
+
+        Assert.True(red.Conclusion == JobConclusion.Failure, red.Logs);
+        Assert.Equal(JobConclusion.Success, red.Jobs["test"].Conclusion);
+        Assert.Equal(JobConclusion.Success, red.Jobs["deploy-staging"].Conclusion);
+        Assert.Equal(JobConclusion.Failure, red.Jobs["deploy-production"].Conclusion);
+        var production = red.Jobs["deploy-production"].Log;
+        Assert.Contains("smoke checks failed", production, StringComparison.Ordinal);
+        Assert.Contains($"back to {first}", production, StringComparison.Ordinal);
+        Assert.Equal(first, await targets.Production.ServedVersionAsync());
+        Assert.NotEqual(first, await targets.Staging.ServedVersionAsync());
+        Assert.Equal(JobConclusion.Success, Step(red, "deploy-production", "Remove the engine's client certificates (.nuke/certs/prod)"));
     }
 
     private static int Order(string job) => job switch { "test" => 0, "deploy-staging" => 1, _ => 2 };
