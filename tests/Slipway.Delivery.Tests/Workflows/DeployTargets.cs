@@ -129,14 +129,9 @@ internal sealed class DeployTargets : IAsyncDisposable
 
     public FakeEcrControlPlane Ecr { get; }
 
-    private readonly List<string> commits = [];
+    private readonly string builder = Directory.CreateTempSubdirectory("slipway-runner-engine-").FullName;
 
-    /// <summary>A commit whose images the runner's engine (this machine's test engine) builds; removed from it on dispose.</summary>
-    public void Built(string commit)
-    {
-        lock (commits)
-            commits.Add(commit[..7]);
-    }
+    private Dictionary<string, string?> BuilderEnvironment => new() { ["SLIPWAY_ENGINE_DIR"] = Path.Combine(builder, "engine") };
 
     public static string StagingRegistry => RealServers.Registry ?? throw new InvalidOperationException("SLIPWAY_TEST_REGISTRY is not set");
 
@@ -145,16 +140,6 @@ internal sealed class DeployTargets : IAsyncDisposable
         RealServers.Require(RealServers.Registry is not null && RealServers.RegistryPassword is not null, "the test registry (SLIPWAY_TEST_REGISTRY)", RealServers.StartAll);
         var hosts = await Task.WhenAll(TargetHost.StartAsync(), TargetHost.StartAsync());
         var registry = await PrivateRegistry.StartAsync();
-        // The base images production's stack pulls, mirrored into its registry as a team mirrors them into ECR.
-        using (var http = new HttpClient())
-        {
-            var client = new RegistryClient(http);
-            var from = new RegistryCredentials(StagingRegistry, RealServers.RegistryUser!, RealServers.RegistryPassword!);
-            var to = new RegistryCredentials(registry.Address, PrivateRegistry.User, registry.Password);
-            foreach (var (repository, tag) in new[] { ("library/postgres", "15.4-alpine"), ("library/redis", "7.0-alpine") })
-                await client.CopyAsync(new ImageReference(StagingRegistry, repository, tag), from, new ImageReference(registry.Address, repository, tag), to, _ => { }, CancellationToken.None);
-        }
-
         return new DeployTargets(hosts[0], hosts[1], registry, new FakeEcrControlPlane(PrivateRegistry.User, registry.Password, $"http://{registry.Address}"));
     }
 
@@ -195,8 +180,27 @@ internal sealed class DeployTargets : IAsyncDisposable
             ["AWS_REGION"] = "eu-west-1",
         };
         // The runner's own Docker engine, where the deploy jobs build their images (a GitHub-hosted runner has one at
-        // /var/run/docker.sock): this machine's test engine, which has the base images seed-base-images put there.
-        github.RunnerVariables["DOCKER_HOST"] = RealServers.DockerHost;
+        // /var/run/docker.sock, and pulls the base images from their registries): a private engine with the base images
+        // the repository's seed-base-images makes (no network here), so that the SDK image's offline NuGet feed is this
+        // commit's. It also pushes them to production's registry, where production's stack pulls postgres and redis.
+        var engine = BuilderEnvironment;
+        await ProcessRunner.RunAsync("bash", [RepositoryFiles.PathOf("docker/scripts/engine.sh"), "start"],
+            new ProcessOptions { Environment = engine, Timeout = TimeSpan.FromMinutes(2) });
+        var dockerHost = $"unix://{Path.Combine(builder, "engine", "docker.sock")}";
+        await ProcessRunner.RunAsync("bash", [Path.Combine(repository, "docker/scripts/seed-base-images.sh")], new ProcessOptions
+        {
+            WorkingDirectory = repository,
+            Timeout = TimeSpan.FromMinutes(15),
+            Environment = new Dictionary<string, string?>
+            {
+                ["DOCKER_HOST"] = dockerHost,
+                ["SLIPWAY_TEST_REGISTRY"] = ProductionRegistry.Address,
+                ["SLIPWAY_TEST_REGISTRY_USER"] = PrivateRegistry.User,
+                ["SLIPWAY_TEST_REGISTRY_PASSWORD"] = ProductionRegistry.Password,
+                ["SLIPWAY_ROOTFS_CACHE"] = github.RunnerVariables["SLIPWAY_ROOTFS_CACHE"],
+            },
+        });
+        github.RunnerVariables["DOCKER_HOST"] = dockerHost;
         // ECR's control plane is the fake on 127.0.0.1 (no AWS here), reached as the AWS SDKs and our code reach a custom endpoint.
         github.RunnerVariables["AWS_ENDPOINT_URL_ECR"] = Ecr.Url.ToString();
         github.ServedSteps[RunnerTrivy.Step] = RunnerTrivy.ServeAsync;
@@ -242,21 +246,9 @@ internal sealed class DeployTargets : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        using (var builder = new DockerClient(DockerEndpoint.FromEnvironment()))
-        {
-            foreach (var image in (await builder.Images.ListAsync()).Where(i => (i.RepoTags ?? []).Any(t => t.StartsWith("slipway-", StringComparison.Ordinal) && commits.Exists(c => t.EndsWith("-" + c, StringComparison.Ordinal)))))
-            {
-                try
-                {
-                    await builder.Images.RemoveAsync(image.Id, force: true);
-                }
-                catch (DockerApiException)
-                {
-                    // in use or gone: the shared engine's own clean-up takes it
-                }
-            }
-        }
-
+        await ProcessRunner.RunAsync("bash", [RepositoryFiles.PathOf("docker/scripts/engine.sh"), "stop"],
+            new ProcessOptions { Environment = BuilderEnvironment, Timeout = TimeSpan.FromMinutes(2) });
+        await ProcessRunner.RunAsync("rm", ["-rf", builder], new ProcessOptions { Timeout = TimeSpan.FromMinutes(2) });
         await Staging.DisposeAsync();
         await Production.DisposeAsync();
         await ProductionRegistry.DisposeAsync();
