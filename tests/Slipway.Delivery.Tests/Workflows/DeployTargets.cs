@@ -7,7 +7,6 @@ using Slipway.Delivery.Tests.Images;
 using Slipway.Delivery.Tests.Publishing;
 using Slipway.Tools.Docker;
 using Slipway.Tools.Processes;
-using Slipway.Tools.Registry;
 
 namespace Slipway.Delivery.Tests.Workflows;
 
@@ -104,8 +103,9 @@ internal sealed class TargetHost : IAsyncDisposable
 /// <summary>
 /// Where the scenarios' deploy.yml delivers, all on this machine (no cloud here): staging and production are two private
 /// engines over TLS (<see cref="TargetHost"/>); staging's registry is the shared test registry (basic auth, the base
-/// images already mirrored there); production's is an ECR: a registry of its own (<see cref="PrivateRegistry"/>, holding
-/// the base images its stack pulls) behind the fake ECR control plane, whose authorization token logs in to it. The
+/// images already mirrored there); production's is an ECR: a registry of its own (<see cref="PrivateRegistry"/>, which
+/// seed-base-images fills with the base images its stack pulls) behind the fake ECR control plane, whose authorization
+/// token logs in to it. The runner's own engine, where the deploy jobs build, is private too and seeded from the commit. The
 /// repository copy commits environment files naming these hosts, as a team's name theirs; the secrets and variables the
 /// jobs read are the simulated GitHub's environment secrets and variables.
 /// </summary>
