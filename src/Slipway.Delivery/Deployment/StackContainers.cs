@@ -57,7 +57,10 @@ internal sealed class StackContainers(DockerClient docker, DeployEnvironment env
             return;
         var clock = Stopwatch.StartNew();
         var registry = Images.ImageMirror.SplitRegistry(image).Registry;
-        var useAuth = auth is not null && string.Equals(registry, environment.Registry.Address, StringComparison.OrdinalIgnoreCase);
+        // The credentials are for the registry the login named (an ECR token names its endpoint, which Promote and PushEcr
+        // push to) and, for a basic-auth registry, the environment file's address.
+        var useAuth = auth is not null && (string.Equals(registry, auth.ServerAddress, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(registry, environment.Registry.Address, StringComparison.OrdinalIgnoreCase));
         try
         {
             await docker.Images.PullAsync(image, useAuth ? auth : null, ct: ct).ConfigureAwait(false);

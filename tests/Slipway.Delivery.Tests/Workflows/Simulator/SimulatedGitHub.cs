@@ -54,6 +54,12 @@ internal sealed class SimulatedGitHub(string origin, string root)
 
     public CacheStore Cache { get; } = new(Path.Combine(root, "cache"));
 
+    /// <summary>
+    /// Steps the simulated runner serves itself instead of running them, by step name: only for a step that needs what
+    /// this machine cannot have (a download from the internet); each scenario says which and why. True: the step succeeded.
+    /// </summary>
+    public Dictionary<string, Func<SimulatedJob, Task<bool>>> ServedSteps { get; } = new(StringComparer.Ordinal);
+
     public ConcurrencyGroups Concurrency { get; } = new();
 
     /// <summary>Where configure-aws-credentials exchanges the job's OIDC token (null: no AWS account is trusted).</summary>

@@ -184,7 +184,12 @@ internal sealed partial class SimulatedJob(RunContext run, JobSpec spec, IReadOn
         JobConclusion outcome;
         try
         {
-            if (step.Uses is { } uses)
+            if (run.GitHub.ServedSteps.TryGetValue(step.Title, out var serve))
+            {
+                Write($"(served by the simulated runner instead of its {(step.Uses is null ? "script" : step.Uses)})");
+                outcome = await serve(this) ? JobConclusion.Success : JobConclusion.Failure;
+            }
+            else if (step.Uses is { } uses)
             {
                 var with = step.With.ToDictionary(w => w.Key, w => WorkflowExpression.Interpolate(w.Value, scope), StringComparer.Ordinal);
                 outcome = await EmulatedActions.RunAsync(this, uses, with, outputs, cancellation) ? JobConclusion.Success : JobConclusion.Failure;
