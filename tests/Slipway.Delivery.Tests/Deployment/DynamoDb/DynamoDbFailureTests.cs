@@ -218,7 +218,7 @@ public sealed class DynamoDbFailureTests(Dynalite dynalite) : IClassFixture<Dyna
         var held = await store.AcquireLockAsync(Me("runner-1"));
         proxy.FailAlways("UpdateItem", DynamoDbFault.AccessDenied);
 
-        await WaitAsync(held.Lost);
+        await DynamoDbReleaseStoreTests.WaitAsync(held.Lost);
 
         var lost = await Assert.ThrowsAsync<DeployLockLostException>(() => held.ConfirmAsync());
         Assert.Contains("(DynamoDB denied dynamodb:UpdateItem (renewing the deploy lock)", lost.Message, StringComparison.Ordinal);
@@ -292,21 +292,6 @@ public sealed class DynamoDbFailureTests(Dynalite dynalite) : IClassFixture<Dyna
         Assert.Equal("health check of 2.0.0 failed: 2.0.0 was rolled back", failed.Message);
         Assert.Contains(log, l => l.StartsWith("how 2.0.0 ended is not recorded: DynamoDB denied dynamodb:PutItem", StringComparison.Ordinal));
         Assert.Equal(["in-progress"], (await dynalite.ItemsAsync($"ledger#{environment}")).Select(i => i["outcome"].S));
-    }
-
-    /// <summary>Until the lock finds itself lost: a minute at most.</summary>
-    private static async Task WaitAsync(CancellationToken lost)
-    {
-        try
-        {
-            await Task.Delay(TimeSpan.FromMinutes(1), lost);
-        }
-        catch (OperationCanceledException) when (lost.IsCancellationRequested)
-        {
-            return;
-        }
-
-        Assert.Fail("the lock never found itself lost");
     }
 
     private async Task<IReadOnlyList<Release>> ReadAsync() => await (await dynalite.Store(environment).OpenReadOnlyLedgerAsync(_ => { })).ReadAsync();

@@ -281,8 +281,8 @@ public sealed class DynamoDbReleaseStoreTests(Dynalite dynalite) : IClassFixture
 
     private static ServingRelease Serves(string version) => new(version, Image(version), "service slipway");
 
-    /// <summary>Until the lock notices it is lost (its next renewal, every half second): a minute at most.</summary>
-    private static async Task WaitAsync(CancellationToken lost)
+    /// <summary>Until the lock notices it is lost (a failed renewal, or its lease lapsing): a minute at most.</summary>
+    internal static async Task WaitAsync(CancellationToken lost)
     {
         try
         {
