@@ -32,7 +32,9 @@ public static partial class DotNetCli
             "--results-directory", resultsDirectory,
             "--logger", "trx", "--logger", "console;verbosity=minimal",
             "--collect", "XPlat Code Coverage",
-            "--blame-hang-timeout", "10m",
+            // A hang guard per test, above the longest real one: the deploy workflow scenario runs three workflow runs
+            // end to end (about 20 min on 2 cores), and at 10 min the guard killed it while it was working.
+            "--blame-hang-timeout", "40m",
         ];
         if (filter is not null)
             arguments.AddRange(["--filter", filter]);

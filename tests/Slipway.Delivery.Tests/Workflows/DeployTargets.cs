@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Tests.Deployment.TestStack;
 using Slipway.Delivery.Tests.Images;
 using Slipway.Delivery.Tests.Publishing;
@@ -71,24 +72,44 @@ internal sealed class TargetHost : IAsyncDisposable
     ];
 
     /// <summary>The digests the engine's running containers of <paramref name="image"/> (slipway-api, slipway-nginx) were pulled by.</summary>
-    public async Task<IReadOnlyList<string>> RunningDigestsAsync(string image)
+    public async Task<IReadOnlyList<string>> RunningDigestsAsync(string image) =>
+        [.. (await RunningAsync(image)).SelectMany(r => r.Digests).Distinct().Order(StringComparer.Ordinal)];
+
+    /// <summary>
+    /// The proxy release nginx serves now. A release whose nginx runtime is unchanged is handed over to the running
+    /// container (<see cref="ProxyReleases"/>), which keeps the image it was created from: what it serves is this, not its image.
+    /// </summary>
+    public async Task<string?> ServedProxyReleaseAsync() =>
+        await ProxyReleases.LiveAsync(Docker, (await RunningAsync("slipway-nginx")).Single().Container.Name, CancellationToken.None);
+
+    /// <summary>The proxy release of the image <paramref name="pinned"/> (registry/repository@digest) names, on this engine.</summary>
+    public async Task<string> ProxyReleaseOfAsync(string pinned) => ProxyReleases.Id(await Docker.Images.InspectAsync(pinned));
+
+    private async Task<List<(ContainerSummary Container, IReadOnlyList<string> Digests)>> RunningAsync(string image)
     {
-        var digests = new List<string>();
+        var running = new List<(ContainerSummary, IReadOnlyList<string>)>();
         foreach (var container in (await Docker.Containers.ListAsync([])).Where(c => c.State == "running"))
         {
             var inspect = await Docker.Images.InspectAsync(container.ImageID);
-            digests.AddRange((inspect.RepoDigests ?? []).Where(d => d.Split('@')[0].EndsWith("/" + image, StringComparison.Ordinal)).Select(d => d.Split('@')[1]));
+            var digests = (inspect.RepoDigests ?? []).Where(d => d.Split('@')[0].EndsWith("/" + image, StringComparison.Ordinal)).Select(d => d.Split('@')[1]).ToList();
+            if (digests.Count > 0)
+                running.Add((container, digests));
         }
 
-        return [.. digests.Distinct().Order(StringComparer.Ordinal)];
+        return running;
     }
 
     /// <summary>The version /health answers through this host's public URL, over TLS verified against its own CA.</summary>
-    public async Task<string?> ServedVersionAsync()
+    public async Task<string?> ServedVersionAsync() => (await HealthAsync()).Body.GetProperty("version").GetString();
+
+    /// <summary>/health through this host's public URL, over TLS verified against its own CA: what the app answered and the headers nginx added.</summary>
+    public async Task<(JsonElement Body, IReadOnlyDictionary<string, string> Headers)> HealthAsync()
     {
         using var http = Slipway.Delivery.Deployment.SmokeTests.SmokeTester.CreateClient(Path.Combine(NginxCertificates, "ca.crt"), TimeSpan.FromSeconds(10));
-        using var health = JsonDocument.Parse(await http.GetStringAsync(new Uri($"https://localhost:{HttpsPort.ToString(CultureInfo.InvariantCulture)}/health")));
-        return health.RootElement.GetProperty("version").GetString();
+        using var response = await http.GetAsync(new Uri($"https://localhost:{HttpsPort.ToString(CultureInfo.InvariantCulture)}/health"));
+        response.EnsureSuccessStatusCode();
+        using var health = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (health.RootElement.Clone(), response.Headers.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase));
     }
 
     public async ValueTask DisposeAsync()

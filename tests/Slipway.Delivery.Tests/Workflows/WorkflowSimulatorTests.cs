@@ -270,7 +270,6 @@ public sealed class WorkflowSimulatorTests : IDisposable
     [Fact]
     public async Task A_second_run_queues_behind_a_running_one_cancelling_nothing_and_a_third_replaces_the_pending_second()
     {
-        var gate = Path.Combine(root, "gate");
         var (github, sha) = await RepositoryAsync($$$"""
             name: t
             on: push
@@ -281,21 +280,19 @@ public sealed class WorkflowSimulatorTests : IDisposable
                   group: deploy-${{ vars.STAGE }}
                   cancel-in-progress: false
                 steps:
-                  - run: |
-                      echo "run ${{ github.run_id }}" >> {{{root}}}/order
-                      while [ ! -e {{{gate}}} ]; do sleep 0.1; done
+                  - name: Deploy
+                    run: echo "run ${{ github.run_id }}" >> {{{root}}}/order
             """);
         github.Variables["STAGE"] = "staging";
+        var hold = github.HoldBefore("deploy", "Deploy");
         var first = github.RunAsync(".github/workflows/t.yml", new WorkflowTrigger("push", sha));
-        while (!github.Concurrency.Events.Contains("run 1 job deploy deploy-staging: running"))
-            await Task.Delay(50);
+        Assert.Equal(1, (await hold.Reached.WaitAsync(TimeSpan.FromMinutes(1))).Run.Id);
         var second = github.RunAsync(".github/workflows/t.yml", new WorkflowTrigger("push", sha));
-        while (!github.Concurrency.Events.Contains("run 2 job deploy deploy-staging: pending behind run 1 job deploy"))
-            await Task.Delay(50);
+        await QueuedAsync(github, "run 2 job deploy deploy-staging: pending behind run 1 job deploy");
         var third = github.RunAsync(".github/workflows/t.yml", new WorkflowTrigger("push", sha));
-        while (!github.Concurrency.Events.Contains("run 3 job deploy deploy-staging: pending behind run 1 job deploy"))
-            await Task.Delay(50);
-        await File.WriteAllTextAsync(gate, "");
+        await QueuedAsync(github, "run 3 job deploy deploy-staging: pending behind run 1 job deploy");
+        Assert.False(File.Exists(Path.Combine(root, "order")), "the held job ran its step");
+        hold.Release();
 
         var runs = await Task.WhenAll(first, second, third);
 
@@ -303,6 +300,13 @@ public sealed class WorkflowSimulatorTests : IDisposable
         Assert.Equal(["run 1", "run 3"], await File.ReadAllLinesAsync(Path.Combine(root, "order")));
         Assert.Contains("run 2 job deploy deploy-staging: pending member cancelled by run 3 job deploy", github.Concurrency.Events);
         Assert.DoesNotContain(github.Concurrency.Events, e => e.Contains("cancelled in progress", StringComparison.Ordinal));
+    }
+
+    private static async Task QueuedAsync(SimulatedGitHub github, string queued)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while (!github.Concurrency.Events.Contains(queued))
+            await Task.Delay(50, deadline.Token);
     }
 
     private async Task<(SimulatedGitHub GitHub, string Sha)> RepositoryAsync(string workflow, FakeSts? sts = null)

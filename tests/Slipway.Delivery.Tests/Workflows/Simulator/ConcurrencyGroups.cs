@@ -10,8 +10,17 @@ internal sealed class ConcurrencyGroups
 {
     private readonly Dictionary<string, Group> groups = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>What happened in the groups, in order ("run 2 deploy-staging: pending behind run 1"), for the tests.</summary>
-    public List<string> Events { get; } = [];
+    private readonly List<string> events = [];
+
+    /// <summary>What happened in the groups so far, in order ("run 2 deploy-staging: pending behind run 1"), for the tests.</summary>
+    public List<string> Events
+    {
+        get
+        {
+            lock (groups)
+                return [.. events];
+        }
+    }
 
     /// <summary>Waits for the group. False when this member was cancelled while pending.</summary>
     public Task<bool> EnterAsync(string group, bool cancelInProgress, string member, CancellationTokenSource running)
@@ -24,25 +33,25 @@ internal sealed class ConcurrencyGroups
             if (state.Holder is null)
             {
                 state.Holder = entry;
-                Events.Add($"{member} {group}: running");
+                events.Add($"{member} {group}: running");
                 entry.Granted.SetResult(true);
                 return entry.Granted.Task;
             }
 
             if (cancelInProgress)
             {
-                Events.Add($"{state.Holder.Name} {group}: cancelled in progress by {member}");
+                events.Add($"{state.Holder.Name} {group}: cancelled in progress by {member}");
                 state.Holder.Running.Cancel();
             }
 
             if (state.Pending is { } replaced)
             {
-                Events.Add($"{replaced.Name} {group}: pending member cancelled by {member}");
+                events.Add($"{replaced.Name} {group}: pending member cancelled by {member}");
                 replaced.Granted.SetResult(false);
             }
 
             state.Pending = entry;
-            Events.Add($"{member} {group}: pending behind {state.Holder.Name}");
+            events.Add($"{member} {group}: pending behind {state.Holder.Name}");
             return entry.Granted.Task;
         }
     }
@@ -54,12 +63,12 @@ internal sealed class ConcurrencyGroups
             var state = groups[group];
             if (state.Holder?.Name != member)
                 return;
-            Events.Add($"{member} {group}: done");
+            events.Add($"{member} {group}: done");
             state.Holder = state.Pending;
             state.Pending = null;
             if (state.Holder is { } next)
             {
-                Events.Add($"{next.Name} {group}: running");
+                events.Add($"{next.Name} {group}: running");
                 next.Granted.SetResult(true);
             }
         }

@@ -62,6 +62,16 @@ internal sealed class SimulatedGitHub(string origin, string root)
 
     public ConcurrencyGroups Concurrency { get; } = new();
 
+    internal List<StepHold> Holds { get; } = [];
+
+    /// <summary>Holds the first job <paramref name="job"/> of any run that reaches <paramref name="step"/> there until released.</summary>
+    public StepHold HoldBefore(string job, string step)
+    {
+        var hold = new StepHold(job, step);
+        Holds.Add(hold);
+        return hold;
+    }
+
     /// <summary>Where configure-aws-credentials exchanges the job's OIDC token (null: no AWS account is trusted).</summary>
     public FakeSts? Sts { get; init; }
 

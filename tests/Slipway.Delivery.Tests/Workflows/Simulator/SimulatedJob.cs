@@ -184,6 +184,8 @@ internal sealed partial class SimulatedJob(RunContext run, JobSpec spec, IReadOn
         JobConclusion outcome;
         try
         {
+            foreach (var hold in run.GitHub.Holds)
+                await hold.PassAsync(this, step.Title, cancellation);
             if (run.GitHub.ServedSteps.TryGetValue(step.Title, out var serve))
             {
                 Write($"(served by the simulated runner instead of its {(step.Uses is null ? "script" : step.Uses)})");
