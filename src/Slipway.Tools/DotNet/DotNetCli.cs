@@ -32,8 +32,8 @@ public static partial class DotNetCli
             "--results-directory", resultsDirectory,
             "--logger", "trx", "--logger", "console;verbosity=minimal",
             "--collect", "XPlat Code Coverage",
-            // A hang guard per test, above the longest real one: the deploy workflow scenario runs three workflow runs
-            // end to end (about 20 min on 2 cores), and at 10 min the guard killed it while it was working.
+            // A hang guard per test, above the longest real one: the deploy workflow scenario runs two releases through
+            // deploy.yml end to end (about 21 min on 2 cores in the full suite); at 10 min the guard killed it mid-run.
             "--blame-hang-timeout", "40m",
         ];
         if (filter is not null)

@@ -99,9 +99,6 @@ internal sealed class TargetHost : IAsyncDisposable
         return running;
     }
 
-    /// <summary>The version /health answers through this host's public URL, over TLS verified against its own CA.</summary>
-    public async Task<string?> ServedVersionAsync() => (await HealthAsync()).Body.GetProperty("version").GetString();
-
     /// <summary>/health through this host's public URL, over TLS verified against its own CA: what the app answered and the headers nginx added.</summary>
     public async Task<(JsonElement Body, IReadOnlyDictionary<string, string> Headers)> HealthAsync()
     {

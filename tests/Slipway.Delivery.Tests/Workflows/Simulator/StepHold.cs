@@ -19,7 +19,7 @@ internal sealed class StepHold(string job, string step)
     {
         if (at.Spec.Id != job || stepTitle != step || Interlocked.Exchange(ref taken, 1) == 1)
             return;
-        at.Write($"held by the test before this step");
+        at.Write("held by the test before this step");
         reached.SetResult(at);
         await released.Task.WaitAsync(cancellation);
         at.Write("released by the test");
