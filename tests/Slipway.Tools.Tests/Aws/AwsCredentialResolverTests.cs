@@ -143,17 +143,15 @@ public sealed class AwsCredentialResolverTests(ITestOutputHelper output) : IDisp
         Assert.StartsWith("AWS_PROFILE is 'prod' but no such profile is in ~/.aws/config", error.Message, StringComparison.Ordinal);
     }
 
+    // Fast because nothing slow is asked: Off_ec2_the_instance_metadata_endpoint_is_never_asked proves the one source that
+    // would wait (IMDS) is not; no wall-clock bound here, which a loaded CI machine would break.
     [Fact]
-    public async Task No_credentials_anywhere_fails_fast_with_one_line_naming_what_to_set()
+    public async Task No_credentials_anywhere_fails_with_one_line_naming_what_to_set()
     {
-        await Assert.ThrowsAsync<AwsCredentialsException>(Resolve); // the first resolution of the process also loads the SDK
-        var clock = Stopwatch.StartNew();
-
         var error = await Assert.ThrowsAsync<AwsCredentialsException>(Resolve);
 
-        output.WriteLine($"no credentials: failed in {clock.ElapsedMilliseconds} ms");
         Assert.Equal(AwsCredentialResolver.NoCredentials, error.Message);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.ElapsedMilliseconds} ms");
+        Assert.DoesNotContain('\n', error.Message);
     }
 
     // IMDS is pointed at a listener on 127.0.0.1 (AWS_EC2_METADATA_SERVICE_ENDPOINT), so that asking it would be seen here
