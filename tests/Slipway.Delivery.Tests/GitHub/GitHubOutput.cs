@@ -1,6 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
 using Slipway.Delivery.GitHub;
+using Slipway.Delivery.Tests.Deployment.TestStack;
 
 namespace Slipway.Delivery.Tests.GitHub;
 
@@ -27,14 +26,7 @@ internal sealed class GitHubOutput
             timeout ?? TimeSpan.FromSeconds(5));
 
     /// <summary>A loopback address nothing listens on: connections to it are refused.</summary>
-    public static Uri RefusingUrl()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return new Uri($"http://127.0.0.1:{port}/");
-    }
+    public static Uri RefusingUrl() => new($"http://127.0.0.1:{DeployTestStack.FreePort()}/");
 
     public void AssertTokenNeverShown(params string[] more) =>
         Assert.DoesNotContain(All.Concat(more), line => line.Contains(Token, StringComparison.Ordinal));

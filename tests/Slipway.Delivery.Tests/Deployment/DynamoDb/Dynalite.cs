@@ -1,10 +1,9 @@
-using System.Net;
-using System.Net.Sockets;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.Runtime;
 using Slipway.Delivery.Deployment;
 using Slipway.Delivery.Deployment.DynamoDb;
+using Slipway.Delivery.Tests.Deployment.TestStack;
 
 namespace Slipway.Delivery.Tests.Deployment.DynamoDb;
 
@@ -46,7 +45,7 @@ public sealed class Dynalite : IAsyncLifetime
     {
         if (!NodeTools.Installed(Package))
             return; // the facts fail (or skip) naming it
-        var port = FreePort();
+        var port = DeployTestStack.FreePort();
         Endpoint = $"http://127.0.0.1:{port}";
         server = NodeTools.Start(RepositoryRoot.Path, [NodeTools.Path(Package, "cli.js"), "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--createTableMs", "0"]);
         await server.WaitForOutputAsync("listening", TimeSpan.FromSeconds(30));
@@ -97,11 +96,4 @@ public sealed class Dynalite : IAsyncLifetime
             ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":pk"] = new() { S = partition } },
             ConsistentRead = true,
         })).Items ?? [];
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Slipway.Delivery.Deployment.DynamoDb;
+using Slipway.Delivery.Tests.Deployment.TestStack;
 
 namespace Slipway.Delivery.Tests.Deployment.DynamoDb;
 
@@ -56,11 +56,7 @@ public sealed class FaultyDynamoDb : IDisposable
     public FaultyDynamoDb(Dynalite dynalite)
     {
         this.dynalite = dynalite;
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        Endpoint = $"http://127.0.0.1:{port}";
+        Endpoint = $"http://127.0.0.1:{DeployTestStack.FreePort()}";
         listener.Prefixes.Add(Endpoint + "/");
         listener.Start();
         serving = Task.Run(ServeAsync);

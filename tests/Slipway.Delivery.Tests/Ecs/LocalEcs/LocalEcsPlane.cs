@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Amazon.Runtime;
+using Slipway.Delivery.Tests.Deployment.TestStack;
 using Slipway.Testing;
 using Slipway.Tools.Aws;
 using Slipway.Tools.Docker;
@@ -92,7 +93,7 @@ internal sealed partial class LocalEcsPlane : IAsyncDisposable
         var plane = new LocalEcsPlane(options, docker, name, network);
         try
         {
-            plane.LoadBalancer = await NginxLoadBalancer.StartAsync(docker, name + "-alb", network, plane.Labels(), FreePort(), ct);
+            plane.LoadBalancer = await NginxLoadBalancer.StartAsync(docker, name + "-alb", network, plane.Labels(), DeployTestStack.FreePort(), ct);
             plane.scheduler = Task.Run(plane.ScheduleAsync, CancellationToken.None);
             return plane;
         }
@@ -272,13 +273,6 @@ internal sealed partial class LocalEcsPlane : IAsyncDisposable
     }
 
     private Dictionary<string, string> Labels() => new() { [Label] = Name };
-
-    internal static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {
