@@ -87,19 +87,7 @@ internal sealed class EcsApiStack : IAsyncDisposable
             ["registry"] = new JsonObject { ["kind"] = "basic", ["address"] = registry, ["user"] = "unused", ["passwordVariable"] = "UNUSED_REGISTRY_PASSWORD" },
             ["strategy"] = "ecs",
             ["project"] = "slipway",
-            ["ecs"] = new JsonObject
-            {
-                ["region"] = Plane.Options.Region,
-                ["cluster"] = LocalEcsScenario.Cluster,
-                ["service"] = service,
-                ["containerName"] = LocalEcsScenario.Container,
-                ["loadBalancerUrl"] = Plane.LoadBalancerUrl.ToString(),
-                ["subnets"] = new JsonArray([.. Plane.Options.Subnets.Select(s => (JsonNode)s)]),
-                ["securityGroups"] = new JsonArray([.. Plane.Options.SecurityGroups.Select(s => (JsonNode)s)]),
-                ["logGroup"] = LogGroup,
-                ["logStreamPrefix"] = StreamPrefix,
-                ["dynamoDbTable"] = dynamo.Table,
-            },
+            ["ecs"] = Scenario.EnvironmentSection(service, LogGroup, StreamPrefix, dynamo.Table),
             ["health"] = new JsonObject { ["timeoutSeconds"] = 240 },
             ["smoke"] = new JsonObject { ["timeoutSeconds"] = 90, ["retries"] = 3, ["initialBackoffMilliseconds"] = 300 },
         }.ToJsonString(), EnvironmentName.Ecs, ".nuke/environments/ecs.json");

@@ -5,7 +5,6 @@ using Amazon.DynamoDBv2.Model;
 using Slipway.Delivery.Tests.Deployment.DynamoDb;
 using Slipway.Delivery.Tests.Deployment.TestStack;
 using Slipway.Delivery.Tests.Ecs.LocalEcs;
-using Slipway.Delivery.Tests.Images;
 using Slipway.Delivery.Tests.Publishing;
 using Slipway.Tools.Docker;
 
@@ -21,8 +20,6 @@ namespace Slipway.Delivery.Tests.Ecs;
 /// </summary>
 internal sealed class EcsBuildWorkspace : IAsyncDisposable
 {
-    private const string Source = DeployTestStack.Folder + "/build-workspace";
-
     private readonly DockerClient docker = new();
     private readonly Dynalite dynamo;
 
@@ -77,32 +74,13 @@ internal sealed class EcsBuildWorkspace : IAsyncDisposable
         await Scenario.CreateServiceAsync(TerraformRevision, desiredCount: 1);
         await Scenario.WaitForServiceAsync(s => LocalEcsScenario.Completed(s, TerraformRevision), "terraform's revision COMPLETED");
 
-        BuildWorkspace.CopyFolder(RepositoryFiles.PathOf(Source), Root);
-        BuildWorkspace.CopyFolder(RepositoryFiles.PathOf("nginx"), Path.Combine(Root, "nginx"), skip: "certs");
-        BuildWorkspace.CopyFolder(RepositoryFiles.PathOf("src/Api/Migrations"), Path.Combine(Root, "src/Api/Migrations"));
-        Directory.CreateDirectory(Path.Combine(Root, "docker"));
-        File.Copy(RepositoryFiles.PathOf("docker/nginx.Dockerfile"), Path.Combine(Root, "docker/nginx.Dockerfile"));
-        File.Move(Path.Combine(Root, "images.json"), Path.Combine(Root, "docker/images.json"));
-        File.Move(Path.Combine(Root, "base-images.json"), Path.Combine(Root, "docker/base-images.json"));
-        Directory.CreateDirectory(Path.GetDirectoryName(EnvironmentFile)!);
+        BuildWorkspace.LayOut(Root);
         await File.WriteAllTextAsync(EnvironmentFile, new JsonObject
         {
             ["registry"] = new JsonObject { ["kind"] = "ecr", ["region"] = Plane.Options.Region, ["account"] = Plane.Options.Account },
             ["strategy"] = "ecs",
             ["project"] = "slipway",
-            ["ecs"] = new JsonObject
-            {
-                ["region"] = Plane.Options.Region,
-                ["cluster"] = LocalEcsScenario.Cluster,
-                ["service"] = LocalEcsScenario.Service,
-                ["containerName"] = LocalEcsScenario.Container,
-                ["loadBalancerUrl"] = Plane.LoadBalancerUrl.ToString(),
-                ["subnets"] = new JsonArray([.. Plane.Options.Subnets.Select(s => (JsonNode)s)]),
-                ["securityGroups"] = new JsonArray([.. Plane.Options.SecurityGroups.Select(s => (JsonNode)s)]),
-                ["logGroup"] = LocalEcsScenario.LogGroup,
-                ["logStreamPrefix"] = LocalEcsScenario.StreamPrefix,
-                ["dynamoDbTable"] = dynamo.Table,
-            },
+            ["ecs"] = Scenario.EnvironmentSection(LocalEcsScenario.Service, LocalEcsScenario.LogGroup, LocalEcsScenario.StreamPrefix, dynamo.Table),
             ["health"] = new JsonObject { ["timeoutSeconds"] = 180 },
             ["smoke"] = new JsonObject { ["timeoutSeconds"] = 60, ["retries"] = 4, ["initialBackoffMilliseconds"] = 300 },
         }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -120,12 +98,7 @@ internal sealed class EcsBuildWorkspace : IAsyncDisposable
     }
 
     /// <summary>A new commit of everything in the workspace; returns its short hash (as in the release's version).</summary>
-    public async Task<string> CommitAsync(string message)
-    {
-        await BuildWorkspace.RunAsync(Root, "git", "add", "-A");
-        await BuildWorkspace.RunAsync(Root, "git", "-c", "user.name=slipway-tests", "-c", "user.email=tests@slipway.invalid", "commit", "-q", "--allow-empty", "-m", message);
-        return (await BuildWorkspace.RunAsync(Root, "git", "rev-parse", "--short=7", "HEAD")).Trim();
-    }
+    public Task<string> CommitAsync(string message) => BuildWorkspace.CommitAllAsync(Root, message);
 
     /// <summary>What a process needs to reach this account: the plane's key and region, and the ECS, Logs, ECR and DynamoDB endpoints.</summary>
     public IReadOnlyDictionary<string, string> AwsVariables => new Dictionary<string, string>(Plane.EnvironmentVariables)

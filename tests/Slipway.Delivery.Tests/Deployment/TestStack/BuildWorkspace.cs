@@ -62,14 +62,7 @@ internal sealed class BuildWorkspace : IAsyncDisposable
             File.SetUnixFileMode(certs, (UnixFileMode)0b111_101_101);
         await RunAsync(root, "bash", RepositoryFiles.PathOf("nginx/gen-certs.sh"), certs);
 
-        CopyFolder(RepositoryFiles.PathOf(Source), root);
-        CopyFolder(RepositoryFiles.PathOf("nginx"), Path.Combine(root, "nginx"), skip: "certs");
-        CopyFolder(RepositoryFiles.PathOf("src/Api/Migrations"), Path.Combine(root, "src/Api/Migrations"));
-        Directory.CreateDirectory(Path.Combine(root, "docker"));
-        File.Copy(RepositoryFiles.PathOf("docker/nginx.Dockerfile"), Path.Combine(root, "docker/nginx.Dockerfile"));
-        File.Move(Path.Combine(root, "images.json"), Path.Combine(root, "docker/images.json"));
-        File.Move(Path.Combine(root, "base-images.json"), Path.Combine(root, "docker/base-images.json"));
-        Directory.CreateDirectory(Path.Combine(root, ".nuke/environments"));
+        LayOut(root);
         var https = DeployTestStack.FreePort();
         await File.WriteAllTextAsync(Path.Combine(root, ".nuke/environments/local.json"), JsonSerializer.Serialize(new
         {
@@ -104,11 +97,31 @@ internal sealed class BuildWorkspace : IAsyncDisposable
         return workspace;
     }
 
-    /// <summary>A new commit of everything in the workspace: the next release's version carries it.</summary>
-    public async Task CommitAsync(string message)
+    /// <summary>
+    /// Lays out a workspace in <paramref name="root"/>: build-workspace/ with the repository's nginx/, docker/nginx.Dockerfile
+    /// and API migrations, and an empty .nuke/environments/ for its environment file.
+    /// </summary>
+    internal static void LayOut(string root)
     {
-        await RunAsync(Root, "git", "add", "-A");
-        await RunAsync(Root, "git", "-c", "user.name=slipway-tests", "-c", "user.email=tests@slipway.invalid", "commit", "-q", "--allow-empty", "-m", message);
+        CopyFolder(RepositoryFiles.PathOf(Source), root);
+        CopyFolder(RepositoryFiles.PathOf("nginx"), Path.Combine(root, "nginx"), skip: "certs");
+        CopyFolder(RepositoryFiles.PathOf("src/Api/Migrations"), Path.Combine(root, "src/Api/Migrations"));
+        Directory.CreateDirectory(Path.Combine(root, "docker"));
+        File.Copy(RepositoryFiles.PathOf("docker/nginx.Dockerfile"), Path.Combine(root, "docker/nginx.Dockerfile"));
+        File.Move(Path.Combine(root, "images.json"), Path.Combine(root, "docker/images.json"));
+        File.Move(Path.Combine(root, "base-images.json"), Path.Combine(root, "docker/base-images.json"));
+        Directory.CreateDirectory(Path.Combine(root, ".nuke/environments"));
+    }
+
+    /// <summary>A new commit of everything in the workspace: the next release's version carries it.</summary>
+    public Task CommitAsync(string message) => CommitAllAsync(Root, message);
+
+    /// <summary>A new commit of everything in the git repository <paramref name="root"/>; returns its short hash (as in a release's version).</summary>
+    internal static async Task<string> CommitAllAsync(string root, string message)
+    {
+        await RunAsync(root, "git", "add", "-A");
+        await RunAsync(root, "git", "-c", "user.name=slipway-tests", "-c", "user.email=tests@slipway.invalid", "commit", "-q", "--allow-empty", "-m", message);
+        return (await RunAsync(root, "git", "rev-parse", "--short=7", "HEAD")).Trim();
     }
 
     /// <summary>
@@ -180,7 +193,7 @@ internal sealed class BuildWorkspace : IAsyncDisposable
         }
     }
 
-    internal static void CopyFolder(string from, string to, string? skip = null)
+    private static void CopyFolder(string from, string to, string? skip = null)
     {
         Directory.CreateDirectory(to);
         foreach (var file in Directory.EnumerateFiles(from))

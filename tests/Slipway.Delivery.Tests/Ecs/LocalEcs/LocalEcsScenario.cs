@@ -37,11 +37,33 @@ internal sealed class LocalEcsScenario : IAsyncDisposable
     {
         ["awsvpcConfiguration"] = new JsonObject
         {
-            ["subnets"] = new JsonArray([.. Plane.Options.Subnets.Select(s => (JsonNode)s)]),
-            ["securityGroups"] = new JsonArray([.. Plane.Options.SecurityGroups.Select(s => (JsonNode)s)]),
+            ["subnets"] = Subnets,
+            ["securityGroups"] = SecurityGroups,
             ["assignPublicIp"] = "DISABLED",
         },
     };
+
+    /// <summary>
+    /// An environment file's "ecs" section naming this account as terraform's outputs would: the cluster, <paramref name="service"/>
+    /// behind the load balancer, the VPC's subnets and security groups, the log group and the lock and ledger table.
+    /// </summary>
+    public JsonObject EnvironmentSection(string service, string logGroup, string streamPrefix, string table) => new()
+    {
+        ["region"] = Plane.Options.Region,
+        ["cluster"] = Cluster,
+        ["service"] = service,
+        ["containerName"] = Container,
+        ["loadBalancerUrl"] = Plane.LoadBalancerUrl.ToString(),
+        ["subnets"] = Subnets,
+        ["securityGroups"] = SecurityGroups,
+        ["logGroup"] = logGroup,
+        ["logStreamPrefix"] = streamPrefix,
+        ["dynamoDbTable"] = table,
+    };
+
+    private JsonArray Subnets => [.. Plane.Options.Subnets.Select(s => (JsonNode)s)];
+
+    private JsonArray SecurityGroups => [.. Plane.Options.SecurityGroups.Select(s => (JsonNode)s)];
 
     /// <summary>Starts a plane pulling with the test registry's credentials, and a cluster; the service comes with <see cref="CreateServiceAsync"/>.</summary>
     public static async Task<LocalEcsScenario> StartAsync(LocalEcsOptions? options = null)
