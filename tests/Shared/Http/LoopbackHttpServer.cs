@@ -74,7 +74,8 @@ internal sealed class LoopbackHttpServer : IDisposable
 
     public void Dispose()
     {
-        listener.Stop();
+        // Close alone: after Stop, Close would bind the port again to remove a listener Stop already removed, and fail
+        // when the port is taken meanwhile (or still has connections in TIME_WAIT).
         listener.Close();
         loop.Wait(TimeSpan.FromSeconds(5));
     }

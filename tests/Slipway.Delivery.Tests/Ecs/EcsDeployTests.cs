@@ -41,7 +41,8 @@ public sealed class EcsDeployTests(Dynalite dynamo) : IClassFixture<Dynalite>
             var second = await stack.Runner().DeployAsync(stack.Request("2.0.0", v2));
             await load.StopAsync();
             failed = load.Failed;
-            Assert.True(failed == 0, $"{failed} of {load.Succeeded + failed} requests failed during v1 → v2: {string.Join("; ", load.Failures.Take(5))}");
+            if (failed > 0)
+                Assert.Fail($"{failed} of {load.Succeeded + failed} requests failed during v1 → v2: {string.Join("; ", load.Failures.Take(5))}; the service's events, newest first: {(await stack.ServiceAsync())["events"]!.ToJsonString()}");
             Assert.Equal(["1.0.0", "2.0.0"], load.Versions.Keys.Order(StringComparer.Ordinal));
             Assert.Equal("2.0.0", load.LastVersion);
             Assert.Equal("2", second.Release.MigrationVersion);

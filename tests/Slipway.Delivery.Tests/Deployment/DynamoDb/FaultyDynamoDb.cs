@@ -103,7 +103,8 @@ public sealed class FaultyDynamoDb : IDisposable
     public void Dispose()
     {
         closing.Cancel();
-        listener.Stop();
+        // Close alone: after Stop, Close would bind the port again to remove a listener Stop already removed, and fail
+        // when the port is taken meanwhile (or still has connections in TIME_WAIT).
         listener.Close();
         serving.Wait(TimeSpan.FromSeconds(5));
         upstream.Dispose();

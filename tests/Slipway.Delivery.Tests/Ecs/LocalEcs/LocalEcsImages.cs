@@ -25,14 +25,18 @@ internal sealed class LocalEcsImages : IAsyncDisposable
     /// <summary>The test registry's credentials: what the plane's execution role pulls with.</summary>
     public RegistryAuth Auth { get; }
 
-    /// <summary>The container health check ECS runs for these images (seconds as ECS takes them; 5 s is ECS's shortest interval).</summary>
+    /// <summary>
+    /// The container health check ECS runs for these images, in seconds as ECS takes them: ECS's shortest interval, and its
+    /// default timeout and retries (terraform's too). With one retry of 2 s, one slow check on a loaded test engine stops a
+    /// healthy task; CI once saw the load balancer left without targets mid-deploy.
+    /// </summary>
     public static System.Text.Json.Nodes.JsonObject HealthCheck => new()
     {
         // The seeded base has bash but neither wget nor curl.
         ["command"] = new System.Text.Json.Nodes.JsonArray("CMD", "bash", "-c", $"exec 3<>/dev/tcp/127.0.0.1/{Port} && printf 'GET /health HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"),
         ["interval"] = 5,
-        ["timeout"] = 2,
-        ["retries"] = 1,
+        ["timeout"] = 5,
+        ["retries"] = 3,
         ["startPeriod"] = 0,
     };
 
