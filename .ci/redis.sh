@@ -14,7 +14,7 @@ case ${1:-} in
     if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then echo "redis already running"; exit 0; fi
     redis-server --bind 127.0.0.1 --port "$port" --daemonize yes --pidfile "$pidfile" \
       --dir "$dir" --save '' --appendonly no --logfile "$dir/redis.log"
-    for _ in $(seq 1 40); do
+    for _ in $(seq 1 240); do # up to 60 s: next to a build on a loaded machine
       redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && { echo "redis ready at 127.0.0.1:$port"; exit 0; }
       sleep 0.25
     done

@@ -42,7 +42,7 @@ YAML
     # Its own session, as the engine's: a Ctrl-C aimed at the build that started it does not reach the registry.
     setsid nohup docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
     echo $! >"$pidfile"
-    for _ in $(seq 1 60); do
+    for _ in $(seq 1 240); do # up to 60 s: next to a build on a loaded machine
       code=$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/v2/" || true)
       if [[ $code == 401 || $code == 200 ]]; then echo "registry ready at $addr (user $user)"; exit 0; fi
       sleep 0.25

@@ -81,10 +81,10 @@ public sealed class SmokeRetryTests
     {
         using var server = new ScriptedServer(_ => new Reply(429, "text/plain", "slow down"));
 
-        var report = await SmokeTester.RunAsync(Target(server, retries: 1) with { Timeout = TimeSpan.FromSeconds(1), InitialBackoff = TimeSpan.FromMilliseconds(50) });
+        var report = await SmokeTester.RunAsync(Target(server, retries: 1) with { Timeout = TimeSpan.FromSeconds(3), InitialBackoff = TimeSpan.FromMilliseconds(50) });
 
         Assert.Equal(
-            ["HTTP 429 (gave up after 1 s)", "not run: the smoke budget was used up", "not run: the smoke budget was used up"],
+            ["HTTP 429 (gave up after 3 s)", "not run: the smoke budget was used up", "not run: the smoke budget was used up"],
             report.Failures.Select(f => f.Detail));
         Assert.True(report.Checks[0].Throttled >= 1, report.Table());
     }

@@ -38,7 +38,7 @@ public sealed class DynamoDbReleaseRunnerTests(Dynalite dynalite) : IClassFixtur
     [DynaliteFact]
     public async Task A_deploy_whose_lock_is_taken_over_mid_rollout_stops_saying_by_whom_and_the_next_holder_records_it_interrupted()
     {
-        using var store = dynalite.Store(environment, lease: TimeSpan.FromSeconds(3));
+        using var store = dynalite.Store(environment, lease: TimeSpan.FromSeconds(12));
         var rollout = new Rollout();
         var log = new List<string>();
         var deploy = new ReleaseRunner(settings, rollout, store, log.Add).DeployAsync(Request("2.0.0", "runner-1"));
@@ -48,7 +48,7 @@ public sealed class DynamoDbReleaseRunnerTests(Dynalite dynalite) : IClassFixtur
         var taker = LockHolder.Current() with { Who = "ci", Host = "runner-2", Expires = DateTimeOffset.UtcNow.AddSeconds(2) };
         await dynalite.LeaveLockAsync(environment, taker, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 1000);
 
-        // Noticed at the next renewal (every half second); a minute at most, so a deploy that never stops fails here.
+        // Noticed at the next renewal (every 2 s); a minute at most, so a deploy that never stops fails here.
         var lost = await Assert.ThrowsAsync<DeployLockLostException>(() => deploy.WaitAsync(TimeSpan.FromMinutes(1)));
         Assert.Contains($"the deploy lock of {environment} was taken over by ci@runner-2", lost.Message, StringComparison.Ordinal);
         Assert.True(rollout.Stopped, "the rollout went on after the lock was lost");

@@ -84,13 +84,13 @@ public sealed class DynamoDbReleaseStoreTests(Dynalite dynalite) : IClassFixture
     [DynaliteFact]
     public async Task The_holder_renews_its_lease_bumping_the_version_and_releases_it_when_done()
     {
-        using var store = dynalite.Store(environment, lease: TimeSpan.FromSeconds(3));
+        using var store = dynalite.Store(environment, lease: TimeSpan.FromSeconds(12));
         var held = await store.AcquireLockAsync(LockHolder.Current());
         var taken = Assert.Single(await dynalite.ItemsAsync($"lock#{environment}"));
         var firstVersion = long.Parse(taken["version"].N, System.Globalization.CultureInfo.InvariantCulture);
         var firstExpiry = long.Parse(taken["leaseExpiresAt"].N, System.Globalization.CultureInfo.InvariantCulture);
 
-        // Renewed every half second: wait (at most a minute) until a renewal pushed the expiry past the first one.
+        // Renewed every 2 s (a sixth of the lease, which is long enough that a loaded machine's stall does not lapse it): wait (at most a minute) until a renewal pushed the expiry past the first one.
         var deadline = DateTimeOffset.UtcNow.AddMinutes(1);
         Dictionary<string, AttributeValue> renewed;
         do
@@ -111,7 +111,7 @@ public sealed class DynamoDbReleaseStoreTests(Dynalite dynalite) : IClassFixture
     [DynaliteFact]
     public async Task A_holder_whose_lease_was_taken_over_notices_stops_and_writes_nothing_more_to_the_ledger()
     {
-        using var store = dynalite.Store(environment, lease: TimeSpan.FromSeconds(3));
+        using var store = dynalite.Store(environment, lease: TimeSpan.FromSeconds(12));
         await using var held = await store.AcquireLockAsync(LockHolder.Current() with { Who = "ci", Host = "runner-1" });
         var ledger = await store.OpenLedgerAsync(held, _ => { });
         await ledger.RecordAsync(Deploy("1.0.0", DateTimeOffset.UtcNow, ReleaseOutcome.InProgress, null));
@@ -132,7 +132,7 @@ public sealed class DynamoDbReleaseStoreTests(Dynalite dynalite) : IClassFixture
     [DynaliteFact]
     public async Task A_lock_broken_with_force_under_a_running_deploy_stops_it_and_its_release_does_not_delete_the_next_holders_lock()
     {
-        using var store = dynalite.Store(environment, lease: TimeSpan.FromSeconds(3));
+        using var store = dynalite.Store(environment, lease: TimeSpan.FromSeconds(12));
         var held = await store.AcquireLockAsync(LockHolder.Current() with { Who = "ci" });
         Assert.Equal("ci", (await dynalite.Store(environment).BreakLockAsync(force: true))?.Who);
         await using var next = await dynalite.Store(environment).AcquireLockAsync(LockHolder.Current() with { Who = "dev" });

@@ -26,9 +26,10 @@ internal sealed class LocalEcsImages : IAsyncDisposable
     public RegistryAuth Auth { get; }
 
     /// <summary>
-    /// The container health check ECS runs for these images, in seconds as ECS takes them: ECS's shortest interval, and its
-    /// default timeout and retries (terraform's too). With one retry of 2 s, one slow check on a loaded test engine stops a
-    /// healthy task; CI once saw the load balancer left without targets mid-deploy.
+    /// The container health check ECS runs for these images, in seconds as ECS takes them: ECS's shortest interval, its
+    /// default timeout and retries (terraform's too), and a start period (terraform's is 20 s) for the API starting on a
+    /// loaded test engine. With one retry of 2 s, one slow check stopped healthy tasks: CI once saw the load balancer left
+    /// without targets mid-deploy.
     /// </summary>
     public static System.Text.Json.Nodes.JsonObject HealthCheck => new()
     {
@@ -37,7 +38,7 @@ internal sealed class LocalEcsImages : IAsyncDisposable
         ["interval"] = 5,
         ["timeout"] = 5,
         ["retries"] = 3,
-        ["startPeriod"] = 0,
+        ["startPeriod"] = 10,
     };
 
     /// <summary>Builds and pushes the app reporting <paramref name="version"/>; returns its reference by digest.</summary>
