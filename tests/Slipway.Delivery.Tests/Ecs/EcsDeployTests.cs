@@ -35,12 +35,11 @@ public sealed class EcsDeployTests(Dynalite dynamo) : IClassFixture<Dynalite>
         Assert.Contains(stack.Log, l => l.StartsWith("  | 0001_create_users applied in ", StringComparison.Ordinal));
 
         using var client = SmokeTester.CreateClient(null);
-        int failed;
         await using (var load = new LoadGenerator(client, stack.Plane.LoadBalancerUrl))
         {
             var second = await stack.Runner().DeployAsync(stack.Request("2.0.0", v2));
             await load.StopAsync();
-            failed = load.Failed;
+            var failed = load.Failed;
             if (failed > 0)
                 Assert.Fail($"{failed} of {load.Succeeded + failed} requests failed during v1 → v2: {string.Join("; ", load.Failures.Take(5))}; the service's events, newest first: {(await stack.ServiceAsync())["events"]!.ToJsonString()}");
             Assert.Equal(["1.0.0", "2.0.0"], load.Versions.Keys.Order(StringComparer.Ordinal));

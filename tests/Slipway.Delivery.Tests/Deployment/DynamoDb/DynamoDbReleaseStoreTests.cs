@@ -90,7 +90,7 @@ public sealed class DynamoDbReleaseStoreTests(Dynalite dynalite) : IClassFixture
         var firstVersion = long.Parse(taken["version"].N, System.Globalization.CultureInfo.InvariantCulture);
         var firstExpiry = long.Parse(taken["leaseExpiresAt"].N, System.Globalization.CultureInfo.InvariantCulture);
 
-        // Renewed every 2 s (a sixth of the lease, which is long enough that a loaded machine's stall does not lapse it): wait (at most a minute) until a renewal pushed the expiry past the first one.
+        // Renewed every 2 s (a sixth of the lease): wait (at most a minute) until a renewal pushed the expiry past the first one.
         var deadline = DateTimeOffset.UtcNow.AddMinutes(1);
         Dictionary<string, AttributeValue> renewed;
         do
