@@ -3,6 +3,8 @@
 # whose state lives in one folder.
 #   engine.sh start|stop|status     folder: $SLIPWAY_ENGINE_DIR (default .nuke/temp/engine)
 # The socket is $SLIPWAY_ENGINE_DIR/docker.sock; stop kills the engine by its pid file only.
+# Its networks take /24s of 10.150.0.0/16, not Docker's default pools: those are shared with every other engine on
+# the host and with bridges that engines left behind, and once all 31 are taken no network can be created.
 # With SLIPWAY_ENGINE_TLS_PORT and SLIPWAY_ENGINE_TLS_DIR (ca.pem, server-cert.pem, server-key.pem) it also
 # listens on tcp://127.0.0.1:<port> with TLS, accepting only client certificates signed by that ca.pem:
 # a remote engine as staging and prod reach theirs (DOCKER_HOST=tcp://..., DOCKER_CERT_PATH).
@@ -12,7 +14,31 @@ dir=${SLIPWAY_ENGINE_DIR:-$root/.nuke/temp/engine}
 sock=$dir/docker.sock
 pidfile=$dir/dockerd.pid
 
+pool=10.150.0.0/16
+
 running() { [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+
+# The host interfaces of this engine's bridge networks. dockerd leaves them behind when it stops (and makes them again
+# when it starts on the same folder); once the folder is gone, nothing would remove them. None when it does not answer.
+bridges() {
+  local ids
+  ids=$(DOCKER_HOST=unix://$sock timeout 20 docker network ls -q --no-trunc --filter driver=bridge 2>/dev/null) || return 0
+  [[ -n $ids ]] || return 0
+  # shellcheck disable=SC2086
+  DOCKER_HOST=unix://$sock timeout 20 docker network inspect $ids 2>/dev/null \
+    --format '{{$name := index .Options "com.docker.network.bridge.name"}}{{if $name}}{{$name}}{{else}}br-{{printf "%.12s" .Id}}{{end}}' || true
+}
+
+# With no engine running, a bridge holding an address of our pool, or a swarm test engine's gateway (gwb…), is what
+# an engine killed before its stop left behind.
+remove_left_bridges() {
+  pgrep -x dockerd >/dev/null && return 0
+  ip -o -4 addr show type bridge | while read -r _ name _ address _; do
+    if [[ $address == "${pool%.0.0/16}".* || $name == gwb* ]] && ip link delete "$name" 2>/dev/null; then
+      echo "engine: removed $name ($address), a bridge a stopped engine left on the host"
+    fi
+  done
+}
 
 case ${1:-} in
   start)
@@ -20,6 +46,7 @@ case ${1:-} in
     command -v dockerd >/dev/null || { echo "dockerd not found: install Debian's docker.io (apt-get install docker.io)" >&2; exit 1; }
     mkdir -p "$dir/data" "$dir/exec"
     rm -f "$sock"
+    remove_left_bridges
     tls=()
     if [[ -n ${SLIPWAY_ENGINE_TLS_PORT:-} ]]; then
       certs=${SLIPWAY_ENGINE_TLS_DIR:?set SLIPWAY_ENGINE_TLS_DIR to the folder with ca.pem, server-cert.pem and server-key.pem}
@@ -31,7 +58,7 @@ case ${1:-} in
     # Its own session: a Ctrl-C (or kill) aimed at the build that started it does not reach the engine.
     launch() {
       setsid nohup dockerd --storage-driver="$1" --iptables=false --ip6tables=false --bridge=none \
-        --host="unix://$sock" "${tls[@]}" --data-root="$dir/data" --exec-root="$dir/exec" --pidfile="$pidfile" \
+        --default-address-pool="base=$pool,size=24" --host="unix://$sock" "${tls[@]}" --data-root="$dir/data" --exec-root="$dir/exec" --pidfile="$pidfile" \
         >"$dir/dockerd.log" 2>&1 &
       echo $!
     }
@@ -61,11 +88,14 @@ case ${1:-} in
     ;;
   stop)
     if running; then
-      pid=$(cat "$pidfile"); kill "$pid"
+      pid=$(cat "$pidfile")
+      own_bridges=$(bridges)
+      kill "$pid"
       for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
       kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
       # A swarm engine leaves its network namespaces mounted; unmounted, the folder can be removed.
       for ns in "$dir"/exec/netns/*; do umount "$ns" 2>/dev/null || true; done
+      for bridge in $own_bridges; do ip link delete "$bridge" 2>/dev/null || true; done
       echo "engine stopped"
     fi
     ;;
